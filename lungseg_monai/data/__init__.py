@@ -1,0 +1,16 @@
+"""Reading radiographs, discovering datasets and building MONAI datalists."""
+
+from __future__ import annotations
+
+from lungseg_monai.data.dicom_io import DicomRadiograph, is_dicom_file, read_dicom_radiograph
+from lungseg_monai.data.errors import MaskError, RadiographReadError
+from lungseg_monai.data.radiograph_io import read_radiograph
+
+__all__ = [
+    "DicomRadiograph",
+    "MaskError",
+    "RadiographReadError",
+    "is_dicom_file",
+    "read_dicom_radiograph",
+    "read_radiograph",
+]

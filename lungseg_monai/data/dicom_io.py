@@ -1,0 +1,192 @@
+"""Decode radiograph DICOM files into display-ready greyscale arrays.
+
+The pipeline follows PS3.3 C.11: stored values -> Modality LUT (rescale) -> VOI LUT or window ->
+MONOCHROME1 inversion, so that bright always means dense tissue (MONOCHROME2 display).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pydicom
+from pydicom.errors import InvalidDicomError
+from pydicom.pixels import apply_modality_lut, apply_voi_lut
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+from lungseg_monai.data.errors import NotARadiographError, RadiographReadError
+
+__all__ = ["DicomRadiograph", "is_dicom_file", "read_dicom_radiograph", "pixel_spacing_of"]
+
+logger = logging.getLogger(__name__)
+
+#: Storage SOP classes that never hold a projection radiograph's pixels.
+_NON_IMAGE_SOP_PREFIXES = ("1.2.840.10008.5.1.4.1.1.88.", "1.2.840.10008.5.1.4.1.1.104.")
+_NON_IMAGE_SOP_CLASSES = {
+    "1.2.840.10008.5.1.4.1.1.66.4": "Segmentation",
+    "1.2.840.10008.5.1.4.1.1.481.3": "RT Structure Set",
+}
+#: Modalities that are cross-sectional series rather than projection radiographs.
+#: BodyPartExamined values of chest films (an empty value is accepted too: many files leave it out).
+_CHEST_BODY_PARTS = {"CHEST", "THORAX", "LUNG", "LUNGS", "CHEST_LAT", "PORT CHEST", "TORAX", "BRUST"}
+#: A window that saturates more than this share of pixels does not belong to the stored values.
+_MAX_CLIPPED_FRACTION = 0.9
+_NON_RADIOGRAPH_MODALITIES = {"CT", "MR", "PT", "NM", "US", "SEG", "SR", "RTSTRUCT", "DOC", "KO", "PR"}
+
+
+@dataclass
+class DicomRadiograph:
+    """A decoded radiograph and the header facts the outputs need.
+
+    Attributes:
+        pixels: 2-D float32 array, rows x columns, MONOCHROME2 polarity (bright = dense).
+        spacing_mm: (row, column) spacing in mm, or None when the file has no usable spacing.
+        spacing_source: ``"PixelSpacing"``, ``"ImagerPixelSpacing"`` (uncalibrated, at the detector) or ``"none"``.
+        photometric: the file's original PhotometricInterpretation.
+        header: selected header values for records and DICOM SEG outputs.
+
+    """
+
+    pixels: np.ndarray
+    spacing_mm: tuple[float, float] | None
+    spacing_source: str
+    photometric: str
+    header: dict[str, Any] = field(default_factory=dict)
+
+
+def is_dicom_file(path: str | Path) -> bool:
+    """Return True when ``path`` looks like DICOM: a ``DICM`` preamble, or a raw dataset pydicom can parse."""
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(132)
+    except OSError:
+        return False
+    if len(head) == 132 and head[128:132] == b"DICM":
+        return True
+    if path.suffix.lower() in {".dcm", ".dicom"}:
+        return True
+    if path.suffix:
+        return False
+    # Files with no file-meta header (raw implicit VR) start directly with a group 0008 tag.
+    return len(head) >= 4 and head[:2] == b"\x08\x00"
+
+
+def pixel_spacing_of(ds: pydicom.Dataset) -> tuple[tuple[float, float] | None, str]:
+    """Return ``(spacing_mm, source)``: PixelSpacing, else ImagerPixelSpacing, else none; zeros count as none."""
+    for keyword in ("PixelSpacing", "ImagerPixelSpacing"):
+        value = ds.get(keyword)
+        if value is None or len(value) != 2:
+            continue
+        row, col = float(value[0]), float(value[1])
+        if row > 0 and col > 0:
+            return (row, col), keyword
+    return None, "none"
+
+
+def _ensure_transfer_syntax(ds: pydicom.Dataset) -> None:
+    """Give a dataset read without file meta the transfer syntax it was parsed with."""
+    if "TransferSyntaxUID" in getattr(ds, "file_meta", {}):
+        return
+    implicit, little = ds.original_encoding
+    ds.file_meta = getattr(ds, "file_meta", pydicom.dataset.FileMetaDataset())
+    if little is False:
+        raise RadiographReadError(f"big-endian DICOM without file meta is not supported: {ds.filename}")
+    ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
+
+
+def _check_is_radiograph(ds: pydicom.Dataset, path: Path, require_chest: bool) -> None:
+    sop = str(ds.get("SOPClassUID", ""))
+    if sop in _NON_IMAGE_SOP_CLASSES or sop.startswith(_NON_IMAGE_SOP_PREFIXES):
+        name = _NON_IMAGE_SOP_CLASSES.get(sop, "structured report / document")
+        raise NotARadiographError(f"{path}: not an image ({name}, SOP class {sop})")
+    modality = str(ds.get("Modality", "")).upper()
+    if modality in _NON_RADIOGRAPH_MODALITIES:
+        raise NotARadiographError(f"{path}: modality {modality} is not a projection radiograph")
+    body_part = str(ds.get("BodyPartExamined", "")).strip().upper()
+    if require_chest and body_part and body_part not in _CHEST_BODY_PARTS:
+        raise NotARadiographError(f"{path}: BodyPartExamined is {body_part}, not a chest")
+    if "PixelData" not in ds:
+        raise RadiographReadError(f"{path}: no pixel data")
+    frames = int(ds.get("NumberOfFrames", 1) or 1)
+    if frames > 1:
+        raise RadiographReadError(f"{path}: {frames} frames; a radiograph has one")
+    if ds.get("SamplesPerPixel", 1) != 1:
+        raise RadiographReadError(f"{path}: {ds.SamplesPerPixel} samples per pixel; expected greyscale")
+
+
+def _apply_voi(values: np.ndarray, ds: pydicom.Dataset, path: Path) -> tuple[np.ndarray, str]:
+    """Apply the file's VOI LUT or window; ignore one that clips almost every pixel to a single value.
+
+    Returns the values and what was applied (``"voi"``, ``"none"`` or ``"ignored"``).
+    """
+    if "WindowCenter" not in ds and "VOILUTSequence" not in ds:
+        return values, "none"
+    windowed = np.asarray(apply_voi_lut(values, ds), dtype=np.float32)
+    low, high = windowed.min(), windowed.max()
+    clipped = np.mean((windowed == low) | (windowed == high))
+    if high <= low or clipped > _MAX_CLIPPED_FRACTION:
+        logger.warning("%s: VOI window clips %.0f%% of pixels; using modality values instead", path, 100 * clipped)
+        return values, "ignored"
+    return windowed, "voi"
+
+
+def _header_summary(ds: pydicom.Dataset) -> dict[str, Any]:
+    keys = (
+        "SOPClassUID",
+        "SOPInstanceUID",
+        "StudyInstanceUID",
+        "SeriesInstanceUID",
+        "PatientID",
+        "Modality",
+        "BodyPartExamined",
+        "ViewPosition",
+        "Rows",
+        "Columns",
+        "BitsStored",
+    )
+    return {key: (str(ds.get(key)) if ds.get(key) is not None else None) for key in keys}
+
+
+def read_dicom_radiograph(path: str | Path, require_chest: bool = True) -> DicomRadiograph:
+    """Read one DICOM radiograph and return MONOCHROME2 display values.
+
+    Args:
+        path: a DICOM file, with or without a file-meta header or ``.dcm`` suffix.
+        require_chest: refuse files whose BodyPartExamined names another body part.
+
+    Returns:
+        The decoded image and its spacing/header facts.
+
+    Raises:
+        NotARadiographError: a non-image object (SR, SEG...), a cross-sectional modality or another body part.
+        RadiographReadError: the file is not DICOM, not a single-frame greyscale radiograph, or its pixel
+            stream cannot be decoded. The message names the file and the problem.
+
+    """
+    path = Path(path)
+    try:
+        ds = pydicom.dcmread(path, force=True)
+    except (InvalidDicomError, OSError, EOFError, ValueError, KeyError) as err:
+        raise RadiographReadError(f"{path}: unreadable DICOM ({err})") from err
+    if "SOPClassUID" not in ds and "PixelData" not in ds:
+        raise RadiographReadError(f"{path}: not a DICOM dataset")
+    _check_is_radiograph(ds, path, require_chest)
+    _ensure_transfer_syntax(ds)
+    try:
+        stored = ds.pixel_array
+    except (RuntimeError, ValueError, NotImplementedError, AttributeError, OSError) as err:
+        reason = " ".join(line.strip() for line in str(err).splitlines() if line.strip())
+        raise RadiographReadError(f"{path}: pixel data cannot be decoded ({reason})") from err
+    modality_values = np.asarray(apply_modality_lut(stored, ds), dtype=np.float32)
+    values, voi = _apply_voi(modality_values, ds, path)
+    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()
+    if photometric == "MONOCHROME1":
+        values = values.max() + values.min() - values
+    spacing, source = pixel_spacing_of(ds)
+    header = _header_summary(ds)
+    header["VOI"] = voi
+    return DicomRadiograph(values, spacing, source, photometric, header)

@@ -1,0 +1,17 @@
+"""Exceptions raised for bad input data."""
+
+from __future__ import annotations
+
+__all__ = ["RadiographReadError", "MaskError", "NotARadiographError"]
+
+
+class RadiographReadError(ValueError):
+    """A radiograph file cannot be read; the message names the file and the problem."""
+
+
+class MaskError(ValueError):
+    """A lung mask is missing, unreadable, or does not match its image."""
+
+
+class NotARadiographError(RadiographReadError):
+    """A readable file that is not a chest radiograph (an SR, a SEG, a CT slice, a hip film...)."""

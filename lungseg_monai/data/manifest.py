@@ -1,0 +1,174 @@
+"""Build MONAI (Decathlon-style) datalists with a seeded, patient-grouped train/validation/test split.
+
+Example:
+    ``lungseg-manifest ../shared/data/cxr-lung-lr data_manifests/cxr-lung-lr.json --seed 0``
+
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import logging
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from lungseg_monai.data.errors import RadiographReadError
+from lungseg_monai.data.layouts import Case, find_cases
+from lungseg_monai.data.radiograph_io import read_radiograph
+
+__all__ = ["ManifestReport", "build_manifest", "split_by_patient", "load_patient_ids", "main"]
+
+logger = logging.getLogger(__name__)
+
+SPLITS = ("training", "validation", "test")
+
+
+@dataclass
+class ManifestReport:
+    """What was kept and what was refused (with the reason) while building a manifest."""
+
+    kept: list[dict[str, Any]] = field(default_factory=list)
+    refused: list[dict[str, str]] = field(default_factory=list)
+
+    def refuse(self, image: str, reason: str) -> None:
+        """Record a refused image and log it."""
+        logger.warning("refused %s: %s", image, reason)
+        self.refused.append({"image": image, "reason": reason})
+
+
+def load_patient_ids(
+    csv_path: str | Path, id_column: str = "patientid", file_column: str = "filename"
+) -> dict[str, str]:
+    """Map image file names to patient ids from a metadata CSV (e.g. the cxr-lung-lr ``SOURCE_metadata.csv``)."""
+    with open(csv_path, newline="", encoding="utf-8") as handle:
+        return {row[file_column]: row[id_column] for row in csv.DictReader(handle) if row.get(file_column)}
+
+
+def _size_of(path: Path) -> tuple[int, int]:
+    """Return (columns, rows) without decoding the pixels where the format allows it."""
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except OSError:
+        pixels, _ = read_radiograph(path)
+        return pixels.shape[1], pixels.shape[0]
+
+
+def _check_case(root: Path, case: Case) -> str | None:
+    """Return why ``case`` must be refused, or None when it is usable."""
+    if case.missing_masks:
+        return f"no mask for {', '.join(case.missing_masks)}"
+    try:
+        image_size = _size_of(root / case.image)
+        for key, rel in case.masks.items():
+            mask, _ = read_radiograph(root / rel)
+            if (mask.shape[1], mask.shape[0]) != image_size:
+                return f"mask {rel} is {mask.shape[1]}x{mask.shape[0]}, image is {image_size[0]}x{image_size[1]}"
+            if not mask.any():
+                return f"mask {rel} ({key}) is empty"
+    except (RadiographReadError, OSError) as err:
+        return f"unreadable: {err}"
+    return None
+
+
+def _file_digest(path: Path) -> str:
+    return hashlib.sha1(path.read_bytes()).hexdigest()
+
+
+def split_by_patient(
+    patients: dict[str, list[dict[str, Any]]], fractions: tuple[float, float, float], seed: int
+) -> dict[str, list[dict[str, Any]]]:
+    """Assign whole patients to training/validation/test so that image counts approach ``fractions``.
+
+    Patients are shuffled with ``seed``; test and validation are filled first (to at least their share of
+    images), the rest is training. One patient's images never straddle two splits.
+    """
+    order = sorted(patients)
+    random.Random(seed).shuffle(order)
+    total = sum(len(v) for v in patients.values())
+    targets = {"test": fractions[2] * total, "validation": fractions[1] * total}
+    split: dict[str, list[dict[str, Any]]] = {name: [] for name in SPLITS}
+    for patient in order:
+        name = next((s for s in ("test", "validation") if len(split[s]) < targets[s]), "training")
+        split[name].extend(patients[patient])
+    return split
+
+
+def build_manifest(
+    root: str | Path,
+    layout: str | None = None,
+    metadata_csv: str | Path | None = None,
+    fractions: tuple[float, float, float] = (0.7, 0.15, 0.15),
+    seed: int = 0,
+) -> tuple[dict[str, Any], ManifestReport]:
+    """Scan a dataset folder and return ``(datalist, report)``.
+
+    Args:
+        root: dataset folder in a layout of :mod:`lungseg_monai.data.layouts`.
+        layout: force a layout instead of detecting it.
+        metadata_csv: CSV mapping ``filename`` to ``patientid``; defaults to ``root/SOURCE_metadata.csv`` when
+            present. Without it every image is its own patient (true for Montgomery and Shenzhen).
+        fractions: training/validation/test shares of the images.
+        seed: the split's random seed.
+
+    Returns:
+        The datalist (paths relative to ``root``) and a report of refused images (no mask, duplicate,
+        unreadable, mask size mismatch, empty mask).
+
+    """
+    root = Path(root)
+    if abs(sum(fractions) - 1.0) > 1e-6:
+        raise ValueError(f"split fractions {fractions} do not add up to 1")
+    metadata_csv = metadata_csv or (root / "SOURCE_metadata.csv" if (root / "SOURCE_metadata.csv").is_file() else None)
+    patient_ids = load_patient_ids(metadata_csv) if metadata_csv else {}
+    report, seen, patients = ManifestReport(), {}, defaultdict(list)
+    for case in find_cases(root, layout):
+        reason = _check_case(root, case)
+        digest = _file_digest(root / case.image) if reason is None else ""
+        if reason is None and digest in seen:
+            reason = f"duplicate of {seen[digest]}"
+        if reason:
+            report.refuse(case.image, reason)
+            continue
+        seen[digest] = case.image
+        name = Path(case.image).name
+        entry = {"image": case.image, **case.masks, "patient_id": patient_ids.get(name, Path(name).stem)}
+        report.kept.append(entry)
+        patients[entry["patient_id"]].append(entry)
+    datalist = {
+        "name": root.name,
+        "description": f"lung masks of {root.name}; paths relative to the dataset_dir",
+        "seed": seed,
+        "split_fractions": list(fractions),
+        "split_unit": "patient_id",
+        **split_by_patient(patients, fractions, seed),
+        "refused": report.refused,
+    }
+    return datalist, report
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``lungseg-manifest DATASET_DIR OUTPUT_JSON [--layout L] [--metadata CSV] [--seed N]``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dataset_dir")
+    parser.add_argument("output")
+    parser.add_argument("--layout", choices=("montgomery", "shenzhen", "plain"))
+    parser.add_argument("--metadata", help="CSV with filename and patientid columns")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--fractions", type=float, nargs=3, default=(0.7, 0.15, 0.15))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    datalist, report = build_manifest(args.dataset_dir, args.layout, args.metadata, tuple(args.fractions), args.seed)
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text(json.dumps(datalist, indent=4) + "\n")
+    counts = ", ".join(f"{name} {len(datalist[name])}" for name in SPLITS)
+    logger.info("wrote %s: %s; refused %d", args.output, counts, len(report.refused))
+    return 0

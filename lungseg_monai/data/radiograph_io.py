@@ -1,0 +1,100 @@
+"""Read radiographs and masks from PNG/JPEG, DICOM and NIfTI into row-major greyscale arrays.
+
+Every reader returns ``(pixels, meta)`` with ``pixels`` shaped ``(rows, columns)``: the first axis runs top to
+bottom and the second left to right, exactly as a viewer shows the image. (MONAI's ``PILReader`` swaps the two
+unless ``reverse_indices=False``; this package never does.)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import nibabel as nib
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from lungseg_monai.data.dicom_io import is_dicom_file, read_dicom_radiograph
+from lungseg_monai.data.errors import RadiographReadError
+
+__all__ = ["read_radiograph", "read_pil_image", "read_nifti_image", "PIL_SUFFIXES", "NIFTI_SUFFIXES"]
+
+PIL_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+NIFTI_SUFFIXES = (".nii", ".nii.gz")
+
+
+def _to_greyscale(image: Image.Image) -> np.ndarray:
+    """Collapse any PIL mode to one channel, keeping 16-bit depth and dropping alpha onto black."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        return np.asarray(image, dtype=np.float32)
+    if image.mode in ("RGBA", "LA", "P", "PA"):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (0, 0, 0, 255))
+        image = Image.alpha_composite(background, rgba)
+    return np.asarray(image.convert("L"), dtype=np.float32)
+
+
+def read_pil_image(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
+    """Read a PNG/JPEG/TIFF file as a ``(rows, columns)`` float32 array (RGB and RGBA become luminance)."""
+    path = Path(path)
+    try:
+        with Image.open(path) as image:
+            image.load()
+            mode = image.mode
+            pixels = _to_greyscale(image)
+    except (UnidentifiedImageError, OSError, SyntaxError) as err:
+        raise RadiographReadError(f"{path}: unreadable image ({err})") from err
+    meta = {"source_format": "image", "source_mode": mode, "spacing_mm": None, "spacing_source": "none"}
+    return pixels, meta
+
+
+def read_nifti_image(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
+    """Read a 2-D NIfTI image stored x = column, y = row (as ``write_nifti_mask`` writes it)."""
+    path = Path(path)
+    try:
+        image = nib.load(str(path))
+        data = np.asarray(image.dataobj, dtype=np.float32)
+    except (OSError, nib.filebasedimages.ImageFileError, EOFError) as err:
+        raise RadiographReadError(f"{path}: unreadable NIfTI ({err})") from err
+    data = np.squeeze(data)
+    if data.ndim != 2:
+        raise RadiographReadError(f"{path}: NIfTI has shape {data.shape}; a radiograph is 2-D")
+    zooms = image.header.get_zooms()[:2]
+    spacing = (float(zooms[1]), float(zooms[0])) if all(z > 0 for z in zooms) else None
+    meta = {"source_format": "nifti", "spacing_mm": spacing, "spacing_source": "nifti" if spacing else "none"}
+    return np.ascontiguousarray(data.T), meta
+
+
+def read_radiograph(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
+    """Read any supported radiograph or mask file.
+
+    Args:
+        path: PNG/JPEG/TIFF (8 or 16 bit, L/RGB/RGBA), DICOM (any suffix or none) or NIfTI.
+
+    Returns:
+        ``(pixels, meta)``: a ``(rows, columns)`` float32 array in display polarity, and facts about the source
+        (format, spacing in mm and where it came from, DICOM header values).
+
+    Raises:
+        RadiographReadError: missing, unreadable or unsupported file; the message names it.
+
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise RadiographReadError(f"{path}: no such file")
+    name = path.name.lower()
+    if name.endswith(NIFTI_SUFFIXES):
+        return read_nifti_image(path)
+    if name.endswith(PIL_SUFFIXES):
+        return read_pil_image(path)
+    if is_dicom_file(path):
+        decoded = read_dicom_radiograph(path)
+        meta = {
+            "source_format": "dicom",
+            "spacing_mm": decoded.spacing_mm,
+            "spacing_source": decoded.spacing_source,
+            "photometric": decoded.photometric,
+            "dicom": decoded.header,
+        }
+        return decoded.pixels, meta
+    raise RadiographReadError(f"{path}: unsupported file type (expected PNG/JPEG, DICOM or NIfTI)")

@@ -1,0 +1,16 @@
+"""Ignite/MONAI handlers that fill gaps in MONAI's own set."""
+
+from __future__ import annotations
+
+from lungseg_monai.handlers.evaluation_report import EvaluationReportHandler
+from lungseg_monai.handlers.key_metric_state import KeyMetricState
+from lungseg_monai.handlers.output_transforms import scalars_from_engine
+from lungseg_monai.handlers.resume import ResumeFromLatestCheckpoint, latest_checkpoints
+
+__all__ = [
+    "EvaluationReportHandler",
+    "KeyMetricState",
+    "ResumeFromLatestCheckpoint",
+    "latest_checkpoints",
+    "scalars_from_engine",
+]

@@ -1,0 +1,101 @@
+"""Write a predicted lung mask as a DICOM Segmentation object (highdicom) referencing its source image."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import highdicom as hd
+import numpy as np
+import pydicom
+from pydicom.sr.codedict import codes
+from pydicom.valuerep import DA, TM
+
+from lungseg_monai.inference.writers import atomic_path
+
+__all__ = ["write_dicom_seg"]
+
+
+#: Type 2 attributes a SEG copies from its source; old files without them get them empty, as DICOM allows.
+_TYPE2_PATIENT_STUDY = (
+    "PatientID",
+    "PatientName",
+    "PatientBirthDate",
+    "PatientSex",
+    "StudyDate",
+    "StudyTime",
+    "StudyID",
+    "AccessionNumber",
+    "ReferringPhysicianName",
+)
+
+
+_DATE_TIME_PARSERS = {"DA": DA, "TM": TM}
+
+
+def _prepare_source(source: pydicom.Dataset) -> pydicom.Dataset:
+    """Add missing type 2 patient/study attributes and blank malformed dates/times (seen in anonymised files)."""
+    for keyword in _TYPE2_PATIENT_STUDY:
+        if keyword not in source:
+            setattr(source, keyword, "")
+    for element in source.iterall():
+        parse = _DATE_TIME_PARSERS.get(element.VR)
+        if parse is None or not element.value or element.VM != 1:
+            continue
+        try:
+            parse(element.value)
+        except ValueError:
+            element.value = ""
+    return source
+
+
+def _segment(number: int, label: str, algorithm: hd.AlgorithmIdentificationSequence) -> hd.seg.SegmentDescription:
+    return hd.seg.SegmentDescription(
+        segment_number=number,
+        segment_label=label,
+        segmented_property_category=codes.SCT.Organ,
+        segmented_property_type=codes.SCT.Lung,
+        algorithm_type=hd.seg.SegmentAlgorithmTypeValues.AUTOMATIC,
+        algorithm_identification=algorithm,
+    )
+
+
+def write_dicom_seg(
+    target: str | Path, source_path: str | Path, mask: np.ndarray, model_name: str, model_version: str
+) -> Path:
+    """Write a binary DICOM SEG of ``mask`` (rows x columns of the source) that references ``source_path``.
+
+    Args:
+        target: the ``.dcm`` file to write (atomically).
+        source_path: the DICOM radiograph the mask was predicted on.
+        mask: binary mask at the source's resolution.
+        model_name: algorithm name recorded in the SEG.
+        model_version: algorithm version recorded in the SEG.
+
+    Raises:
+        ValueError: the source lacks what a SEG must reference (e.g. UIDs) or the sizes differ.
+
+    """
+    source = _prepare_source(pydicom.dcmread(source_path, force=True))
+    if (int(source.Rows), int(source.Columns)) != mask.shape:
+        raise ValueError(f"mask is {mask.shape}, source {source_path} is {(source.Rows, source.Columns)}")
+    algorithm = hd.AlgorithmIdentificationSequence(
+        name=model_name, version=model_version, family=codes.cid7162.ArtificialIntelligence
+    )
+    seg = hd.seg.Segmentation(
+        source_images=[source],
+        pixel_array=(mask > 0).astype(np.uint8)[None],
+        segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
+        segment_descriptions=[_segment(1, "Lungs", algorithm)],
+        series_instance_uid=hd.UID(),
+        series_number=900,
+        sop_instance_uid=hd.UID(),
+        instance_number=1,
+        manufacturer="lungseg_monai",
+        manufacturer_model_name=model_name,
+        software_versions=model_version,
+        device_serial_number="none",
+        series_description=f"Lung segmentation ({model_name})",
+    )
+    with atomic_path(target) as temp:
+        seg.save_as(temp)
+    return Path(target)

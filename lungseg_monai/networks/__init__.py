@@ -1,0 +1,11 @@
+"""Networks that MONAI does not provide."""
+
+from __future__ import annotations
+
+from lungseg_monai.networks.conditional_patch_discriminator import (
+    ConditionalPatchDiscriminator,
+    patch_receptive_field,
+)
+from lungseg_monai.networks.weights import init_from_checkpoint, load_model_weights
+
+__all__ = ["ConditionalPatchDiscriminator", "init_from_checkpoint", "load_model_weights", "patch_receptive_field"]

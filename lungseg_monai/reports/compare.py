@@ -1,0 +1,103 @@
+"""``lungseg-compare``: evaluate several bundles on the same split and compare them case by case.
+
+Example:
+    ``lungseg-compare --bundles unet pix2pix --dataset-dir ../shared/data/cxr-lung-lr --output reports/compare``
+
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import itertools
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from lungseg_monai.inference.writers import write_atomic, write_json
+from lungseg_monai.reports.case_metrics import METRIC_NAMES
+from lungseg_monai.reports.figures import paired_figure
+from lungseg_monai.reports.statistics import paired_comparison
+
+__all__ = ["compare_reports", "evaluate_bundle", "main"]
+
+logger = logging.getLogger(__name__)
+
+
+def _per_case(report_dir: Path) -> dict[str, dict[str, float]]:
+    with open(report_dir / "per_case.csv", newline="") as handle:
+        return {row["case"]: {k: float(v) for k, v in row.items() if k != "case"} for row in csv.DictReader(handle)}
+
+
+def compare_reports(report_dirs: dict[str, Path], output_dir: str | Path, metric: str = "dice") -> dict[str, Any]:
+    """Write a side-by-side table, paired plots and paired tests of report folders written by ``evaluate.json``.
+
+    Args:
+        report_dirs: model name -> report folder (with ``per_case.csv``), all on the same split.
+        output_dir: where ``comparison.json``, ``side_by_side.csv`` and ``paired_<a>_vs_<b>.png`` go.
+        metric: the metric of the paired tests and plots.
+
+    Raises:
+        ValueError: the reports do not cover the same cases.
+
+    """
+    output_dir = Path(output_dir)
+    tables = {name: _per_case(path) for name, path in report_dirs.items()}
+    case_sets = {name: set(table) for name, table in tables.items()}
+    cases = sorted(next(iter(case_sets.values())))
+    if any(s != set(cases) for s in case_sets.values()):
+        raise ValueError(f"reports cover different cases: { {n: len(s) for n, s in case_sets.items()} }")
+    columns = ["case"] + [f"{name}_{m}" for name in tables for m in METRIC_NAMES]
+    rows = [{"case": c, **{f"{n}_{m}": tables[n][c][m] for n in tables for m in METRIC_NAMES}} for c in cases]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(rows)
+    write_atomic(output_dir / "side_by_side.csv", lambda p: p.write_text(buffer.getvalue()))
+    means = {n: {m: sum(t[c][m] for c in cases) / len(cases) for m in METRIC_NAMES} for n, t in tables.items()}
+    tests = {}
+    for a, b in itertools.combinations(tables, 2):
+        values_a, values_b = [tables[a][c][metric] for c in cases], [tables[b][c][metric] for c in cases]
+        tests[f"{a} vs {b}"] = paired_comparison(values_a, values_b)
+        png = paired_figure(values_a, values_b, a, b, metric)
+        write_atomic(output_dir / f"paired_{a}_vs_{b}.png", lambda p, png=png: p.write_bytes(png))
+    record = {"cases": len(cases), "metric": metric, "means": means, "paired_tests": tests}
+    write_json(output_dir / "comparison.json", record)
+    return record
+
+
+def evaluate_bundle(bundle: str, dataset_dir: str, split: str, output_dir: Path) -> Path:
+    """Run a bundle's ``evaluate.json`` on ``split`` and return its report folder."""
+    from monai.bundle import run
+
+    from lungseg_monai.paths import bundle_path
+
+    configs = Path(bundle_path(bundle)) / "configs"
+    report_dir = output_dir / bundle
+    run(
+        config_file=str(configs / "evaluate.json"),
+        meta_file=str(configs / "metadata.json"),
+        logging_file=str(configs / "logging.conf"),
+        dataset_dir=dataset_dir,
+        eval_split=split,
+        output_dir=str(report_dir),
+    )
+    return report_dir
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bundles", nargs="+", default=["unet", "pix2pix"])
+    parser.add_argument("--dataset-dir", required=True)
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--output", required=True)
+    parser.add_argument("--metric", default="dice", choices=METRIC_NAMES)
+    args = parser.parse_args(argv)
+    output = Path(args.output)
+    reports = {name: evaluate_bundle(name, args.dataset_dir, args.split, output) for name in args.bundles}
+    record = compare_reports(reports, output, args.metric)
+    print(json.dumps(record["paired_tests"], indent=2))
+    return 0

@@ -1,0 +1,102 @@
+"""Array transforms for radiographs and lung masks (one sample, channel-first)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from monai.data import MetaTensor
+from monai.transforms import Transform
+from monai.utils import ImageMetaKey, MetaKeys
+
+from lungseg_monai.data.errors import MaskError
+from lungseg_monai.data.radiograph_io import read_radiograph
+
+__all__ = ["LoadRadiograph", "MergeLungMasks", "binarize_mask", "source_name"]
+
+#: Label values of the 3-class (per-lung) label.
+BACKGROUND, RIGHT_LUNG, LEFT_LUNG = 0, 1, 2
+
+
+def source_name(tensor: torch.Tensor) -> str:
+    """Return the file a MetaTensor was loaded from, or ``"<array>"``."""
+    meta = getattr(tensor, "meta", {}) or {}
+    return str(meta.get(ImageMetaKey.FILENAME_OR_OBJ, "<array>"))
+
+
+class LoadRadiograph(Transform):
+    """Load a radiograph or mask file as a ``(1, rows, columns)`` float32 MetaTensor.
+
+    PNG/JPEG (8/16-bit, L/RGB/RGBA), DICOM (MONOCHROME1 inverted, modality and VOI LUTs applied) and NIfTI
+    are read in viewer orientation. The meta dict carries ``filename_or_obj``, ``spatial_shape`` and the
+    pixel spacing (``spacing_mm``: 0 when unknown) with its ``spacing_source``.
+
+    Example:
+        >>> image = LoadRadiograph()("images/CHNCXR_0001_0.png")
+        >>> image.shape  # (1, rows, columns)
+
+    """
+
+    def __call__(self, path: str | Path) -> MetaTensor:
+        """Read ``path``; raises ``RadiographReadError`` naming the file when it cannot be read."""
+        pixels, source = read_radiograph(path)
+        spacing = source.get("spacing_mm") or (0.0, 0.0)
+        affine = torch.diag(torch.tensor([spacing[0] or 1.0, spacing[1] or 1.0, 1.0], dtype=torch.float64))
+        meta = {
+            ImageMetaKey.FILENAME_OR_OBJ: str(path),
+            MetaKeys.SPATIAL_SHAPE: np.asarray(pixels.shape),
+            MetaKeys.ORIGINAL_CHANNEL_DIM: "no_channel",
+            "spacing_mm": np.asarray(spacing, dtype=np.float64),
+            "spacing_source": source.get("spacing_source", "none"),
+            "source_format": source.get("source_format", "image"),
+        }
+        return MetaTensor(torch.from_numpy(np.ascontiguousarray(pixels))[None], affine=affine, meta=meta)
+
+
+def binarize_mask(mask: torch.Tensor | np.ndarray) -> torch.Tensor:
+    """Binarize a 0/1 or 0/255 mask (values above half of 255 for 8-bit masks, above 0.5 for 0/1 masks)."""
+    mask = torch.as_tensor(mask)
+    threshold = 127.5 if float(mask.max()) > 1.0 else 0.5
+    return (mask > threshold).to(torch.float32)
+
+
+class MergeLungMasks(Transform):
+    """Merge a right-lung and a left-lung mask into one label.
+
+    Args:
+        multiclass: False gives a binary lung label (1 = lung); True gives background / right lung (1) /
+            left lung (2), where overlap goes to the left lung.
+        require_both: raise when either mask is empty (an incomplete annotation).
+
+    """
+
+    def __init__(self, multiclass: bool = False, require_both: bool = True) -> None:
+        self.multiclass = multiclass
+        self.require_both = require_both
+
+    def __call__(self, right: torch.Tensor, left: torch.Tensor, reference: torch.Tensor | None = None) -> torch.Tensor:
+        """Return the merged label, shaped like ``right``; ``reference`` (the image) must match in size."""
+        for mask in (right, left):
+            other = reference if reference is not None else right
+            if tuple(mask.shape[-2:]) != tuple(other.shape[-2:]):
+                raise MaskError(
+                    f"mask {source_name(mask)} is {_size(mask)}, image {source_name(other)} is {_size(other)}"
+                )
+        right_bin, left_bin = binarize_mask(right), binarize_mask(left)
+        if self.require_both:
+            for name, mask, source in (("right", right_bin, right), ("left", left_bin, left)):
+                if not mask.any():
+                    raise MaskError(f"{name} lung mask {source_name(source)} is empty")
+        if self.multiclass:
+            merged = torch.where(left_bin > 0, float(LEFT_LUNG), right_bin * RIGHT_LUNG)
+        else:
+            merged = torch.clamp(right_bin + left_bin, max=1.0)
+        if isinstance(right, MetaTensor):
+            merged = MetaTensor(merged.as_tensor() if isinstance(merged, MetaTensor) else merged, meta=right.meta)
+        return merged
+
+
+def _size(tensor: torch.Tensor) -> str:
+    rows, columns = tuple(tensor.shape[-2:])
+    return f"{columns}x{rows}"

@@ -1,0 +1,77 @@
+"""Real (short) training runs through the bundle configs, as a user runs them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from ignite.engine import Events
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _workflow(bundle: str, config: str, **override):
+    from conftest import _make_workflow
+
+    return _make_workflow(bundle, config, "train", **override)
+
+
+@pytest.mark.slow
+def test_unet_short_real_training_lowers_the_loss(tmp_path, cxr_dir):
+    workflow = _workflow(
+        "unet",
+        "train.json",
+        dataset_dir=str(cxr_dir),
+        output_dir=str(tmp_path),
+        spatial_size=[96, 96],
+        num_epochs=6,
+        val_interval=3,
+        num_workers=0,
+        batch_size=8,
+        **{
+            "train#dataset#cache_rate": 0.25,
+            "train#dataset#data": "$@train#datalist[:16]",
+            "validate#dataset#data": "$@validate#datalist[:4]",
+        },
+    )
+    losses: list[float] = []
+    trainer = workflow.trainer
+    trainer.add_event_handler(Events.EPOCH_COMPLETED, lambda e: losses.append(float(e.state.output[0]["loss"])))
+    workflow.run()
+    assert len(losses) == 6
+    assert sum(losses[-2:]) / 2 < sum(losses[:2]) / 2
+    assert (tmp_path / "models" / "model.pt").is_file()
+    assert (tmp_path / "models" / "checkpoint_epoch=6.pt").is_file()
+
+
+def test_unet_training_resumes_after_a_kill(tmp_path):
+    common = {"output_dir": str(tmp_path), "spatial_size": [64, 64], "val_interval": 1, "num_workers": 0}
+    _workflow("unet", "train.json", num_epochs=2, **common).run()
+    checkpoint = torch.load(tmp_path / "models" / "checkpoint_epoch=2.pt", weights_only=False)
+    (tmp_path / "models" / "checkpoint_epoch=2.pt").write_bytes(b"truncated by a kill")
+    epochs: list[int] = []
+    workflow = _workflow("unet", "train.json", num_epochs=3, **common)
+    workflow.trainer.add_event_handler(Events.EPOCH_COMPLETED, lambda e: epochs.append(e.state.epoch))
+    workflow.run()
+    # the truncated newest checkpoint is skipped; training resumes after epoch 1
+    assert epochs == [2, 3]
+    assert {"model", "optimizer", "lr_scheduler", "trainer", "best_metric"} <= set(checkpoint)
+
+
+def test_pix2pix_card_command_runs_from_repo_root(tmp_path):
+    command = [
+        sys.executable, "-m", "monai.bundle", "run", "training",
+        "--config_file", "bundles/pix2pix/train.json",
+        "--num_epochs", "2", "--val_interval", "1", "--num_workers", "0",
+        "--output_dir", str(tmp_path),
+    ]  # fmt: skip
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600, env=dict(os.environ))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Cannot find the metadata" not in result.stdout + result.stderr
+    checkpoint = torch.load(tmp_path / "models" / "checkpoint_epoch=2.pt", weights_only=False)
+    assert {"model", "discriminator", "g_optimizer", "d_optimizer", "trainer"} <= set(checkpoint)
+    assert (tmp_path / "models" / "model.pt").is_file()

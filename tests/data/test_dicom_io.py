@@ -1,0 +1,141 @@
+"""Decoding every real DICOM file of ../shared/data/dicom."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lungseg_monai.data import RadiographReadError, read_dicom_radiograph, read_radiograph
+from lungseg_monai.data.errors import NotARadiographError
+
+# file, shape (rows, columns), spacing, spacing source, original photometric
+DECODABLE = [
+    ("pydicom-data_pypi/RG1_UNCR.dcm", (1955, 1841), None, "none", "MONOCHROME1"),
+    ("pydicom-data_pypi/RG1_UNCI.dcm", (1955, 1841), None, "none", "MONOCHROME1"),
+    ("pydicom-data_pypi/RG1_J2KR.dcm", (1955, 1841), None, "none", "MONOCHROME1"),
+    ("pydicom-data_pypi/RG1_J2KI.dcm", (1955, 1841), None, "none", "MONOCHROME1"),
+    ("pylibjpeg-data/RG1_JLSN.dcm", (1955, 1841), None, "none", "MONOCHROME1"),
+    ("pylibjpeg-data/966_fixed.dcm", (2128, 2000), (0.16, 0.16), "PixelSpacing", "MONOCHROME1"),
+    ("pylibjpeg-data/JPEG2KLossless_1s_1f_u_16_16.dcm", (1416, 1420), (0.4, 0.4), "ImagerPixelSpacing", "MONOCHROME2"),
+    ("fo-dicom/CR-MONO1-10-chest", (440, 440), None, "none", "MONOCHROME1"),
+    (
+        "torchxrayvision/1.2.276.0.7230010.3.1.4.8323329.6904.1517875201.850819.dcm",
+        (1024, 1024),
+        (0.168, 0.168),
+        "PixelSpacing",
+        "MONOCHROME2",
+    ),
+    ("torchxrayvision/Fake_MONOHR1.dcm", (1024, 1024), (0.168, 0.168), "PixelSpacing", "MONOCHROME1"),
+    (
+        "nhsx_nccid/1.3.6.1.4.1.11129.5.5.110503645592756492463169821050252582267888.dcm",
+        (1024, 1024),
+        None,
+        "none",
+        "MONOCHROME2",
+    ),
+    ("highdicom/dx_image.dcm", (169, 211), (1.2, 1.2012), "PixelSpacing", "MONOCHROME1"),
+]
+
+
+@pytest.mark.parametrize("name, shape, spacing, source, photometric", DECODABLE)
+def test_decodes_shape_spacing_and_photometric(dicom_dir, name, shape, spacing, source, photometric):
+    decoded = read_dicom_radiograph(dicom_dir / name)
+    assert decoded.pixels.shape == shape
+    assert decoded.pixels.dtype == np.float32
+    assert decoded.pixels.std() > 0
+    assert decoded.photometric == photometric
+    assert decoded.spacing_source == source
+    if spacing is None:
+        assert decoded.spacing_mm is None
+    else:
+        assert decoded.spacing_mm == pytest.approx(spacing, abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    "twin", ["pydicom-data_pypi/RG1_J2KR.dcm", "pylibjpeg-data/RG1_JLSN.dcm", "pydicom-data_pypi/RG1_UNCI.dcm"]
+)
+def test_compressed_twins_decode_like_the_uncompressed_file(dicom_dir, twin):
+    reference = read_dicom_radiograph(dicom_dir / "pydicom-data_pypi/RG1_UNCR.dcm").pixels
+    other = read_dicom_radiograph(dicom_dir / twin).pixels
+    correlation = np.corrcoef(reference.ravel(), other.ravel())[0, 1]
+    assert correlation > 0.99
+
+
+def test_j2k_lossless_is_bit_exact(dicom_dir):
+    reference = read_dicom_radiograph(dicom_dir / "pydicom-data_pypi/RG1_UNCR.dcm").pixels
+    lossless = read_dicom_radiograph(dicom_dir / "pydicom-data_pypi/RG1_J2KR.dcm").pixels
+    np.testing.assert_array_equal(reference, lossless)
+
+
+@pytest.mark.parametrize(
+    "name", ["pydicom-data_pypi/RG1_UNCR.dcm", "fo-dicom/CR-MONO1-10-chest", "pylibjpeg-data/966_fixed.dcm"]
+)
+def test_monochrome1_is_inverted_so_lungs_are_dark(dicom_dir, name):
+    pixels = read_dicom_radiograph(dicom_dir / name).pixels
+    rows, cols = pixels.shape
+    lungs = np.concatenate(
+        [
+            pixels[rows // 3 : rows // 2, cols // 5 : cols // 3].ravel(),
+            pixels[rows // 3 : rows // 2, 2 * cols // 3 : 4 * cols // 5].ravel(),
+        ]
+    )
+    mediastinum = pixels[rows // 3 : rows // 2, 9 * cols // 20 : 11 * cols // 20]
+    assert lungs.mean() < mediastinum.mean()
+
+
+def test_fake_monochrome1_tag_inverts_the_twin(dicom_dir):
+    original = read_dicom_radiograph(
+        dicom_dir / "torchxrayvision/1.2.276.0.7230010.3.1.4.8323329.6904.1517875201.850819.dcm"
+    ).pixels
+    fake = read_dicom_radiograph(dicom_dir / "torchxrayvision/Fake_MONOHR1.dcm").pixels
+    np.testing.assert_allclose(fake, original.max() + original.min() - original)
+
+
+def test_window_that_clips_everything_is_ignored(dicom_dir):
+    decoded = read_dicom_radiograph(dicom_dir / "pylibjpeg-data/JPEG2KLossless_1s_1f_u_16_16.dcm")
+    assert decoded.header["VOI"] == "ignored"
+    assert np.unique(decoded.pixels).size > 1000
+
+
+def test_window_is_applied_when_it_fits(dicom_dir):
+    decoded = read_dicom_radiograph(dicom_dir / "pylibjpeg-data/966_fixed.dcm")
+    assert decoded.header["VOI"] == "voi"
+
+
+def test_broken_stream_is_reported_with_file_name(dicom_dir):
+    path = dicom_dir / "pylibjpeg-data/966_BROKEN_truncated_j2k.dcm"
+    with pytest.raises(RadiographReadError, match="966_BROKEN_truncated_j2k.dcm: pixel data cannot be decoded"):
+        read_dicom_radiograph(path)
+
+
+@pytest.mark.parametrize(
+    "name, part", [("non_chest/RG2_JPLY_fixed.dcm", "HIP"), ("non_chest/RG3_J2KI.dcm", "EXTREMITY")]
+)
+def test_non_chest_files_are_refused_but_decodable(dicom_dir, name, part):
+    with pytest.raises(NotARadiographError, match=f"BodyPartExamined is {part}"):
+        read_dicom_radiograph(dicom_dir / name)
+    decoded = read_dicom_radiograph(dicom_dir / name, require_chest=False)
+    assert decoded.pixels.std() > 0
+
+
+def test_jpeg_extended_12_bit_keeps_its_range(dicom_dir):
+    decoded = read_dicom_radiograph(dicom_dir / "non_chest/RG2_JPLY_fixed.dcm", require_chest=False)
+    assert decoded.pixels.max() > 255
+
+
+def test_non_image_dicom_is_refused(tmp_path, dicom_dir):
+    import pydicom
+
+    ds = pydicom.dcmread(dicom_dir / "highdicom/dx_image.dcm")
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.88.22"  # Enhanced SR
+    del ds.PixelData
+    ds.save_as(tmp_path / "report.dcm")
+    with pytest.raises(NotARadiographError, match="not an image"):
+        read_dicom_radiograph(tmp_path / "report.dcm")
+
+
+def test_garbage_file_with_dcm_suffix_is_reported(tmp_path):
+    path = tmp_path / "garbage.dcm"
+    path.write_bytes(b"this is not dicom at all" * 10)
+    with pytest.raises(RadiographReadError, match="garbage.dcm"):
+        read_radiograph(path)

@@ -1,0 +1,192 @@
+"""Folder inference with the shipped U-Net over every real DICOM file: outcomes, outputs, re-runs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pydicom
+import pytest
+from PIL import Image
+
+from lungseg_monai.inference.cli import main as lungseg_main
+
+REPO = Path(__file__).resolve().parents[2]
+
+EXPECTED_STATUS = {
+    "pylibjpeg-data/966_BROKEN_truncated_j2k.dcm": "failed",
+    "non_chest/RG2_JPLY_fixed.dcm": "skipped",
+    "non_chest/RG3_J2KI.dcm": "skipped",
+    "fo-dicom/CR-MONO1-10-chest": "done",
+    "pydicom-data_pypi/RG1_UNCR.dcm": "done",
+    "pydicom-data_pypi/RG1_J2KI.dcm": "done",
+    "pylibjpeg-data/RG1_JLSN.dcm": "done",
+    "pylibjpeg-data/966_fixed.dcm": "done",
+    "pylibjpeg-data/JPEG2KLossless_1s_1f_u_16_16.dcm": "done",
+    "torchxrayvision/Fake_MONOHR1.dcm": "done",
+    "highdicom/dx_image.dcm": "done",
+    "fo-dicom/License.txt": "ignored",
+}
+
+
+def _segmenter(input_dir: Path, output_dir: Path, **override):
+    from conftest import _make_workflow
+
+    workflow = _make_workflow(
+        "unet",
+        "inference.json",
+        "infer",
+        input_dir=str(input_dir),
+        output_dir=str(output_dir),
+        num_workers=0,
+        **override,
+    )
+    return workflow.parser.get_parsed_content("segmenter")
+
+
+@pytest.fixture(scope="module")
+def dicom_run(dicom_dir, tmp_path_factory):
+    output_dir = tmp_path_factory.mktemp("out")
+    segmenter = _segmenter(dicom_dir, output_dir)
+    summary = segmenter.run()
+    return segmenter, summary, output_dir
+
+
+def test_every_file_gets_the_expected_outcome(dicom_run):
+    _, summary, output_dir = dicom_run
+    status = {o.file: o.status for o in summary.outcomes}
+    for name, expected in EXPECTED_STATUS.items():
+        assert status[name] == expected, (name, status[name])
+    assert summary.failed
+    recorded = json.loads((output_dir / "run_summary.json").read_text())
+    broken = next(f for f in recorded["files"] if f["file"].endswith("966_BROKEN_truncated_j2k.dcm"))
+    assert "966_BROKEN_truncated_j2k.dcm: pixel data cannot be decoded" in broken["reason"]
+    assert "run_summary.csv" in {p.name for p in output_dir.iterdir()}
+
+
+def test_exit_code_reports_failure(dicom_run):
+    segmenter, _, _ = dicom_run
+    with pytest.raises(SystemExit) as exit_:
+        segmenter.exit_if_failed()
+    assert exit_.value.code == 1
+
+
+@pytest.mark.parametrize(
+    "name, rows, cols, spacing",
+    [
+        ("pylibjpeg-data/966_fixed.dcm", 2128, 2000, [0.16, 0.16]),
+        ("fo-dicom/CR-MONO1-10-chest", 440, 440, None),
+        ("torchxrayvision/1.2.276.0.7230010.3.1.4.8323329.6904.1517875201.850819.dcm", 1024, 1024, [0.168, 0.168]),
+    ],
+)
+def test_outputs_are_written_at_original_size_and_reread(dicom_run, dicom_dir, name, rows, cols, spacing):
+    _, _, output_dir = dicom_run
+    base = output_dir / name
+    mask = np.asarray(Image.open(f"{base}.mask.png"))
+    assert mask.shape == (rows, cols) and set(np.unique(mask)) <= {0, 255}
+    nifti = np.asarray(nib.load(f"{base}.mask.nii.gz").dataobj)[..., 0].T
+    np.testing.assert_array_equal(nifti > 0, mask > 0)
+    record = json.loads(Path(f"{base}.json").read_text())
+    assert record["spacing_mm"] == spacing
+    assert record["right_lung_px"] > 0.05 * rows * cols and record["left_lung_px"] > 0.05 * rows * cols
+    assert record["quality"] == "ok", record["flags"]
+    assert (record["right_lung_cm2"] is None) == (spacing is None)
+    seg = pydicom.dcmread(f"{base}.seg.dcm")
+    source = pydicom.dcmread(dicom_dir / name, force=True, stop_before_pixels=True)
+    assert seg.Modality == "SEG"
+    assert (
+        seg.ReferencedSeriesSequence[0].ReferencedInstanceSequence[0].ReferencedSOPInstanceUID == source.SOPInstanceUID
+    )
+    np.testing.assert_array_equal(seg.pixel_array > 0, mask > 0)
+    assert Image.open(f"{base}.overlay.png").mode == "RGB"
+
+
+def test_right_lung_is_on_the_image_left(dicom_run):
+    _, _, output_dir = dicom_run
+    mask = np.asarray(Image.open(output_dir / "pylibjpeg-data/966_fixed.dcm.mask.png")) > 0
+    record = json.loads((output_dir / "pylibjpeg-data/966_fixed.dcm.json").read_text())
+    left_half, right_half = mask[:, :1000].sum(), mask[:, 1000:].sum()
+    assert abs(record["right_lung_px"] - left_half) < 0.05 * left_half
+    assert abs(record["left_lung_px"] - right_half) < 0.05 * right_half
+
+
+@pytest.mark.parametrize(
+    "name, flag",
+    [
+        ("torchxrayvision/Fake_MONOHR1.dcm", None),
+        ("highdicom/dx_image.dcm", "small_image"),
+        ("pylibjpeg-data/JPEG2KLossless_1s_1f_u_16_16.dcm", "uncalibrated_spacing"),
+    ],
+)
+def test_implausible_inputs_are_flagged(dicom_run, name, flag):
+    _, _, output_dir = dicom_run
+    record = json.loads((output_dir / f"{name}.json").read_text())
+    assert record["quality"] == "check"
+    if flag:
+        assert flag in record["flags"]
+
+
+def test_rerun_skips_done_images_and_overwrite_redoes_them(dicom_dir, tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    shutil.copy(dicom_dir / "fo-dicom" / "CR-MONO1-10-chest", inputs / "chest")
+    first = _segmenter(inputs, tmp_path / "out").run()
+    assert [o.status for o in first.outcomes] == ["done"]
+    mtime = (tmp_path / "out" / "chest.mask.png").stat().st_mtime_ns
+    second = _segmenter(inputs, tmp_path / "out").run()
+    assert [o.status for o in second.outcomes] == ["already_done"]
+    assert (tmp_path / "out" / "chest.mask.png").stat().st_mtime_ns == mtime
+    third = _segmenter(inputs, tmp_path / "out", overwrite=True).run()
+    assert [o.status for o in third.outcomes] == ["done"]
+    assert not list((tmp_path / "out").glob(".*tmp*"))
+
+
+def test_output_inside_input_is_refused(tmp_path):
+    (tmp_path / "in").mkdir()
+    with pytest.raises(ValueError, match="inside the input folder"):
+        _segmenter(tmp_path / "in", tmp_path / "in" / "out").run()
+
+
+def test_empty_folder_is_an_empty_successful_run(tmp_path):
+    (tmp_path / "in").mkdir()
+    summary = _segmenter(tmp_path / "in", tmp_path / "out").run()
+    assert summary.outcomes == [] and not summary.failed
+    assert json.loads((tmp_path / "out" / "run_summary.json").read_text())["counts"] == {}
+
+
+def test_console_entry_point_returns_nonzero_when_a_file_fails(dicom_dir, tmp_path):
+    inputs = tmp_path / "in"
+    (inputs / "sub").mkdir(parents=True)
+    shutil.copy(dicom_dir / "pylibjpeg-data" / "966_BROKEN_truncated_j2k.dcm", inputs / "sub" / "broken.dcm")
+    shutil.copy(REPO / "sample_data" / "cxr-lung-lr-sample" / "images" / "ARDSSevere.png", inputs / "a.png")
+    code = lungseg_main(["--input-dir", str(inputs), "--output-dir", str(tmp_path / "out"), "--num-workers", "0"])
+    assert code == 1
+    assert (tmp_path / "out" / "a.png.mask.png").is_file()
+    assert not (tmp_path / "out" / "sub" / "broken.dcm.json").exists()
+
+
+def test_non_radiograph_dicom_objects_are_skipped_with_reasons(dicom_dir, dicom_run, tmp_path):
+    _, _, output_dir = dicom_run
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    shutil.copy(output_dir / "fo-dicom" / "CR-MONO1-10-chest.seg.dcm", inputs / "lungs_seg.dcm")
+    ct = pydicom.dcmread(dicom_dir / "highdicom" / "dx_image.dcm")
+    ct.Modality = "CT"
+    ct.save_as(inputs / "ct_slice.dcm")
+    pdf = pydicom.dcmread(dicom_dir / "highdicom" / "dx_image.dcm")
+    pdf.SOPClassUID = "1.2.840.10008.5.1.4.1.1.104.1"  # Encapsulated PDF
+    del pdf.PixelData
+    pdf.save_as(inputs / "report_pdf.dcm")
+    (inputs / "unreadable.dcm").write_bytes(b"\x00" * 50)
+    summary = _segmenter(inputs, tmp_path / "out").run()
+    outcome = {o.file: (o.status, o.reason) for o in summary.outcomes}
+    assert outcome["lungs_seg.dcm"][0] == "skipped" and "Segmentation" in outcome["lungs_seg.dcm"][1]
+    assert outcome["ct_slice.dcm"] == (
+        "skipped",
+        f"{inputs / 'ct_slice.dcm'}: modality CT is not a projection radiograph",
+    )
+    assert outcome["report_pdf.dcm"][0] == "skipped" and "not an image" in outcome["report_pdf.dcm"][1]
+    assert outcome["unreadable.dcm"][0] == "failed" and "unreadable.dcm" in outcome["unreadable.dcm"][1]

@@ -1,0 +1,83 @@
+"""An evaluation report from the shipped U-Net on real test cases, and its HTML displayed in Chromium."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from lungseg_monai.reports.compare import compare_reports
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def report_dir(cxr_dir, tmp_path_factory, make_workflow) -> Path:
+    output = tmp_path_factory.mktemp("report")
+    override = {"dataset#data": "$@datalist_items[:4]", "dataloader#num_workers": 0}
+    workflow = make_workflow(
+        "unet", "evaluate.json", "infer", dataset_dir=str(cxr_dir), output_dir=str(output), **override
+    )
+    workflow.run()
+    return output
+
+
+def test_report_files_and_values(report_dir):
+    names = {p.name for p in report_dir.iterdir()}
+    assert {"per_case.csv", "summary.json", "confusion_matrix.json", "roc.csv", "report.html"} <= names
+    with open(report_dir / "per_case.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 4
+    assert all(float(r["dice"]) > 0.85 for r in rows)
+    assert all(0.0 <= float(r["specificity"]) <= 1.0 for r in rows)
+    summary = json.loads((report_dir / "summary.json").read_text())
+    assert summary["resolution"].startswith("original image resolution")
+    dice = summary["metrics"]["dice"]
+    assert dice["n"] == 4 and dice["ci95"][0] <= dice["mean"] <= dice["ci95"][1]
+    assert summary["pixel_auc"] > 0.95
+    counts = json.loads((report_dir / "confusion_matrix.json").read_text())["pixels"]
+    assert counts["tp"] > counts["fp"] and counts["tn"] > counts["fn"]
+
+
+def test_html_is_self_contained(report_dir):
+    page = (report_dir / "report.html").read_text()
+    assert page.count("data:image/png;base64,") >= 5  # histograms, ROC, 3 montages
+    assert "http://" not in page and "https://" not in page
+    assert "worst:" in page and "best:" in page and "median:" in page
+
+
+def test_html_displays_in_headless_chromium(report_dir, tmp_path):
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    shot = tmp_path / "report.png"
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+    command = [browser, *flags, f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}",
+               "--window-size=1300,2400", (report_dir / "report.html").as_uri()]  # fmt: skip
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
+    pixels = np.asarray(Image.open(shot).convert("L"))
+    assert pixels.shape == (2400, 1300)
+    assert pixels.std() > 20  # text, tables and figures, not a blank page
+
+
+def test_comparison_of_two_reports(report_dir, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    with open(report_dir / "per_case.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        row["dice"] = str(float(row["dice"]) - 0.01)
+    with open(other / "per_case.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    record = compare_reports({"unet": report_dir, "worse": other}, tmp_path / "cmp")
+    assert record["paired_tests"]["unet vs worse"]["mean_difference"] == pytest.approx(0.01)
+    assert (tmp_path / "cmp" / "paired_unet_vs_worse.png").is_file()
+    assert (tmp_path / "cmp" / "side_by_side.csv").is_file()

@@ -1,0 +1,90 @@
+"""LoadRadiographd and MergeLungMasksd on real files and on exact synthetic masks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from monai.data import MetaTensor
+
+from lungseg_monai.data.errors import MaskError
+from lungseg_monai.transforms import LoadRadiographd, MergeLungMasks, MergeLungMasksd
+
+STEM = "ARDSSevere"
+
+
+def _mask(rows: int, cols: int, box: tuple[slice, slice], value: float = 255.0) -> torch.Tensor:
+    mask = torch.zeros(1, rows, cols)
+    mask[(slice(None), *box)] = value
+    return mask
+
+
+def test_merge_binary_and_multiclass_exact():
+    right = _mask(8, 8, (slice(1, 5), slice(0, 3)))
+    left = _mask(8, 8, (slice(1, 5), slice(4, 8)))
+    binary = MergeLungMasks()(right, left)
+    assert binary.sum() == 4 * 3 + 4 * 4 and set(binary.unique().tolist()) == {0.0, 1.0}
+    multi = MergeLungMasks(multiclass=True)(right, left)
+    assert (multi == 1).sum() == 12 and (multi == 2).sum() == 16
+
+
+def test_merge_accepts_0_1_masks():
+    right = _mask(4, 4, (slice(0, 2), slice(0, 2)), value=1.0)
+    left = _mask(4, 4, (slice(2, 4), slice(2, 4)), value=1.0)
+    assert MergeLungMasks()(right, left).sum() == 8
+
+
+def test_load_and_merge_real_case(cxr_dir):
+    item = {
+        "image": str(cxr_dir / "images" / f"{STEM}.png"),
+        "right_mask": str(cxr_dir / "ManualMask" / "rightMask" / f"{STEM}.png"),
+        "left_mask": str(cxr_dir / "ManualMask" / "leftMask" / f"{STEM}.png"),
+    }
+    data = MergeLungMasksd()(LoadRadiographd(keys=["image", "right_mask", "left_mask"])(item))
+    image, label = data["image"], data["label"]
+    assert isinstance(image, MetaTensor) and image.shape == (1, 631, 790)
+    assert label.shape == image.shape and "right_mask" not in data
+    assert set(label.unique().tolist()) == {0.0, 1.0}
+    # the patient's left lung is on the image's right: the left mask's centroid is right of centre
+    left = LoadRadiographd(keys="m")({"m": item["left_mask"]})["m"][0] > 0
+    assert np.nonzero(left.numpy())[1].mean() > 790 / 2
+    assert 0.15 < float(label.mean()) < 0.6
+
+
+def test_mis_sized_mask_error_names_both_files(cxr_dir, tmp_path):
+    from PIL import Image
+
+    small = tmp_path / "small.png"
+    Image.new("L", (100, 80), 255).save(small)
+    item = {
+        "image": str(cxr_dir / "images" / f"{STEM}.png"),
+        "right_mask": str(small),
+        "left_mask": str(cxr_dir / "ManualMask" / "leftMask" / f"{STEM}.png"),
+    }
+    loaded = LoadRadiographd(keys=["image", "right_mask", "left_mask"])(item)
+    with pytest.raises(MaskError, match=r"small.png is 100x80, image .*ARDSSevere.png is 790x631"):
+        MergeLungMasksd()(loaded)
+
+
+def test_incomplete_annotation_is_a_clear_error(cxr_dir, tmp_path):
+    from PIL import Image
+
+    stem = "covid-19-pneumonia-12"
+    right = cxr_dir / "incomplete" / "ManualMask" / "rightMask" / f"{stem}.png"
+    empty = tmp_path / f"{stem}.png"
+    Image.new("L", Image.open(right).size, 0).save(empty)
+    loaded = LoadRadiographd(keys=["right_mask", "left_mask"])({"right_mask": str(right), "left_mask": str(empty)})
+    with pytest.raises(MaskError, match=f"left lung mask .*{stem}.png is empty"):
+        MergeLungMasksd(reference_key=None)(loaded)
+
+
+def test_only_one_mask_key_is_an_error(cxr_dir):
+    loaded = LoadRadiographd(keys="right_mask")({"right_mask": str(cxr_dir / "ManualMask/rightMask/ARDSSevere.png")})
+    with pytest.raises(MaskError, match="only \\['right_mask'\\] present"):
+        MergeLungMasksd(reference_key=None)(loaded)
+
+
+def test_single_label_is_binarized():
+    label = MetaTensor(_mask(4, 4, (slice(0, 2), slice(0, 4))))
+    out = MergeLungMasksd()({"label": label})["label"]
+    assert out.max() == 1.0 and out.sum() == 8
