@@ -11,6 +11,8 @@ __all__ = ["LungMeasures", "measure_lungs", "split_lungs"]
 
 #: A second component smaller than this share of the largest is not a lung.
 _MIN_SECOND_LUNG_SHARE = 0.15
+#: Two lungs whose areas differ more than this ratio (smaller / larger) are implausible.
+_MIN_LUNG_AREA_RATIO = 0.5
 #: Lungs covering less than this share of the image count as "no lungs".
 _MIN_LUNG_FRACTION = 0.02
 #: More than this share of the image is not plausible for both lungs of a chest film.
@@ -87,7 +89,7 @@ def measure_lungs(
         spacing_source: where the spacing came from (``ImagerPixelSpacing`` means uncalibrated).
 
     Returns:
-        Per-lung areas and flags: ``no_lungs``, ``one_lung``, ``lungs_touch_border``, ``implausible_area``,
+        Per-lung areas and flags: ``no_lungs``, ``one_lung``, ``asymmetric_lungs``, ``lungs_touch_border``, ``implausible_area``,
         ``small_image``, ``uncalibrated_spacing``.
 
     """
@@ -100,6 +102,8 @@ def measure_lungs(
         flags.append("no_lungs")
     elif min(right_px, left_px) < _MIN_SECOND_LUNG_SHARE * max(right_px, left_px):
         flags.append("one_lung")
+    elif min(right_px, left_px) < _MIN_LUNG_AREA_RATIO * max(right_px, left_px):
+        flags.append("asymmetric_lungs")
     if lung_fraction > _MAX_LUNG_FRACTION:
         flags.append("implausible_area")
     if _border_share(mask > 0) > _MAX_BORDER_SHARE:

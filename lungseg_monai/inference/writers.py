@@ -36,6 +36,10 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     temp = Path(name)
     try:
         yield temp
+        # mkstemp creates 0600 files; give outputs the usual permissions (0666 less the umask).
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)
         os.replace(temp, target)
     finally:
         if temp.exists():
@@ -86,18 +90,17 @@ def display_uint8(pixels: np.ndarray) -> np.ndarray:
 
 def write_overlay_png(target: str | Path, pixels: np.ndarray, mask: np.ndarray, max_side: int = 1024) -> Path:
     """Write the radiograph with the lungs tinted red and outlined in yellow, at most ``max_side`` pixels wide."""
-    grey = display_uint8(pixels)
+    step = max(1, int(np.ceil(max(pixels.shape) / max_side)))
+    # Subsample first: a quick-look overlay needs no more than max_side pixels, and this keeps it cheap.
+    grey = display_uint8(pixels[::step, ::step])
+    lung = mask[::step, ::step] > 0
     rgb = np.stack([grey] * 3, axis=-1).astype(np.float32)
-    lung = mask > 0
     rgb[lung] = 0.6 * rgb[lung] + 0.4 * np.array([255, 40, 40], dtype=np.float32)
-    edge = lung & ~_eroded(lung)
-    rgb[edge] = (255, 230, 0)
+    rgb[lung & ~_eroded(lung)] = (255, 230, 0)
     image = Image.fromarray(rgb.astype(np.uint8), mode="RGB")
-    if max(image.size) > max_side:
-        image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     return write_atomic(target, lambda p: image.save(p, format="PNG"))
 
 
 def _eroded(mask: np.ndarray) -> np.ndarray:
-    thickness = max(1, min(mask.shape) // 300)
+    thickness = max(1, min(mask.shape) // 400)
     return ndimage.binary_erosion(mask, iterations=thickness)

@@ -54,7 +54,7 @@ def curves_figure(curves: Mapping[str, tuple[Sequence[int], Sequence[float]]]) -
     """Training curves: losses on the left, Dice on the right."""
     figure, (loss_axis, dice_axis) = plt.subplots(1, 2, figsize=(11, 3.8))
     for tag, (steps, values) in curves.items():
-        axis = dice_axis if "dice" in tag.lower() else loss_axis
+        axis = dice_axis if "dice" in tag.lower() and "loss" not in tag.lower() else loss_axis
         axis.plot(steps, values, label=tag, linewidth=1)
     loss_axis.set_title("training loss")
     loss_axis.set_xlabel("iteration")

@@ -14,17 +14,12 @@ from ignite.engine import Events
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _workflow(bundle: str, config: str, **override):
-    from conftest import _make_workflow
-
-    return _make_workflow(bundle, config, "train", **override)
-
-
 @pytest.mark.slow
-def test_unet_short_real_training_lowers_the_loss(tmp_path, cxr_dir):
-    workflow = _workflow(
+def test_unet_short_real_training_lowers_the_loss(tmp_path, cxr_dir, make_workflow):
+    workflow = make_workflow(
         "unet",
         "train.json",
+        "train",
         dataset_dir=str(cxr_dir),
         output_dir=str(tmp_path),
         spatial_size=[96, 96],
@@ -48,13 +43,13 @@ def test_unet_short_real_training_lowers_the_loss(tmp_path, cxr_dir):
     assert (tmp_path / "models" / "checkpoint_epoch=6.pt").is_file()
 
 
-def test_unet_training_resumes_after_a_kill(tmp_path):
+def test_unet_training_resumes_after_a_kill(tmp_path, make_workflow):
     common = {"output_dir": str(tmp_path), "spatial_size": [64, 64], "val_interval": 1, "num_workers": 0}
-    _workflow("unet", "train.json", num_epochs=2, **common).run()
+    make_workflow("unet", "train.json", "train", num_epochs=2, **common).run()
     checkpoint = torch.load(tmp_path / "models" / "checkpoint_epoch=2.pt", weights_only=False)
     (tmp_path / "models" / "checkpoint_epoch=2.pt").write_bytes(b"truncated by a kill")
     epochs: list[int] = []
-    workflow = _workflow("unet", "train.json", num_epochs=3, **common)
+    workflow = make_workflow("unet", "train.json", "train", num_epochs=3, **common)
     workflow.trainer.add_event_handler(Events.EPOCH_COMPLETED, lambda e: epochs.append(e.state.epoch))
     workflow.run()
     # the truncated newest checkpoint is skipped; training resumes after epoch 1

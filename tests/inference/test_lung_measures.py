@@ -31,6 +31,9 @@ def test_flags():
     one = _two_lungs()
     one[:, 200:] = 0
     assert "one_lung" in measure_lungs(one).flags
+    small_left = _two_lungs()
+    small_left[:, 300:] = 0
+    assert "asymmetric_lungs" in measure_lungs(small_left).flags
     border = _two_lungs()
     border[:, :5] = 1
     assert "lungs_touch_border" in measure_lungs(border).flags

@@ -1,0 +1,138 @@
+"""Measure lungseg_monai speed on this machine and print a table (and write JSON to compare runs).
+
+Figures: training images/s per bundle at 256 px; inference images/s model-only and end to end (decode DICOM/PNG
+-> mask files written) at batch 1 and batched; peak memory (RSS, and CUDA when used); the share of end-to-end
+time not spent in the network.
+
+Usage:
+    python benchmarks/benchmark.py --dicom-dir ../shared/data/dicom --output benchmarks/results/cpu.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import monai
+import torch
+from monai.bundle import ConfigWorkflow
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _workflow(bundle: str, config: str, workflow_type: str, **override) -> ConfigWorkflow:
+    configs = REPO / "bundles" / bundle / "configs"
+    workflow = ConfigWorkflow(
+        config_file=str(configs / config),
+        meta_file=str(configs / "metadata.json"),
+        logging_file=str(configs / "logging.conf"),
+        workflow_type=workflow_type,
+        **override,
+    )
+    workflow.initialize()
+    return workflow
+
+
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def training_rate(bundle: str, device: str, iterations: int, batch_size: int) -> float:
+    """Images/s of training iterations (after one warm-up), on random 256 px data."""
+    config = "train.json"
+    workflow = _workflow(bundle, config, "train", output_dir=tempfile.mkdtemp(), num_workers=0, device=device)
+    trainer = workflow.trainer
+    batch = {
+        "image": torch.rand(batch_size, 1, 256, 256) * 2 - 1,
+        "label": (torch.rand(batch_size, 1, 256, 256) > 0.5).float(),
+    }
+    trainer.state.device = torch.device(device)
+    trainer._iteration(trainer, batch)
+    start = time.perf_counter()
+    for _ in range(iterations):
+        trainer._iteration(trainer, batch)
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    return iterations * batch_size / (time.perf_counter() - start)
+
+
+def model_only_rate(bundle: str, device: str, batch_size: int, repeats: int) -> float:
+    """Images/s of the inference network alone (flip TTA included, as in the bundle), at 256 px."""
+    workflow = _workflow(bundle, "inference.json", "infer", device=device)
+    network = workflow.parser.get_parsed_content("network").eval()
+    inferer = workflow.parser.get_parsed_content("inferer")
+    images = torch.rand(batch_size, 1, 256, 256, device=device)
+    with torch.inference_mode():
+        inferer(images, network)
+        start = time.perf_counter()
+        for _ in range(repeats):
+            inferer(images, network)
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+    return repeats * batch_size / (time.perf_counter() - start)
+
+
+def end_to_end_rate(bundle: str, device: str, input_dir: Path, batch_size: int, workers: int) -> tuple[float, int]:
+    """Images/s of a whole folder run (decode, preprocess, network, postprocess, write all outputs)."""
+    output_dir = Path(tempfile.mkdtemp())
+    try:
+        override = {"device": device, "batch_size": batch_size, "num_workers": workers, "write_dicom_seg": True}
+        override.update(input_dir=str(input_dir), output_dir=str(output_dir))
+        workflow = _workflow(bundle, "inference.json", "infer", **override)
+        segmenter = workflow.parser.get_parsed_content("segmenter")
+        start = time.perf_counter()
+        summary = segmenter.run()
+        elapsed = time.perf_counter() - start
+        done = summary.counts.get("done", 0)
+        return done / elapsed, done
+    finally:
+        shutil.rmtree(output_dir, ignore_errors=True)
+
+
+def main() -> None:
+    """Run the benchmarks and print/write the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dicom-dir", default=str(REPO.parent / "shared" / "data" / "dicom"))
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--train-iterations", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--output", default=str(REPO / "benchmarks" / "results" / "latest.json"))
+    args = parser.parse_args()
+    rows: list[tuple[str, str, float, str]] = []
+    for bundle in ("unet", "pix2pix"):
+        rate = training_rate(bundle, args.device, args.train_iterations, args.batch_size)
+        rows.append((bundle, f"training, batch {args.batch_size}", rate, "img/s"))
+    for batch in (1, args.batch_size):
+        model = model_only_rate("unet", args.device, batch, repeats=max(3, 24 // batch))
+        e2e, done = end_to_end_rate("unet", args.device, Path(args.dicom_dir), batch, args.workers)
+        rows.append(("unet", f"inference model-only, batch {batch}", model, "img/s"))
+        rows.append(("unet", f"inference end-to-end DICOM ({done} files), batch {batch}", e2e, "img/s"))
+        rows.append(("unet", f"end-to-end / model-only, batch {batch}", e2e / model, "ratio"))
+    rows.append(("all", "peak RSS", _peak_rss_mib(), "MiB"))
+    if args.device.startswith("cuda"):
+        rows.append(("all", "peak CUDA memory", torch.cuda.max_memory_allocated() / 2**20, "MiB"))
+    facts = {
+        "device": torch.cuda.get_device_name(0) if args.device.startswith("cuda") else platform.processor() or "cpu",
+        "torch": torch.__version__,
+        "monai": monai.__version__,
+        "threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+    }
+    print(" | ".join(f"{k}: {v}" for k, v in facts.items()))
+    print(f"{'bundle':8} {'measure':55} {'value':>10}  unit")
+    for bundle, measure, value, unit in rows:
+        print(f"{bundle:8} {measure:55} {value:10.2f}  {unit}")
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    record = {**facts, "rows": [dict(zip(("bundle", "measure", "value", "unit"), r, strict=True)) for r in rows]}
+    Path(args.output).write_text(json.dumps(record, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
