@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import highdicom as hd
@@ -78,10 +79,22 @@ def write_dicom_seg(
     source = _prepare_source(pydicom.dcmread(source_path, force=True))
     if (int(source.Rows), int(source.Columns)) != mask.shape:
         raise ValueError(f"mask is {mask.shape}, source {source_path} is {(source.Rows, source.Columns)}")
+    with warnings.catch_warnings():
+        # Anonymised files carry one-word patient names; highdicom warns about each, the SEG is still valid.
+        warnings.filterwarnings("ignore", message=".*unlikely to represent the intended person name.*")
+        seg = _segmentation(source, mask, model_name, model_version)
+    with atomic_path(target) as temp:
+        seg.save_as(temp)
+    return Path(target)
+
+
+def _segmentation(
+    source: pydicom.Dataset, mask: np.ndarray, model_name: str, model_version: str
+) -> hd.seg.Segmentation:
     algorithm = hd.AlgorithmIdentificationSequence(
         name=model_name, version=model_version, family=codes.cid7162.ArtificialIntelligence
     )
-    seg = hd.seg.Segmentation(
+    return hd.seg.Segmentation(
         source_images=[source],
         pixel_array=(mask > 0).astype(np.uint8)[None],
         segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
@@ -96,6 +109,3 @@ def write_dicom_seg(
         device_serial_number="none",
         series_description=f"Lung segmentation ({model_name})",
     )
-    with atomic_path(target) as temp:
-        seg.save_as(temp)
-    return Path(target)

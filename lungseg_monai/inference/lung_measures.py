@@ -89,8 +89,8 @@ def measure_lungs(
         spacing_source: where the spacing came from (``ImagerPixelSpacing`` means uncalibrated).
 
     Returns:
-        Per-lung areas and flags: ``no_lungs``, ``one_lung``, ``asymmetric_lungs``, ``lungs_touch_border``, ``implausible_area``,
-        ``small_image``, ``uncalibrated_spacing``.
+        Per-lung areas and flags: ``no_lungs``, ``one_lung``, ``asymmetric_lungs``, ``lungs_touch_border``,
+        ``implausible_area``, ``small_image``, ``uncalibrated_spacing``.
 
     """
     right, left = split_lungs(mask)
