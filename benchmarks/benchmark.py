@@ -78,6 +78,59 @@ def model_only_rate(bundle: str, device: str, batch_size: int, repeats: int) -> 
     return repeats * batch_size / (time.perf_counter() - start)
 
 
+def exported_rates(bundle: str, batch_size: int, repeats: int) -> dict[str, float]:
+    """Images/s of the bare network in PyTorch, TorchScript (ckpt_export) and onnxruntime (onnx_export), no TTA."""
+    from monai.bundle import ckpt_export, onnx_export
+
+    from lungseg_monai.networks import OnnxRuntimeNetwork, load_model_weights
+
+    configs = REPO / "bundles" / bundle / "configs"
+    folder = Path(tempfile.mkdtemp())
+    common = {
+        "net_id": "network_def",
+        "ckpt_file": str(REPO / "bundles" / bundle / "models" / "model.pt"),
+        "meta_file": str(configs / "metadata.json"),
+        "config_file": str(configs / "inference.json"),
+    }
+    ckpt_export(filepath=str(folder / "model.ts"), **common)
+    onnx_export(filepath=str(folder / "model.onnx"), input_shape=[1, 1, 256, 256], **common)
+    network = _workflow(bundle, "inference.json", "infer").parser.get_parsed_content("network_def")
+    network.load_state_dict(load_model_weights(common["ckpt_file"]))
+    runners = {
+        "pytorch": network.eval(),
+        "torchscript": torch.jit.load(str(folder / "model.ts")),
+        "onnxruntime": OnnxRuntimeNetwork(str(folder / "model.onnx")),
+    }
+    images = torch.rand(batch_size, 1, 256, 256)
+    rates = {}
+    with torch.inference_mode():
+        for name, run in runners.items():
+            run(images)
+            start = time.perf_counter()
+            for _ in range(repeats):
+                run(images)
+            rates[name] = repeats * batch_size / (time.perf_counter() - start)
+    shutil.rmtree(folder, ignore_errors=True)
+    return rates
+
+
+def cached_epoch_times(dataset_dir: str) -> dict[str, float]:
+    """Seconds of one U-Net training epoch reading every image each time vs from MONAI's CacheDataset."""
+    times = {}
+    for label, cache_rate in (("epoch without cache", 0.0), ("epoch with CacheDataset", 1.0)):
+        override = {"dataset_dir": dataset_dir, "num_epochs": 1, "val_interval": 1000, "resume": False}
+        override.update({"output_dir": tempfile.mkdtemp(), "train#dataset#cache_rate": cache_rate})
+        start = time.perf_counter()
+        workflow = _workflow("unet", "train.json", "train", **override)
+        setup = time.perf_counter() - start
+        start = time.perf_counter()
+        workflow.run()
+        times[label] = time.perf_counter() - start
+        if cache_rate:
+            times["cache fill (once, before epoch 1)"] = setup
+    return times
+
+
 def end_to_end_rate(bundle: str, device: str, input_dir: Path, batch_size: int, workers: int) -> tuple[float, int]:
     """Images/s of a whole folder run (decode, preprocess, network, postprocess, write all outputs)."""
     output_dir = Path(tempfile.mkdtemp())
@@ -103,6 +156,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--train-iterations", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--dataset-dir", default=str(REPO.parent / "shared" / "data" / "cxr-lung-lr"))
     parser.add_argument("--output", default=str(REPO / "benchmarks" / "results" / "latest.json"))
     args = parser.parse_args()
     rows: list[tuple[str, str, float, str]] = []
@@ -115,6 +169,10 @@ def main() -> None:
         rows.append(("unet", f"inference model-only, batch {batch}", model, "img/s"))
         rows.append(("unet", f"inference end-to-end DICOM ({done} files), batch {batch}", e2e, "img/s"))
         rows.append(("unet", f"end-to-end / model-only, batch {batch}", e2e / model, "ratio"))
+    for name, rate in exported_rates("unet", args.batch_size, repeats=3).items():
+        rows.append(("unet", f"network only (no TTA), {name}, batch {args.batch_size}", rate, "img/s"))
+    for label, seconds in cached_epoch_times(args.dataset_dir).items():
+        rows.append(("unet", f"training data: {label} (57 images)", seconds, "s"))
     rows.append(("all", "peak RSS", _peak_rss_mib(), "MiB"))
     if args.device.startswith("cuda"):
         rows.append(("all", "peak CUDA memory", torch.cuda.max_memory_allocated() / 2**20, "MiB"))

@@ -33,7 +33,7 @@ def _make_workflow(bundle: str, config: str, workflow_type: str = "train", initi
 
     configs = REPO / "bundles" / bundle / "configs"
     workflow = ConfigWorkflow(
-        config_file=str(configs / config),
+        config_file=config if isinstance(config, list) else str(configs / config),
         meta_file=str(configs / "metadata.json"),
         logging_file=str(configs / "logging.conf"),
         workflow_type=workflow_type,

@@ -6,6 +6,13 @@ from lungseg_monai.networks.conditional_patch_discriminator import (
     ConditionalPatchDiscriminator,
     patch_receptive_field,
 )
+from lungseg_monai.networks.onnx_runtime import OnnxRuntimeNetwork
 from lungseg_monai.networks.weights import init_from_checkpoint, load_model_weights
 
-__all__ = ["ConditionalPatchDiscriminator", "init_from_checkpoint", "load_model_weights", "patch_receptive_field"]
+__all__ = [
+    "ConditionalPatchDiscriminator",
+    "OnnxRuntimeNetwork",
+    "init_from_checkpoint",
+    "load_model_weights",
+    "patch_receptive_field",
+]

@@ -1,0 +1,66 @@
+"""TorchScript and ONNX exports through monai.bundle give the same masks as PyTorch on real cases."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from monai.bundle import ckpt_export, onnx_export
+from PIL import Image
+
+from lungseg_monai.networks import OnnxRuntimeNetwork, load_model_weights
+from lungseg_monai.reports import overlap_metrics
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _export(bundle: str, tmp_path) -> dict[str, str]:
+    configs = REPO / "bundles" / bundle / "configs"
+    common = {
+        "net_id": "network_def",
+        "ckpt_file": str(REPO / "bundles" / bundle / "models" / "model.pt"),
+        "meta_file": str(configs / "metadata.json"),
+        "config_file": str(configs / "inference.json"),
+    }
+    ckpt_export(filepath=str(tmp_path / "model.ts"), **common)
+    onnx_export(filepath=str(tmp_path / "model.onnx"), input_shape=[1, 1, 256, 256], **common)
+    return {"torchscript": str(tmp_path / "model.ts"), "onnx": str(tmp_path / "model.onnx")}
+
+
+@pytest.mark.parametrize("bundle", ["unet", "pix2pix"])
+def test_exported_models_give_the_same_masks(bundle, cxr_dir, tmp_path, make_workflow):
+    paths = _export(bundle, tmp_path)
+    workflow = make_workflow(bundle, "evaluate.json", "infer", dataset_dir=str(cxr_dir), output_dir=str(tmp_path))
+    items = workflow.parser.get_parsed_content("datalist_items")[:3]
+    preprocessing = workflow.parser.get_parsed_content("preprocessing")
+    network = workflow.parser.get_parsed_content("network")
+    network.load_state_dict(load_model_weights(str(REPO / "bundles" / bundle / "models" / "model.pt")))
+    network.eval()
+    scripted = torch.jit.load(paths["torchscript"])
+    session = OnnxRuntimeNetwork(paths["onnx"])
+    images = torch.stack([preprocessing(item)["image"].as_tensor() for item in items])
+    with torch.inference_mode():
+        reference = network(images) > 0
+        for name, exported in (("torchscript", scripted(images)), ("onnx", session(images))):
+            dice = overlap_metrics(np.asarray(exported > 0), np.asarray(reference))["dice"]
+            assert dice >= 0.999, (name, dice)
+
+
+def test_folder_inference_runs_on_onnxruntime(dicom_dir, tmp_path, make_workflow):
+    paths = _export("unet", tmp_path)
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    shutil.copy(dicom_dir / "fo-dicom" / "CR-MONO1-10-chest", inputs / "chest")
+    masks = {}
+    for name, extra in (("torch", {}), ("onnx", {"onnx_path": paths["onnx"]})):
+        configs = ["inference.json"] if name == "torch" else ["inference.json", "inference_onnx.json"]
+        config = [str(REPO / "bundles" / "unet" / "configs" / c) for c in configs]
+        workflow = make_workflow(
+            "unet", config, "infer", input_dir=str(inputs), output_dir=str(tmp_path / name), **extra
+        )
+        workflow.parser.get_parsed_content("segmenter").run()
+        masks[name] = np.asarray(Image.open(tmp_path / name / "chest.mask.png")) > 0
+    assert overlap_metrics(masks["onnx"], masks["torch"])["dice"] >= 0.999
