@@ -80,26 +80,16 @@ def model_only_rate(bundle: str, device: str, batch_size: int, repeats: int) -> 
 
 def exported_rates(bundle: str, batch_size: int, repeats: int) -> dict[str, float]:
     """Images/s of the bare network in PyTorch, TorchScript (ckpt_export) and onnxruntime (onnx_export), no TTA."""
-    from monai.bundle import ckpt_export, onnx_export
+    from lungseg_monai.networks import OnnxRuntimeNetwork, export_bundle_network, load_model_weights
 
-    from lungseg_monai.networks import OnnxRuntimeNetwork, load_model_weights
-
-    configs = REPO / "bundles" / bundle / "configs"
     folder = Path(tempfile.mkdtemp())
-    common = {
-        "net_id": "network_def",
-        "ckpt_file": str(REPO / "bundles" / bundle / "models" / "model.pt"),
-        "meta_file": str(configs / "metadata.json"),
-        "config_file": str(configs / "inference.json"),
-    }
-    ckpt_export(filepath=str(folder / "model.ts"), **common)
-    onnx_export(filepath=str(folder / "model.onnx"), input_shape=[1, 1, 256, 256], **common)
+    paths = export_bundle_network(REPO / "bundles" / bundle, folder)
     network = _workflow(bundle, "inference.json", "infer").parser.get_parsed_content("network_def")
-    network.load_state_dict(load_model_weights(common["ckpt_file"]))
+    network.load_state_dict(load_model_weights(str(REPO / "bundles" / bundle / "models" / "model.pt")))
     runners = {
         "pytorch": network.eval(),
-        "torchscript": torch.jit.load(str(folder / "model.ts")),
-        "onnxruntime": OnnxRuntimeNetwork(str(folder / "model.onnx")),
+        "torchscript": torch.jit.load(str(paths["torchscript"])),
+        "onnxruntime": OnnxRuntimeNetwork(str(paths["onnx"])),
     }
     images = torch.rand(batch_size, 1, 256, 256)
     rates = {}

@@ -6,12 +6,14 @@ from lungseg_monai.networks.conditional_patch_discriminator import (
     ConditionalPatchDiscriminator,
     patch_receptive_field,
 )
+from lungseg_monai.networks.export import export_bundle_network
 from lungseg_monai.networks.onnx_runtime import OnnxRuntimeNetwork
 from lungseg_monai.networks.weights import init_from_checkpoint, load_model_weights
 
 __all__ = [
     "ConditionalPatchDiscriminator",
     "OnnxRuntimeNetwork",
+    "export_bundle_network",
     "init_from_checkpoint",
     "load_model_weights",
     "patch_receptive_field",

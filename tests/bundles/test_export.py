@@ -8,26 +8,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from monai.bundle import ckpt_export, onnx_export
 from PIL import Image
 
-from lungseg_monai.networks import OnnxRuntimeNetwork, load_model_weights
+from lungseg_monai.networks import OnnxRuntimeNetwork, export_bundle_network, load_model_weights
 from lungseg_monai.reports import overlap_metrics
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def _export(bundle: str, tmp_path) -> dict[str, str]:
-    configs = REPO / "bundles" / bundle / "configs"
-    common = {
-        "net_id": "network_def",
-        "ckpt_file": str(REPO / "bundles" / bundle / "models" / "model.pt"),
-        "meta_file": str(configs / "metadata.json"),
-        "config_file": str(configs / "inference.json"),
-    }
-    ckpt_export(filepath=str(tmp_path / "model.ts"), **common)
-    onnx_export(filepath=str(tmp_path / "model.onnx"), input_shape=[1, 1, 256, 256], **common)
-    return {"torchscript": str(tmp_path / "model.ts"), "onnx": str(tmp_path / "model.onnx")}
+    return {k: str(v) for k, v in export_bundle_network(REPO / "bundles" / bundle, tmp_path).items()}
 
 
 @pytest.mark.parametrize("bundle", ["unet", "pix2pix"])

@@ -25,7 +25,8 @@ def _free_port() -> int:
 def test_torchrun_two_cpu_processes(bundle, trainer, cxr_dir, tmp_path):
     configs = REPO / "bundles" / bundle / "configs"
     command = [
-        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_addr=127.0.0.1", f"--master_port={_free_port()}",
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
+        "--master_addr=127.0.0.1", f"--master_port={_free_port()}",
         "-m", "monai.bundle", "run", "training",
         "--config_file", f"['{configs / 'train.json'}','{configs / 'multi_gpu_train.json'}']",
         "--meta_file", str(configs / "metadata.json"), "--logging_file", str(configs / "logging.conf"),
