@@ -76,7 +76,8 @@ def write_dicom_seg(
         ValueError: the source lacks what a SEG must reference (e.g. UIDs) or the sizes differ.
 
     """
-    source = _prepare_source(pydicom.dcmread(source_path, force=True))
+    # Only the header is referenced; the pixels were decoded once already by the reader.
+    source = _prepare_source(pydicom.dcmread(source_path, force=True, stop_before_pixels=True))
     if (int(source.Rows), int(source.Columns)) != mask.shape:
         raise ValueError(f"mask is {mask.shape}, source {source_path} is {(source.Rows, source.Columns)}")
     with warnings.catch_warnings():
