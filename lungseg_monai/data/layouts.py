@@ -6,6 +6,9 @@ Supported layouts (paths relative to the dataset folder):
   ``ManualMask/rightMask/<stem>.png`` (NLM Montgomery County; also the cxr-lung-lr set).
 * ``shenzhen``: ``CXR_png/`` or ``images/`` with one merged mask ``<stem>_mask.png`` in ``mask/`` or ``masks/``
   or beside the image (NLM Shenzhen with its published lung masks).
+* ``jsrt``: the JSRT raw films (``All247images/*.IMG`` or ``images/*.IMG``) with the SCR lung masks found
+  anywhere below the dataset folder in folders named ``right lung`` and ``left lung`` (as published:
+  ``scratch/fold1/masks/right lung/JPCLN001.gif``); SCR masks are 1024 px for the 2048 px films.
 * ``plain``: ``images/`` and ``masks/`` holding files with the same stem.
 """
 
@@ -16,8 +19,9 @@ from pathlib import Path
 
 __all__ = ["Case", "detect_layout", "find_cases", "LAYOUTS"]
 
-LAYOUTS = ("montgomery", "shenzhen", "plain")
-_IMAGE_DIRS = ("images", "CXR_png", "image", "imgs")
+LAYOUTS = ("montgomery", "shenzhen", "jsrt", "plain")
+_IMAGE_DIRS = ("images", "CXR_png", "All247images", "image", "imgs")
+_SCR_LUNG_DIRS = {"right_mask": "right lung", "left_mask": "left lung"}
 _MASK_SUFFIXES = (".png", ".gif", ".bmp", ".tif", ".tiff")
 
 
@@ -55,6 +59,8 @@ def detect_layout(root: str | Path) -> str:
     if (root / "ManualMask" / "leftMask").is_dir():
         return "montgomery"
     image_dir = _image_dir(root)
+    if any(p.suffix.lower() == ".img" for p in image_dir.iterdir()):
+        return "jsrt"
     if any(
         p.name.endswith("_mask.png")
         for d in (root / "mask", root / "masks", image_dir)
@@ -64,7 +70,7 @@ def detect_layout(root: str | Path) -> str:
         return "shenzhen"
     if (root / "masks").is_dir():
         return "plain"
-    raise FileNotFoundError(f"{root}: no known layout (montgomery, shenzhen or plain images/ + masks/)")
+    raise FileNotFoundError(f"{root}: no known layout (montgomery, shenzhen, jsrt or plain images/ + masks/)")
 
 
 def _find_mask(folders: list[Path], stem: str, root: Path) -> str | None:
@@ -74,6 +80,17 @@ def _find_mask(folders: list[Path], stem: str, root: Path) -> str | None:
             if candidate.is_file():
                 return candidate.relative_to(root).as_posix()
     return None
+
+
+def _scr_masks(root: Path) -> dict[str, dict[str, str]]:
+    """Map each mask key to ``{stem: relative path}`` for the SCR lung masks below ``root``."""
+    found: dict[str, dict[str, str]] = {key: {} for key in _SCR_LUNG_DIRS}
+    for key, folder_name in _SCR_LUNG_DIRS.items():
+        for folder in sorted(p for p in root.rglob(folder_name) if p.is_dir()):
+            for path in sorted(folder.iterdir()):
+                if path.suffix.lower() in _MASK_SUFFIXES:
+                    found[key].setdefault(path.stem, path.relative_to(root).as_posix())
+    return found
 
 
 def _image_files(image_dir: Path) -> list[Path]:
@@ -97,6 +114,7 @@ def find_cases(root: str | Path, layout: str | None = None) -> list[Case]:
     if layout not in LAYOUTS:
         raise ValueError(f"unknown layout {layout!r}; expected one of {LAYOUTS}")
     image_dir = _image_dir(root)
+    scr_masks = _scr_masks(root) if layout == "jsrt" else {}
     cases = []
     for path in _image_files(image_dir):
         stem = path.stem
@@ -107,6 +125,9 @@ def find_cases(root: str | Path, layout: str | None = None) -> list[Case]:
                 found = _find_mask([root / "ManualMask" / folder], stem, root)
                 if found:
                     case.masks[key] = found
+        elif layout == "jsrt":
+            case.expected_masks = ("right_mask", "left_mask")
+            case.masks = {key: masks[stem] for key, masks in scr_masks.items() if stem in masks}
         elif layout == "shenzhen":
             case.expected_masks = ("label",)
             found = _find_mask([root / "mask", root / "masks", image_dir], f"{stem}_mask", root)

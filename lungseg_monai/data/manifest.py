@@ -21,7 +21,8 @@ from typing import Any
 from PIL import Image
 
 from lungseg_monai.data.errors import RadiographReadError
-from lungseg_monai.data.layouts import Case, find_cases
+from lungseg_monai.data.layouts import LAYOUTS, Case, find_cases
+from lungseg_monai.data.mask_scale import mask_upscale_factor
 from lungseg_monai.data.radiograph_io import read_radiograph
 
 __all__ = ["ManifestReport", "build_manifest", "split_by_patient", "load_patient_ids", "main"]
@@ -70,7 +71,8 @@ def _check_case(root: Path, case: Case) -> str | None:
         image_size = _size_of(root / case.image)
         for key, rel in case.masks.items():
             mask, _ = read_radiograph(root / rel)
-            if (mask.shape[1], mask.shape[0]) != image_size:
+            image_shape = (image_size[1], image_size[0])
+            if mask.shape != image_shape and mask_upscale_factor(mask.shape, image_shape) is None:
                 return f"mask {rel} is {mask.shape[1]}x{mask.shape[0]}, image is {image_size[0]}x{image_size[1]}"
             if not mask.any():
                 return f"mask {rel} ({key}) is empty"
@@ -160,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dataset_dir")
     parser.add_argument("output")
-    parser.add_argument("--layout", choices=("montgomery", "shenzhen", "plain"))
+    parser.add_argument("--layout", choices=LAYOUTS)
     parser.add_argument("--metadata", help="CSV with filename and patientid columns")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--fractions", type=float, nargs=3, default=(0.7, 0.15, 0.15))

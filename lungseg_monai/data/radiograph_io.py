@@ -16,10 +16,18 @@ from PIL import Image, UnidentifiedImageError
 
 from lungseg_monai.data.dicom_io import is_dicom_file, read_dicom_radiograph
 from lungseg_monai.data.errors import RadiographReadError
+from lungseg_monai.data.jsrt_io import JSRT_SUFFIXES, is_jsrt_file, read_jsrt_image
 
-__all__ = ["read_radiograph", "read_pil_image", "read_nifti_image", "PIL_SUFFIXES", "NIFTI_SUFFIXES"]
+__all__ = [
+    "read_radiograph",
+    "read_pil_image",
+    "read_nifti_image",
+    "PIL_SUFFIXES",
+    "NIFTI_SUFFIXES",
+    "JSRT_SUFFIXES",
+]
 
-PIL_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+PIL_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
 
 
@@ -69,7 +77,7 @@ def read_radiograph(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
     """Read any supported radiograph or mask file.
 
     Args:
-        path: PNG/JPEG/TIFF (8 or 16 bit, L/RGB/RGBA), DICOM (any suffix or none) or NIfTI.
+        path: PNG/JPEG/TIFF (8 or 16 bit, L/RGB/RGBA), DICOM (any suffix or none), NIfTI or a JSRT raw ``.IMG``.
 
     Returns:
         ``(pixels, meta)``: a ``(rows, columns)`` float32 array in display polarity, and facts about the source
@@ -87,6 +95,8 @@ def read_radiograph(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
         return read_nifti_image(path)
     if name.endswith(PIL_SUFFIXES):
         return read_pil_image(path)
+    if is_jsrt_file(path):
+        return read_jsrt_image(path)
     if is_dicom_file(path):
         decoded = read_dicom_radiograph(path)
         meta = {
@@ -97,4 +107,4 @@ def read_radiograph(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
             "dicom": decoded.header,
         }
         return decoded.pixels, meta
-    raise RadiographReadError(f"{path}: unsupported file type (expected PNG/JPEG, DICOM or NIfTI)")
+    raise RadiographReadError(f"{path}: unsupported file type (expected PNG/JPEG, DICOM, NIfTI or JSRT .IMG)")

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from lungseg_monai.data.dicom_io import is_dicom_file
-from lungseg_monai.data.radiograph_io import NIFTI_SUFFIXES, PIL_SUFFIXES
+from lungseg_monai.data.radiograph_io import JSRT_SUFFIXES, NIFTI_SUFFIXES, PIL_SUFFIXES
 from lungseg_monai.inference.writers import write_atomic, write_json
 
 __all__ = ["FileOutcome", "RunSummary", "find_input_files", "check_output_dir"]
@@ -39,7 +39,7 @@ def check_output_dir(input_dir: Path, output_dir: Path) -> None:
 
 def _looks_like_image(path: Path) -> bool:
     name = path.name.lower()
-    return name.endswith(PIL_SUFFIXES + NIFTI_SUFFIXES) or is_dicom_file(path)
+    return name.endswith(PIL_SUFFIXES + NIFTI_SUFFIXES + JSRT_SUFFIXES) or is_dicom_file(path)
 
 
 def find_input_files(input_dir: Path) -> tuple[list[Path], list[Path]]:

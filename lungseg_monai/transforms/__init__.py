@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lungseg_monai.transforms.array import LoadRadiograph, MergeLungMasks, binarize_mask
+from lungseg_monai.transforms.array import LoadRadiograph, MergeLungMasks, ResizeToMatch, binarize_mask
 from lungseg_monai.transforms.dictionary import (
     LoadRadiographD,
     LoadRadiographd,
@@ -10,6 +10,9 @@ from lungseg_monai.transforms.dictionary import (
     MergeLungMasksD,
     MergeLungMasksd,
     MergeLungMasksDict,
+    ResizeToMatchD,
+    ResizeToMatchd,
+    ResizeToMatchDict,
 )
 
 __all__ = [
@@ -21,5 +24,9 @@ __all__ = [
     "MergeLungMasksD",
     "MergeLungMasksDict",
     "MergeLungMasksd",
+    "ResizeToMatch",
+    "ResizeToMatchD",
+    "ResizeToMatchDict",
+    "ResizeToMatchd",
     "binarize_mask",
 ]

@@ -7,13 +7,14 @@ from pathlib import Path
 import numpy as np
 import torch
 from monai.data import MetaTensor
-from monai.transforms import Transform
+from monai.transforms import Resize, Transform
 from monai.utils import ImageMetaKey, MetaKeys
 
 from lungseg_monai.data.errors import MaskError
+from lungseg_monai.data.mask_scale import mask_upscale_factor
 from lungseg_monai.data.radiograph_io import read_radiograph
 
-__all__ = ["LoadRadiograph", "MergeLungMasks", "binarize_mask", "source_name"]
+__all__ = ["LoadRadiograph", "MergeLungMasks", "ResizeToMatch", "binarize_mask", "source_name"]
 
 #: Label values of the 3-class (per-lung) label.
 BACKGROUND, RIGHT_LUNG, LEFT_LUNG = 0, 1, 2
@@ -76,13 +77,12 @@ class MergeLungMasks(Transform):
         self.require_both = require_both
 
     def __call__(self, right: torch.Tensor, left: torch.Tensor, reference: torch.Tensor | None = None) -> torch.Tensor:
-        """Return the merged label, shaped like ``right``; ``reference`` (the image) must match in size."""
-        for mask in (right, left):
-            other = reference if reference is not None else right
-            if tuple(mask.shape[-2:]) != tuple(other.shape[-2:]):
-                raise MaskError(
-                    f"mask {source_name(mask)} is {_size(mask)}, image {source_name(other)} is {_size(other)}"
-                )
+        """Return the merged label at the size of ``reference`` (the image), else of ``right``.
+
+        Masks must match the reference in size, except masks published at exactly ``1/k`` of it (JSRT's SCR
+        masks are 1024 px for 2048 px films), which are upsampled by repeating pixels.
+        """
+        right, left = (_at_size_of(mask, reference if reference is not None else right) for mask in (right, left))
         right_bin, left_bin = binarize_mask(right), binarize_mask(left)
         if self.require_both:
             for name, mask, source in (("right", right_bin, right), ("left", left_bin, left)):
@@ -97,6 +97,43 @@ class MergeLungMasks(Transform):
         return merged
 
 
+def _at_size_of(mask: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    if tuple(mask.shape[-2:]) == tuple(reference.shape[-2:]):
+        return mask
+    factor = mask_upscale_factor(mask.shape, reference.shape)
+    if factor is None:
+        raise MaskError(
+            f"mask {source_name(mask)} is {_size(mask)}, image {source_name(reference)} is {_size(reference)}"
+        )
+    upsampled = mask.repeat_interleave(factor, dim=-2).repeat_interleave(factor, dim=-1)
+    if isinstance(upsampled, MetaTensor):
+        upsampled.meta[MetaKeys.SPATIAL_SHAPE] = np.asarray(upsampled.shape[-2:])
+    return upsampled
+
+
 def _size(tensor: torch.Tensor) -> str:
     rows, columns = tuple(tensor.shape[-2:])
     return f"{columns}x{rows}"
+
+
+class ResizeToMatch(Transform):
+    """Resize a channel-first image to the spatial shape of a reference image.
+
+    Maps a network-sized prediction back onto the original pixel grid with a smooth interpolation, whatever
+    (cheap, box-filter) resize brought the image down: ``Invertd`` would upsample with the forward mode, and
+    ``area`` upsampling repeats pixels, giving staircase mask edges.
+
+    Args:
+        mode: ``torch.nn.functional.interpolate`` mode for the resize (``bilinear`` for probabilities).
+
+    """
+
+    def __init__(self, mode: str = "bilinear") -> None:
+        self.mode = mode
+
+    def __call__(self, img: torch.Tensor, img_dst: torch.Tensor) -> torch.Tensor:
+        """Return ``img`` resized to ``img_dst.shape[1:]`` (unchanged when the shapes already match)."""
+        shape = tuple(int(n) for n in img_dst.shape[1:])
+        if tuple(img.shape[1:]) == shape:
+            return img
+        return Resize(spatial_size=shape, mode=self.mode, anti_aliasing=False)(img)

@@ -9,7 +9,7 @@ from monai.config import KeysCollection
 from monai.transforms import MapTransform
 
 from lungseg_monai.data.errors import MaskError
-from lungseg_monai.transforms.array import LoadRadiograph, MergeLungMasks, binarize_mask
+from lungseg_monai.transforms.array import LoadRadiograph, MergeLungMasks, ResizeToMatch, binarize_mask
 
 __all__ = [
     "LoadRadiographd",
@@ -18,6 +18,9 @@ __all__ = [
     "MergeLungMasksd",
     "MergeLungMasksD",
     "MergeLungMasksDict",
+    "ResizeToMatchd",
+    "ResizeToMatchD",
+    "ResizeToMatchDict",
 ]
 
 
@@ -96,5 +99,29 @@ def _binarized_like(label: torch.Tensor) -> torch.Tensor:
     return label.clone().copy_(binary) if isinstance(label, torch.Tensor) else binary
 
 
+class ResizeToMatchd(MapTransform):
+    """Dictionary version of :class:`ResizeToMatch`: resize each key to the spatial shape of ``key_dst``.
+
+    Example (prediction back to the original grid, in a post-processing ``Compose``):
+        >>> ResizeToMatchd(keys="pred", key_dst="original", mode="bilinear")(item)
+
+    """
+
+    def __init__(
+        self, keys: KeysCollection, key_dst: str, mode: str = "bilinear", allow_missing_keys: bool = False
+    ) -> None:
+        super().__init__(keys, allow_missing_keys)
+        self.key_dst = key_dst
+        self.resizer = ResizeToMatch(mode=mode)
+
+    def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
+        """Return a copy of ``data`` with each key resized to ``data[key_dst]``'s spatial shape."""
+        d = dict(data)
+        for key in self.key_iterator(d):
+            d[key] = self.resizer(d[key], d[self.key_dst])
+        return d
+
+
 LoadRadiographD = LoadRadiographDict = LoadRadiographd
 MergeLungMasksD = MergeLungMasksDict = MergeLungMasksd
+ResizeToMatchD = ResizeToMatchDict = ResizeToMatchd

@@ -8,7 +8,7 @@ import torch
 from monai.data import MetaTensor
 
 from lungseg_monai.data.errors import MaskError
-from lungseg_monai.transforms import LoadRadiographd, MergeLungMasks, MergeLungMasksd
+from lungseg_monai.transforms import LoadRadiographd, MergeLungMasks, MergeLungMasksd, ResizeToMatchd
 
 STEM = "ARDSSevere"
 
@@ -88,3 +88,16 @@ def test_single_label_is_binarized():
     label = MetaTensor(_mask(4, 4, (slice(0, 2), slice(0, 4))))
     out = MergeLungMasksd()({"label": label})["label"]
     assert out.max() == 1.0 and out.sum() == 8
+
+
+def test_resize_to_match_maps_a_prediction_back_smoothly():
+    pred = torch.zeros(1, 4, 4)
+    pred[:, :, 2:] = 1.0
+    reference = MetaTensor(torch.zeros(1, 16, 12))
+    out = ResizeToMatchd(keys="pred", key_dst="original")({"pred": pred, "original": reference})["pred"]
+    assert tuple(out.shape) == (1, 16, 12)
+    row = np.asarray(out[0, 5])
+    # bilinear: a ramp across the edge, not the repeated pixels an "area"/nearest upsampling would give
+    assert row[0] == 0 and row[-1] == 1 and 0 < row[5] < 1 and np.all(np.diff(row) >= 0)
+    same = ResizeToMatchd(keys="pred", key_dst="original")({"pred": reference, "original": reference})["pred"]
+    assert same is reference
