@@ -1,0 +1,61 @@
+"""Dice of the U-Net bundle's evaluation pipeline with and without flip averaging and post-processing.
+
+Used to choose ``tta_flip`` on the validation split (never the test split):
+
+    python docs/experiments/validation_variants.py --checkpoint bundles/unet/models/model.pt --split validation
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import torch
+from monai.bundle import ConfigWorkflow
+from monai.transforms import FillHoles, KeepLargestConnectedComponent
+
+from lungseg_monai.networks import load_model_weights
+from lungseg_monai.paths import bundle_path
+
+
+def main() -> None:
+    """Print the mean Dice (original resolution, threshold 0.5) of each variant."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", default=f"{bundle_path('unet')}/models/model.pt")
+    parser.add_argument("--split", default="validation")
+    parser.add_argument("--dataset-dir", default="../shared/data/cxr-lung-lr")
+    args = parser.parse_args()
+    configs = f"{bundle_path('unet')}/configs"
+    workflow = ConfigWorkflow(
+        config_file=f"{configs}/evaluate.json",
+        meta_file=f"{configs}/metadata.json",
+        logging_file=f"{configs}/logging.conf",
+        workflow_type="eval",
+        dataset_dir=args.dataset_dir,
+        eval_split=args.split,
+    )
+    workflow.initialize()
+    network = workflow.parser.get_parsed_content("network").eval()
+    network.load_state_dict(load_model_weights(args.checkpoint))
+    dataset = workflow.parser.get_parsed_content("dataset")
+    to_original = workflow.parser.get_parsed_content("postprocessing").transforms[1]  # ResizeToMatchd
+    clean = [KeepLargestConnectedComponent(applied_labels=[1], num_components=2), FillHoles(applied_labels=[1])]
+    dice: dict[tuple[bool, bool], list[float]] = {}
+    with torch.inference_mode():
+        for item in dataset:
+            image, label = item["image"][None], np.asarray(item["label"][0]) > 0
+            plain = network(image)
+            mirrored = torch.flip(network(torch.flip(image, (3,))), (3,))
+            for flip in (False, True):
+                prob = torch.sigmoid((plain + mirrored) / 2 if flip else plain)[0]
+                mask = (to_original({**item, "pred": prob})["pred"] > 0.5).float()
+                for post in (False, True):
+                    final = clean[1](clean[0](mask)) if post else mask
+                    pred = np.asarray(final[0]) > 0
+                    dice.setdefault((flip, post), []).append(2 * (pred & label).sum() / (pred.sum() + label.sum()))
+    for (flip, post), values in dice.items():
+        print(f"flip averaging {flip!s:5}  largest components + fill holes {post!s:5}  Dice {np.mean(values):.4f}")
+
+
+if __name__ == "__main__":
+    main()
