@@ -121,11 +121,16 @@ def cached_epoch_times(dataset_dir: str) -> dict[str, float]:
     return times
 
 
-def end_to_end_rate(bundle: str, device: str, input_dir: Path, batch_size: int, workers: int) -> tuple[float, int]:
-    """Images/s of a whole folder run (decode, preprocess, network, postprocess, write all outputs)."""
+def end_to_end_rate(
+    bundle: str, device: str, input_dir: Path, batch_size: int, workers: int, **override
+) -> tuple[float, int, dict[str, dict[str, float]]]:
+    """Images/s of a whole folder run (decode, preprocess, network, postprocess, write outputs).
+
+    Returns the rate, the number of images done and the run's seconds per stage (``FolderSegmenter``).
+    """
     output_dir = Path(tempfile.mkdtemp())
     try:
-        override = {"device": device, "batch_size": batch_size, "num_workers": workers, "write_dicom_seg": True}
+        override = {"device": device, "batch_size": batch_size, "num_workers": workers, **override}
         override.update(input_dir=str(input_dir), output_dir=str(output_dir))
         workflow = _workflow(bundle, "inference.json", "infer", **override)
         segmenter = workflow.parser.get_parsed_content("segmenter")
@@ -133,9 +138,17 @@ def end_to_end_rate(bundle: str, device: str, input_dir: Path, batch_size: int, 
         summary = segmenter.run()
         elapsed = time.perf_counter() - start
         done = summary.counts.get("done", 0)
-        return done / elapsed, done
+        return done / elapsed, done, segmenter.stage_times.as_dict()
     finally:
         shutil.rmtree(output_dir, ignore_errors=True)
+
+
+def print_stage_table(title: str, stages: dict[str, dict[str, float]]) -> None:
+    """Print where the time of a folder run went (stages overlap: workers and writer threads run in parallel)."""
+    print(f"\n{title}")
+    print(f"{'stage':40} {'seconds':>8} {'calls':>6} {'ms/call':>8}")
+    for stage, figures in stages.items():
+        print(f"{stage:40} {figures['seconds']:8.2f} {figures['calls']:6d} {figures['ms_per_call']:8.1f}")
 
 
 def main() -> None:
@@ -147,18 +160,33 @@ def main() -> None:
     parser.add_argument("--train-iterations", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--dataset-dir", default=str(REPO.parent / "shared" / "data" / "cxr-lung-lr"))
+    parser.add_argument("--writer-threads", type=int, default=1)
     parser.add_argument("--output", default=str(REPO / "benchmarks" / "results" / "latest.json"))
     args = parser.parse_args()
     rows: list[tuple[str, str, float, str]] = []
+    stage_tables: dict[str, dict[str, dict[str, float]]] = {}
     for bundle in ("unet", "pix2pix"):
         rate = training_rate(bundle, args.device, args.train_iterations, args.batch_size)
         rows.append((bundle, f"training, batch {args.batch_size}", rate, "img/s"))
+    folder_runs = {
+        "DICOM, all outputs": (Path(args.dicom_dir), {}),
+        "DICOM, mask PNG + JSON only": (
+            Path(args.dicom_dir),
+            {"write_dicom_seg": False, "write_nifti": False, "write_overlay": False},
+        ),
+        "PNG/JPEG, all outputs": (Path(args.dataset_dir) / "images", {}),
+    }
     for batch in (1, args.batch_size):
-        model = model_only_rate("unet", args.device, batch, repeats=max(3, 24 // batch))
-        e2e, done = end_to_end_rate("unet", args.device, Path(args.dicom_dir), batch, args.workers)
+        model = model_only_rate("unet", args.device, batch, repeats=max(10, 64 // batch))
         rows.append(("unet", f"inference model-only, batch {batch}", model, "img/s"))
-        rows.append(("unet", f"inference end-to-end DICOM ({done} files), batch {batch}", e2e, "img/s"))
-        rows.append(("unet", f"end-to-end / model-only, batch {batch}", e2e / model, "ratio"))
+        for name, (folder, outputs) in folder_runs.items():
+            if batch == 1 and name != "DICOM, all outputs":
+                continue
+            outputs = {**outputs, "writer_threads": args.writer_threads}
+            e2e, done, stages = end_to_end_rate("unet", args.device, folder, batch, args.workers, **outputs)
+            stage_tables[f"{name}, batch {batch} ({done} images)"] = stages
+            rows.append(("unet", f"end-to-end {name} ({done}), batch {batch}", e2e, "img/s"))
+            rows.append(("unet", f"  ratio to model-only, batch {batch}", e2e / model, "ratio"))
     for name, rate in exported_rates("unet", args.batch_size, repeats=3).items():
         rows.append(("unet", f"network only (no TTA), {name}, batch {args.batch_size}", rate, "img/s"))
     for label, seconds in cached_epoch_times(args.dataset_dir).items():
@@ -171,14 +199,19 @@ def main() -> None:
         "torch": torch.__version__,
         "monai": monai.__version__,
         "threads": torch.get_num_threads(),
+        "dataloader_workers": args.workers,
+        "writer_threads": args.writer_threads,
         "python": platform.python_version(),
     }
     print(" | ".join(f"{k}: {v}" for k, v in facts.items()))
-    print(f"{'bundle':8} {'measure':55} {'value':>10}  unit")
+    print(f"{'bundle':8} {'measure':58} {'value':>10}  unit")
     for bundle, measure, value, unit in rows:
-        print(f"{bundle:8} {measure:55} {value:10.2f}  {unit}")
+        print(f"{bundle:8} {measure:58} {value:10.2f}  {unit}")
+    for title, stages in stage_tables.items():
+        print_stage_table(f"seconds by stage: {title}", stages)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     record = {**facts, "rows": [dict(zip(("bundle", "measure", "value", "unit"), r, strict=True)) for r in rows]}
+    record["seconds_by_stage"] = stage_tables
     Path(args.output).write_text(json.dumps(record, indent=2) + "\n")
 
 

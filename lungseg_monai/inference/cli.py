@@ -31,8 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output-dir", required=True, help="where outputs go (never inside the input folder)")
     parser.add_argument("--overwrite", action="store_true", help="redo images that already have outputs")
     parser.add_argument("--batch-size", type=int, default=4)
-    parser.add_argument("--num-workers", type=int, default=2)
+    parser.add_argument("--num-workers", type=int, default=2, help="processes that decode and preprocess")
+    parser.add_argument("--writer-threads", type=int, default=1, help="threads that post-process and write")
     parser.add_argument("--no-dicom-seg", action="store_true", help="do not write DICOM SEG objects")
+    parser.add_argument("--no-nifti", action="store_true", help="do not write NIfTI masks")
+    parser.add_argument("--no-overlay", action="store_true", help="do not write overlay PNGs")
     args = parser.parse_args(argv)
     bundle = _bundle_dir(args.bundle)
     configs = bundle / "configs"
@@ -48,7 +51,10 @@ def main(argv: list[str] | None = None) -> int:
             overwrite=args.overwrite,
             batch_size=args.batch_size,
             num_workers=args.num_workers,
+            writer_threads=args.writer_threads,
             write_dicom_seg=not args.no_dicom_seg,
+            write_nifti=not args.no_nifti,
+            write_overlay=not args.no_overlay,
         )
     except SystemExit as exit_:
         return int(exit_.code or 0)

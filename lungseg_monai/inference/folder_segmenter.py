@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,7 @@ from lungseg_monai.inference.run_summary import (
     check_output_dir,
     find_input_files,
 )
+from lungseg_monai.inference.stage_times import StageTimes
 from lungseg_monai.inference.writers import write_json, write_mask_nifti, write_mask_png, write_overlay_png
 
 __all__ = ["FolderSegmenter"]
@@ -54,13 +58,15 @@ class _SafeRadiographs(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         path = self.paths[index]
+        start = time.perf_counter()
         try:
-            return {"path": str(path), **self.preprocessing({"image": str(path)})}
+            item = self.preprocessing({"image": str(path)})
+            return {"path": str(path), **item, "read_seconds": time.perf_counter() - start}
         except _INPUT_ERRORS as err:
             cause = _root_cause(err)
             status = SKIPPED if isinstance(cause, NotARadiographError) else FAILED
             reason = " ".join(str(cause).split())
-            return {"path": str(path), "error": reason, "status": status}
+            return {"path": str(path), "error": reason, "status": status, "read_seconds": time.perf_counter() - start}
 
 
 class FolderSegmenter:
@@ -69,6 +75,7 @@ class FolderSegmenter:
     For ``<input_dir>/<rel>/<name>`` it writes, under ``<output_dir>/<rel>/``: ``<name>.mask.png`` and
     ``<name>.mask.nii.gz`` (original resolution), ``<name>.overlay.png``, ``<name>.seg.dcm`` (DICOM inputs)
     and ``<name>.json`` (lung areas, quality flags, model and version) — each atomically, the JSON last.
+    The mask PNG and the JSON are always written; the others can be switched off.
     A re-run skips images whose JSON exists unless ``overwrite``.
 
     Args:
@@ -86,6 +93,13 @@ class FolderSegmenter:
         num_workers: DataLoader workers that decode and preprocess while the network computes.
         overwrite: redo images already done.
         write_seg: write DICOM SEG objects for DICOM inputs.
+        write_nifti: write the NIfTI mask.
+        write_overlay: write the overlay PNG.
+        writer_threads: threads that post-process and write outputs while the network computes the next
+            batch (0: do it in the calling thread, one image after the other).
+
+    Seconds per stage (read, network, post-processing, each output) are kept in :attr:`stage_times` and
+    written into ``run_summary.json``.
 
     """
 
@@ -104,6 +118,9 @@ class FolderSegmenter:
         num_workers: int = 2,
         overwrite: bool = False,
         write_seg: bool = True,
+        write_nifti: bool = True,
+        write_overlay: bool = True,
+        writer_threads: int = 1,
     ) -> None:
         self.network, self.inferer = network, inferer
         self.preprocessing, self.postprocessing = preprocessing, postprocessing
@@ -112,7 +129,10 @@ class FolderSegmenter:
         self.device = torch.device(device)
         self.batch_size, self.num_workers = batch_size, num_workers
         self.overwrite, self.write_seg = overwrite, write_seg
+        self.write_nifti, self.write_overlay = write_nifti, write_overlay
+        self.writer_threads = writer_threads
         self.summary = RunSummary()
+        self.stage_times = StageTimes()
 
     def _output_base(self, path: Path) -> Path:
         return self.output_dir / path.relative_to(self.input_dir)
@@ -133,13 +153,44 @@ class FolderSegmenter:
         if not images:
             logger.warning("no radiographs found under %s", self.input_dir)
         self.network.to(self.device).eval()
+        start = time.perf_counter()
         with tqdm(total=len(todo), unit="img", desc=f"lungseg {self.model_name}") as progress:
-            for batch in self._batches(todo, progress):
-                self._segment_batch(batch)
-                progress.update(len(batch))
-        self.summary.write(self.output_dir, {"model": self.model_name, "version": self.model_version})
+            self._segment_all(todo, progress)
+        facts = {"model": self.model_name, "version": self.model_version}
+        facts["wall_seconds"] = round(time.perf_counter() - start, 3)
+        facts["seconds_by_stage"] = self.stage_times.as_dict()
+        self.summary.write(self.output_dir, facts)
         logger.info("run summary: %s", self.summary.counts)
         return self.summary
+
+    def _segment_all(self, paths: list[Path], progress: tqdm) -> None:
+        """Run the network batch by batch; finish images (post-process, write) in writer threads meanwhile."""
+        executor = ThreadPoolExecutor(self.writer_threads) if self.writer_threads > 0 else None
+        pending: deque[tuple[str, Future]] = deque()
+        try:
+            for batch in self._batches(paths, progress):
+                for item, pred in zip(batch, self._predict(batch), strict=True):
+                    pending.append((item["path"], self._submit(executor, item, pred)))
+                # Bound the full-resolution work in flight (memory) to two batches.
+                while len(pending) > 2 * self.batch_size:
+                    self._record(*pending.popleft(), progress)
+            while pending:
+                self._record(*pending.popleft(), progress)
+        finally:
+            if executor is not None:
+                executor.shutdown(wait=True)
+
+    def _submit(self, executor: ThreadPoolExecutor | None, item: dict[str, Any], pred: torch.Tensor) -> Future:
+        if executor is not None:
+            return executor.submit(self._finish, item, pred)
+        future: Future = Future()
+        future.set_result(self._finish(item, pred))
+        return future
+
+    def _record(self, path: str, future: Future, progress: tqdm) -> None:
+        status, reason, quality = future.result()
+        self.summary.add(self._rel(path), status, reason, quality)
+        progress.update(1)
 
     def exit_if_failed(self) -> None:
         """Raise ``SystemExit(1)`` when any file failed, so the command's exit code says so."""
@@ -159,6 +210,7 @@ class FolderSegmenter:
         batch: list[dict[str, Any]] = []
         for item in loader:
             if "error" in item:
+                self.stage_times.add("read (files skipped or failed)", item["read_seconds"])
                 logger.warning("%s: %s", item["status"], item["error"])
                 self.summary.add(self._rel(item["path"]), item["status"], item["error"])
                 progress.update(1)
@@ -170,30 +222,44 @@ class FolderSegmenter:
         if batch:
             yield batch
 
-    def _segment_batch(self, batch: list[dict[str, Any]]) -> None:
-        images = torch.stack([item["image"] for item in batch]).to(self.device)
-        with torch.inference_mode():
-            logits = self.inferer(images, self.network).cpu()
-        for item, pred in zip(batch, logits, strict=True):
-            try:
-                mask = self.postprocessing({**item, "pred": pred})["pred"]
-                quality = self._write_outputs(item, np.asarray(mask[0]) > 0)
-                self.summary.add(self._rel(item["path"]), DONE, quality=quality)
-            except (OSError, ValueError, RuntimeError) as err:
-                logger.error("failed %s: %s", item["path"], err)
-                self.summary.add(self._rel(item["path"]), FAILED, f"{type(err).__name__}: {err}")
+    def _predict(self, batch: list[dict[str, Any]]) -> torch.Tensor:
+        """Return the network's output for a batch (on the CPU)."""
+        for item in batch:
+            self.stage_times.add("read + preprocess (workers)", item.pop("read_seconds"))
+        with self.stage_times.measure("network"):
+            images = torch.stack([item["image"] for item in batch]).to(self.device)
+            with torch.inference_mode():
+                return self.inferer(images, self.network).cpu()
+
+    def _finish(self, item: dict[str, Any], pred: torch.Tensor) -> tuple[str, str, str]:
+        """Post-process one prediction and write its outputs; returns ``(status, reason, quality)``."""
+        try:
+            with self.stage_times.measure("post-processing"):
+                mask = np.asarray(self.postprocessing({**item, "pred": pred})["pred"][0]) > 0
+            return DONE, "", self._write_outputs(item, mask)
+        except (OSError, ValueError, RuntimeError) as err:
+            logger.error("failed %s: %s", item["path"], err)
+            return FAILED, f"{type(err).__name__}: {err}", ""
 
     def _write_outputs(self, item: dict[str, Any], mask: np.ndarray) -> str:
         path = Path(item["path"])
         base = self._output_base(path)
         meta = item["image"].meta
         spacing = tuple(float(v) for v in meta["spacing_mm"]) if float(meta["spacing_mm"][0]) > 0 else None
-        measures = measure_lungs(mask, spacing, str(meta["spacing_source"]))
-        files = {
-            "mask_png": write_mask_png(base.with_name(path.name + ".mask.png"), mask),
-            "mask_nifti": write_mask_nifti(base.with_name(path.name + ".mask.nii.gz"), mask, spacing),
-            "overlay_png": write_overlay_png(base.with_name(path.name + ".overlay.png"), item["original"][0], mask),
-        }
+        timed = self.stage_times.measure
+        with timed("lung measures"):
+            measures = measure_lungs(mask, spacing, str(meta["spacing_source"]))
+        files = {}
+        with timed("write mask PNG"):
+            files["mask_png"] = write_mask_png(base.with_name(path.name + ".mask.png"), mask)
+        if self.write_nifti:
+            with timed("write mask NIfTI"):
+                files["mask_nifti"] = write_mask_nifti(base.with_name(path.name + ".mask.nii.gz"), mask, spacing)
+        if self.write_overlay:
+            with timed("write overlay PNG"):
+                files["overlay_png"] = write_overlay_png(
+                    base.with_name(path.name + ".overlay.png"), item["original"][0], mask
+                )
         record = {
             "source": self._rel(path),
             "model": self.model_name,
@@ -203,9 +269,10 @@ class FolderSegmenter:
         }
         if self.write_seg and meta.get("source_format") == "dicom":
             try:
-                files["dicom_seg"] = write_dicom_seg(
-                    base.with_name(path.name + ".seg.dcm"), path, mask, self.model_name, self.model_version
-                )
+                with timed("write DICOM SEG"):
+                    files["dicom_seg"] = write_dicom_seg(
+                        base.with_name(path.name + ".seg.dcm"), path, mask, self.model_name, self.model_version
+                    )
             except (ValueError, AttributeError, TypeError) as err:
                 record["dicom_seg_error"] = f"{type(err).__name__}: {err}"
         record["outputs"] = {key: value.name for key, value in files.items()}

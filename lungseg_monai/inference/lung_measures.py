@@ -58,19 +58,20 @@ def split_lungs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     The component on the image's left is the patient's right lung (standard PA/AP display).
     """
     labels, count = ndimage.label(mask > 0)
+    empty = np.zeros(mask.shape, dtype=bool)
     if count == 0:
-        empty = np.zeros(mask.shape, dtype=bool)
         return empty, empty.copy()
-    sizes = ndimage.sum_labels(np.ones_like(labels), labels, index=np.arange(1, count + 1))
-    order = np.argsort(sizes)[::-1][:2] + 1
-    parts = [labels == index for index in order]
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)[1:]
+    parts = [labels == index for index in np.argsort(sizes)[::-1][:2] + 1]
     if len(parts) == 1:
-        only = parts[0]
-        column = ndimage.center_of_mass(only)[1]
-        empty = np.zeros(mask.shape, dtype=bool)
-        return (only, empty) if column < mask.shape[1] / 2 else (empty, only)
-    parts.sort(key=lambda part: ndimage.center_of_mass(part)[1])
+        return (parts[0], empty) if _centre_column(parts[0]) < mask.shape[1] / 2 else (empty, parts[0])
+    parts.sort(key=_centre_column)
     return parts[0], parts[1]
+
+
+def _centre_column(part: np.ndarray) -> float:
+    per_column = part.sum(axis=0)
+    return float((per_column * np.arange(part.shape[1])).sum() / max(per_column.sum(), 1))
 
 
 def _border_share(mask: np.ndarray) -> float:

@@ -185,3 +185,25 @@ def test_non_radiograph_dicom_objects_are_skipped_with_reasons(dicom_dir, dicom_
     )
     assert outcome["report_pdf.dcm"][0] == "skipped" and "not an image" in outcome["report_pdf.dcm"][1]
     assert outcome["unreadable.dcm"][0] == "failed" and "unreadable.dcm" in outcome["unreadable.dcm"][1]
+
+
+def test_inline_lean_run_gives_the_same_masks_and_records_stage_times(dicom_dir, dicom_run, tmp_path, make_segmenter):
+    _, _, threaded_dir = dicom_run
+    inputs = tmp_path / "in" / "pydicom-data_pypi"
+    inputs.mkdir(parents=True)
+    shutil.copy(dicom_dir / "pydicom-data_pypi" / "RG1_UNCR.dcm", inputs)
+    shutil.copy(dicom_dir / "pydicom-data_pypi" / "RG1_J2KI.dcm", inputs)
+    lean = {"write_nifti": False, "write_overlay": False}
+    summary = make_segmenter(tmp_path / "in", tmp_path / "out", writer_threads=0, batch_size=1, **lean).run()
+    assert [o.status for o in summary.outcomes] == ["done", "done"]
+    record = json.loads((tmp_path / "out" / "pydicom-data_pypi" / "RG1_UNCR.dcm.json").read_text())
+    assert set(record["outputs"]) == {"mask_png", "dicom_seg"}
+    assert not list((tmp_path / "out").rglob("*.overlay.png")) and not list((tmp_path / "out").rglob("*.nii.gz"))
+    for name in ("RG1_UNCR.dcm", "RG1_J2KI.dcm"):
+        inline = np.asarray(Image.open(tmp_path / "out" / "pydicom-data_pypi" / f"{name}.mask.png"))
+        threaded = np.asarray(Image.open(threaded_dir / "pydicom-data_pypi" / f"{name}.mask.png"))
+        assert inline.shape == (1955, 1841) and np.array_equal(inline, threaded)
+    stages = json.loads((tmp_path / "out" / "run_summary.json").read_text())["seconds_by_stage"]
+    assert stages["network"]["calls"] == 2 and stages["read + preprocess (workers)"]["calls"] == 2
+    assert stages["write mask PNG"]["calls"] == 2 and stages["write DICOM SEG"]["calls"] == 2
+    assert all(stage["seconds"] > 0 for stage in stages.values())
