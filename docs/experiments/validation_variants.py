@@ -1,8 +1,8 @@
-"""Dice of the U-Net bundle's evaluation pipeline with and without flip averaging and post-processing.
+"""Dice of a bundle's evaluation pipeline with and without flip averaging and post-processing.
 
 Used to choose ``tta_flip`` on the validation split (never the test split):
 
-    python docs/experiments/validation_variants.py --checkpoint bundles/unet/models/model.pt --split validation
+    python docs/experiments/validation_variants.py --bundle unet --checkpoint bundles/unet/models/model.pt
 """
 
 from __future__ import annotations
@@ -21,11 +21,13 @@ from lungseg_monai.paths import bundle_path
 def main() -> None:
     """Print the mean Dice (original resolution, threshold 0.5) of each variant."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--checkpoint", default=f"{bundle_path('unet')}/models/model.pt")
+    parser.add_argument("--bundle", default="unet", choices=("unet", "pix2pix"))
+    parser.add_argument("--checkpoint", help="default: the bundle's models/model.pt")
     parser.add_argument("--split", default="validation")
     parser.add_argument("--dataset-dir", default="../shared/data/cxr-lung-lr")
     args = parser.parse_args()
-    configs = f"{bundle_path('unet')}/configs"
+    configs = f"{bundle_path(args.bundle)}/configs"
+    checkpoint = args.checkpoint or f"{bundle_path(args.bundle)}/models/model.pt"
     workflow = ConfigWorkflow(
         config_file=f"{configs}/evaluate.json",
         meta_file=f"{configs}/metadata.json",
@@ -36,7 +38,7 @@ def main() -> None:
     )
     workflow.initialize()
     network = workflow.parser.get_parsed_content("network").eval()
-    network.load_state_dict(load_model_weights(args.checkpoint))
+    network.load_state_dict(load_model_weights(checkpoint))
     dataset = workflow.parser.get_parsed_content("dataset")
     to_original = workflow.parser.get_parsed_content("postprocessing").transforms[1]  # ResizeToMatchd
     clean = [KeepLargestConnectedComponent(applied_labels=[1], num_components=2), FillHoles(applied_labels=[1])]
