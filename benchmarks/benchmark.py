@@ -1,8 +1,8 @@
 """Measure lungseg_monai speed on this machine and print a table (and write JSON to compare runs).
 
 Figures: training images/s per bundle at 256 px; inference images/s model-only and end to end (decode DICOM/PNG
--> mask files written) at batch 1 and batched; peak memory (RSS, and CUDA when used); the share of end-to-end
-time not spent in the network.
+-> mask files written) at batch 1 and batched, with their ratio and the seconds each stage of a folder run took;
+peak memory (RSS, and CUDA when used).
 
 Usage:
     python benchmarks/benchmark.py --dicom-dir ../shared/data/dicom --output benchmarks/results/cpu.json
@@ -63,7 +63,7 @@ def training_rate(bundle: str, device: str, iterations: int, batch_size: int) ->
 
 
 def model_only_rate(bundle: str, device: str, batch_size: int, repeats: int) -> float:
-    """Images/s of the inference network alone (flip TTA included, as in the bundle), at 256 px."""
+    """Images/s of the inference network alone, through the bundle's inferer (flip TTA as configured), at 256 px."""
     workflow = _workflow(bundle, "inference.json", "infer", device=device)
     network = workflow.parser.get_parsed_content("network").eval()
     inferer = workflow.parser.get_parsed_content("inferer")

@@ -12,10 +12,14 @@ import argparse
 import numpy as np
 import torch
 from monai.bundle import ConfigWorkflow
-from monai.transforms import FillHoles, KeepLargestConnectedComponent
+from monai.transforms import AsDiscreted, Compose
 
 from lungseg_monai.networks import load_model_weights
 from lungseg_monai.paths import bundle_path
+
+
+def _index_of(compose: Compose, kind: type) -> int:
+    return next(i for i, transform in enumerate(compose.transforms) if isinstance(transform, kind))
 
 
 def main() -> None:
@@ -40,8 +44,9 @@ def main() -> None:
     network = workflow.parser.get_parsed_content("network").eval()
     network.load_state_dict(load_model_weights(checkpoint))
     dataset = workflow.parser.get_parsed_content("dataset")
-    to_original = workflow.parser.get_parsed_content("postprocessing").transforms[1]  # ResizeToMatchd
-    clean = [KeepLargestConnectedComponent(applied_labels=[1], num_components=2), FillHoles(applied_labels=[1])]
+    postprocessing = workflow.parser.get_parsed_content("postprocessing")
+    # The bundle's own post-processing: in full, or up to the threshold (without largest components / fill holes).
+    until_threshold = Compose(postprocessing.transforms[: _index_of(postprocessing, AsDiscreted) + 1])
     dice: dict[tuple[bool, bool], list[float]] = {}
     with torch.inference_mode():
         for item in dataset:
@@ -49,11 +54,10 @@ def main() -> None:
             plain = network(image)
             mirrored = torch.flip(network(torch.flip(image, (3,))), (3,))
             for flip in (False, True):
-                prob = torch.sigmoid((plain + mirrored) / 2 if flip else plain)[0]
-                mask = (to_original({**item, "pred": prob})["pred"] > 0.5).float()
+                logits = ((plain + mirrored) / 2 if flip else plain)[0]  # as FlipAveragingInferer averages
                 for post in (False, True):
-                    final = clean[1](clean[0](mask)) if post else mask
-                    pred = np.asarray(final[0]) > 0
+                    steps = postprocessing if post else until_threshold
+                    pred = np.asarray(steps({**item, "pred": logits})["pred"][0]) > 0
                     dice.setdefault((flip, post), []).append(2 * (pred & label).sum() / (pred.sum() + label.sum()))
     for (flip, post), values in dice.items():
         print(f"flip averaging {flip!s:5}  largest components + fill holes {post!s:5}  Dice {np.mean(values):.4f}")

@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lungseg_monai.data.jsrt_io import is_jsrt_file
+
 __all__ = ["Case", "detect_layout", "find_cases", "LAYOUTS"]
 
 LAYOUTS = ("montgomery", "shenzhen", "jsrt", "plain")
@@ -59,7 +61,7 @@ def detect_layout(root: str | Path) -> str:
     if (root / "ManualMask" / "leftMask").is_dir():
         return "montgomery"
     image_dir = _image_dir(root)
-    if any(p.suffix.lower() == ".img" for p in image_dir.iterdir()):
+    if any(is_jsrt_file(p) for p in image_dir.iterdir()):
         return "jsrt"
     if any(
         p.name.endswith("_mask.png")

@@ -69,9 +69,9 @@ def _check_case(root: Path, case: Case) -> str | None:
         return f"no mask for {', '.join(case.missing_masks)}"
     try:
         image_size = _size_of(root / case.image)
+        image_shape = (image_size[1], image_size[0])
         for key, rel in case.masks.items():
             mask, _ = read_radiograph(root / rel)
-            image_shape = (image_size[1], image_size[0])
             if mask.shape != image_shape and mask_upscale_factor(mask.shape, image_shape) is None:
                 return f"mask {rel} is {mask.shape[1]}x{mask.shape[0]}, image is {image_size[0]}x{image_size[1]}"
             if not mask.any():

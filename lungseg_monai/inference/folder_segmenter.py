@@ -209,8 +209,9 @@ class FolderSegmenter:
         )
         batch: list[dict[str, Any]] = []
         for item in loader:
+            stage = "read (files skipped or failed)" if "error" in item else "read + preprocess (workers)"
+            self.stage_times.add(stage, item.pop("read_seconds"))
             if "error" in item:
-                self.stage_times.add("read (files skipped or failed)", item["read_seconds"])
                 logger.warning("%s: %s", item["status"], item["error"])
                 self.summary.add(self._rel(item["path"]), item["status"], item["error"])
                 progress.update(1)
@@ -224,8 +225,6 @@ class FolderSegmenter:
 
     def _predict(self, batch: list[dict[str, Any]]) -> torch.Tensor:
         """Return the network's output for a batch (on the CPU)."""
-        for item in batch:
-            self.stage_times.add("read + preprocess (workers)", item.pop("read_seconds"))
         with self.stage_times.measure("network"):
             images = torch.stack([item["image"] for item in batch]).to(self.device)
             with torch.inference_mode():
