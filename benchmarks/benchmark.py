@@ -143,6 +143,47 @@ def end_to_end_rate(
         shutil.rmtree(output_dir, ignore_errors=True)
 
 
+def read_times(bundle: str, input_dir: Path, repeats: int = 3) -> dict[str, float]:
+    """Seconds (best of ``repeats``) of the bundle's inference preprocessing for each readable file of a folder."""
+    from lungseg_monai.inference.run_summary import find_input_files
+
+    preprocessing = _workflow(bundle, "inference.json", "infer").parser.get_parsed_content("preprocessing")
+    times = {}
+    for path in find_input_files(input_dir)[0]:
+        best = float("inf")
+        for _ in range(repeats):
+            start = time.perf_counter()
+            try:
+                preprocessing({"image": str(path)})
+            except Exception:  # noqa: BLE001 - unreadable or skipped files are timed too, as the folder run meets them
+                pass
+            best = min(best, time.perf_counter() - start)
+        times[path.relative_to(input_dir).as_posix()] = best
+    return times
+
+
+def resize_times(film: Path, repeats: int = 3) -> dict[str, float]:
+    """Seconds (best of ``repeats``) to bring one film to 256 px: bilinear + Gaussian anti-aliasing vs area."""
+    from monai.transforms import Resize
+
+    from lungseg_monai.transforms import LoadRadiograph
+
+    image = LoadRadiograph()(film)
+    resizers = {
+        "bilinear + Gaussian anti-aliasing (0.1.0)": Resize((256, 256), mode="bilinear", anti_aliasing=True),
+        "area (0.2.0)": Resize((256, 256), mode="area"),
+    }
+    times = {}
+    for name, resize in resizers.items():
+        best = float("inf")
+        for _ in range(repeats):
+            start = time.perf_counter()
+            resize(image)
+            best = min(best, time.perf_counter() - start)
+        times[f"{name}, {image.shape[1]}x{image.shape[2]} -> 256"] = best
+    return times
+
+
 def print_stage_table(title: str, stages: dict[str, dict[str, float]]) -> None:
     """Print where the time of a folder run went (stages overlap: workers and writer threads run in parallel)."""
     print(f"\n{title}")
@@ -209,9 +250,19 @@ def main() -> None:
         print(f"{bundle:8} {measure:58} {value:10.2f}  {unit}")
     for title, stages in stage_tables.items():
         print_stage_table(f"seconds by stage: {title}", stages)
+    per_file = read_times("unet", Path(args.dicom_dir))
+    print("\nread + preprocess per DICOM file (best of 3, one process)")
+    for name, seconds in per_file.items():
+        print(f"{name:70} {1000 * seconds:8.1f} ms")
+    resizes = resize_times(Path(args.dicom_dir) / "pydicom-data_pypi" / "RG1_UNCR.dcm")
+    print("\nresize of one film to the network size (best of 3)")
+    for name, seconds in resizes.items():
+        print(f"{name:70} {1000 * seconds:8.1f} ms")
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     record = {**facts, "rows": [dict(zip(("bundle", "measure", "value", "unit"), r, strict=True)) for r in rows]}
     record["seconds_by_stage"] = stage_tables
+    record["read_seconds_per_dicom_file"] = per_file
+    record["resize_seconds"] = resizes
     Path(args.output).write_text(json.dumps(record, indent=2) + "\n")
 
 
