@@ -54,3 +54,31 @@ def test_pix2pix_top_level_train_json_is_configs_train_json():
     assert (REPO / "bundles" / "pix2pix" / "metadata.json").resolve() == (
         _configs("pix2pix") / "metadata.json"
     ).resolve()
+
+
+@pytest.mark.parametrize("bundle, resize", [("unet", "load_transforms"), ("pix2pix", "resize_to_network")])
+def test_training_labels_keep_the_mask_outline_at_network_size(bundle, resize, cxr_dir, make_workflow):
+    """Labels go to the network grid by area averaging: mapped back, they still match the full-size mask.
+
+    A nearest-neighbour label would lose ~1% Dice on this round trip (it samples one corner of each coarse pixel,
+    shifting the outline against the area-averaged image); ``docs/experiments/label_round_trip.py`` measures it.
+    """
+    import numpy as np
+    from monai.data import load_decathlon_datalist
+    from monai.transforms import Compose
+
+    from lungseg_monai.paths import manifest_for
+    from lungseg_monai.transforms import LoadRadiographd, MergeLungMasksd, ResizeToMatchd
+
+    workflow = make_workflow(bundle, "train.json", initialize=False, dataset_dir=str(cxr_dir))
+    item = load_decathlon_datalist(manifest_for(str(cxr_dir)), data_list_key="training", base_dir=str(cxr_dir))[0]
+    full = Compose([LoadRadiographd(keys=["image", "right_mask", "left_mask"]), MergeLungMasksd()])(item)["label"]
+    to_network = workflow.parser.get_parsed_content("load_transforms")
+    if resize != "load_transforms":  # Pix2Pix resizes after its shared loading steps
+        to_network = [*to_network, workflow.parser.get_parsed_content(resize)]
+    small = Compose(to_network)(item)["label"]
+    assert small.shape[-2:] == tuple(workflow.parser.get_parsed_content("spatial_size"))
+    assert int(((small > 0) & (small < 1)).sum()) > 100  # the outline is soft: the fraction of lung per pixel
+    back = ResizeToMatchd(keys="label", key_dst="full", mode="bilinear")({"label": small, "full": full})["label"]
+    pred, truth = np.asarray(back[0]) >= 0.5, np.asarray(full[0]) > 0
+    assert 2 * (pred & truth).sum() / (pred.sum() + truth.sum()) > 0.997

@@ -107,21 +107,24 @@ def test_right_lung_is_on_the_image_left(dicom_run):
     assert abs(record["left_lung_px"] - right_half) < 0.05 * right_half
 
 
+# Which mask-shape flag fires on a negative-looking film depends on the weights; any of these means "not two lungs".
+LUNG_SHAPE_FLAGS = ("no_lungs", "one_lung", "asymmetric_lungs", "implausible_area", "lungs_touch_border")
+
+
 @pytest.mark.parametrize(
-    "name, flag",
+    "name, expected",
     [
-        ("torchxrayvision/Fake_MONOHR1.dcm", None),
-        ("highdicom/dx_image.dcm", "small_image"),
-        ("pylibjpeg-data/JPEG2KLossless_1s_1f_u_16_16.dcm", "asymmetric_lungs"),
-        ("pylibjpeg-data/JPEG2KLossless_1s_1f_u_16_16.dcm", "uncalibrated_spacing"),
+        ("torchxrayvision/Fake_MONOHR1.dcm", LUNG_SHAPE_FLAGS),
+        ("highdicom/dx_image.dcm", ("small_image",)),
+        ("pylibjpeg-data/JPEG2KLossless_1s_1f_u_16_16.dcm", LUNG_SHAPE_FLAGS),
+        ("pylibjpeg-data/JPEG2KLossless_1s_1f_u_16_16.dcm", ("uncalibrated_spacing",)),
     ],
 )
-def test_implausible_inputs_are_flagged(dicom_run, name, flag):
+def test_implausible_inputs_are_flagged(dicom_run, name, expected):
     _, _, output_dir = dicom_run
     record = json.loads((output_dir / f"{name}.json").read_text())
     assert record["quality"] == "check"
-    if flag:
-        assert flag in record["flags"]
+    assert set(expected) & set(record["flags"]), record["flags"]
 
 
 def test_rerun_skips_done_images_and_overwrite_redoes_them(dicom_dir, tmp_path, make_segmenter):
