@@ -26,7 +26,7 @@ def logits_to_image_range(logits: torch.Tensor) -> torch.Tensor:
 
 
 def mask_to_image_range(mask: torch.Tensor) -> torch.Tensor:
-    """Map a {0, 1} mask to {-1, 1}, the range the discriminator sees generated masks in."""
+    """Map a mask in [0, 1] to [-1, 1], the range the discriminator sees generated masks in."""
     return 2.0 * mask.float() - 1.0
 
 
@@ -45,7 +45,8 @@ class Pix2PixTrainer(Trainer):
     Args:
         device: where to train.
         max_epochs: epochs to run.
-        train_data_loader: yields dicts with ``image`` in [-1, 1] and a binary ``label``.
+        train_data_loader: yields dicts with ``image`` in [-1, 1] and a ``label`` in [0, 1] (binary, or soft at the
+            outline when resized by area averaging as the bundle does).
         g_network: generator (a MONAI ``UNet`` with one output channel of logits).
         g_optimizer: optimizer of G (Pix2Pix: Adam, lr 2e-4, betas (0.5, 0.999)).
         d_network: discriminator taking ``(image, mask)``, e.g. ``ConditionalPatchDiscriminator``.
