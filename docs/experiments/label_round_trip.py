@@ -18,6 +18,7 @@ from monai.data import load_decathlon_datalist
 from monai.transforms import Compose, Resized
 
 from lungseg_monai.paths import manifest_for
+from lungseg_monai.reports import overlap_metrics
 from lungseg_monai.transforms import LoadRadiographd, MergeLungMasksd, ResizeToMatchd
 
 
@@ -25,8 +26,7 @@ def round_trip_dice(label: torch.Tensor, size: int, mode: str) -> float:
     """Dice of ``label`` (1, H, W) after resizing to ``size`` with ``mode`` and back (bilinear, threshold 0.5)."""
     coarse = Resized(keys="pred", spatial_size=(size, size), mode=mode)({"pred": label.float()})["pred"]
     back = ResizeToMatchd(keys="pred", key_dst="label", mode="bilinear")({"pred": coarse, "label": label})["pred"]
-    pred, truth = np.asarray(back[0]) >= 0.5, np.asarray(label[0]) > 0
-    return float(2 * (pred & truth).sum() / (pred.sum() + truth.sum()))
+    return overlap_metrics(np.asarray(back[0]) >= 0.5, np.asarray(label[0]) > 0)["dice"]
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from monai.transforms import AsDiscreted, Compose
 
 from lungseg_monai.networks import load_model_weights
 from lungseg_monai.paths import bundle_path
+from lungseg_monai.reports import overlap_metrics
 
 
 def _index_of(compose: Compose, kind: type) -> int:
@@ -58,7 +59,7 @@ def main() -> None:
                 for post in (False, True):
                     steps = postprocessing if post else until_threshold
                     pred = np.asarray(steps({**item, "pred": logits})["pred"][0]) > 0
-                    dice.setdefault((flip, post), []).append(2 * (pred & label).sum() / (pred.sum() + label.sum()))
+                    dice.setdefault((flip, post), []).append(overlap_metrics(pred, label)["dice"])
     for (flip, post), values in dice.items():
         print(f"flip averaging {flip!s:5}  largest components + fill holes {post!s:5}  Dice {np.mean(values):.4f}")
 
