@@ -145,11 +145,11 @@ def end_to_end_rate(
 
 def read_times(bundle: str, input_dir: Path, repeats: int = 3) -> dict[str, float]:
     """Seconds (best of ``repeats``) of the bundle's inference preprocessing for each readable file of a folder."""
-    from lungseg_monai.inference.run_summary import find_input_files
+    from lungseg_monai.inference.input_scan import scan_input_folder
 
     preprocessing = _workflow(bundle, "inference.json", "infer").parser.get_parsed_content("preprocessing")
     times = {}
-    for path in find_input_files(input_dir)[0]:
+    for path in scan_input_folder(input_dir).images:
         best = float("inf")
         for _ in range(repeats):
             start = time.perf_counter()

@@ -7,6 +7,7 @@ MONOCHROME1 inversion, so that bright always means dense tissue (MONOCHROME2 dis
 from __future__ import annotations
 
 import logging
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from pydicom.pixels import apply_modality_lut, apply_voi_lut
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from lungseg_monai.data.errors import NotARadiographError, RadiographReadError
+from lungseg_monai.data.limits import check_pixel_count
 
 __all__ = ["DicomRadiograph", "is_dicom_file", "read_dicom_radiograph", "pixel_spacing_of"]
 
@@ -35,6 +37,16 @@ _CHEST_BODY_PARTS = {"CHEST", "THORAX", "LUNG", "LUNGS", "CHEST_LAT", "PORT CHES
 #: A window that saturates more than this share of pixels does not belong to the stored values.
 _MAX_CLIPPED_FRACTION = 0.9
 _NON_RADIOGRAPH_MODALITIES = {"CT", "MR", "PT", "NM", "US", "SEG", "SR", "RTSTRUCT", "DOC", "KO", "PR"}
+
+
+#: What pydicom raises on a corrupted header element (read lazily) or pixel stream: a damaged file is a read
+#: error of that file, never a crash of the run.
+_CORRUPT_HEADER_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, struct.error)
+_CORRUPT_PIXEL_ERRORS = (RuntimeError, NotImplementedError, OSError, EOFError, MemoryError, *_CORRUPT_HEADER_ERRORS)
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(line.strip() for line in str(err).splitlines() if line.strip()) or type(err).__name__
 
 
 @dataclass
@@ -116,6 +128,7 @@ def _check_is_radiograph(ds: pydicom.Dataset, path: Path, require_chest: bool) -
         raise RadiographReadError(f"{path}: {frames} frames; a radiograph has one")
     if ds.get("SamplesPerPixel", 1) != 1:
         raise RadiographReadError(f"{path}: {ds.SamplesPerPixel} samples per pixel; expected greyscale")
+    check_pixel_count(path, int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0))
 
 
 def _apply_voi(values: np.ndarray, ds: pydicom.Dataset, path: Path) -> tuple[np.ndarray, str]:
@@ -170,19 +183,27 @@ def read_dicom_radiograph(path: str | Path, require_chest: bool = True) -> Dicom
     path = Path(path)
     try:
         ds = pydicom.dcmread(path, force=True)
-    except (InvalidDicomError, OSError, EOFError, ValueError, KeyError) as err:
-        raise RadiographReadError(f"{path}: unreadable DICOM ({err})") from err
-    if "SOPClassUID" not in ds and "PixelData" not in ds:
+        has_content = "SOPClassUID" in ds or "PixelData" in ds
+    except (InvalidDicomError, OSError, EOFError, *_CORRUPT_HEADER_ERRORS) as err:
+        raise RadiographReadError(f"{path}: unreadable DICOM ({_one_line(err)})") from err
+    if not has_content:
         raise RadiographReadError(f"{path}: not a DICOM dataset")
-    _check_is_radiograph(ds, path, require_chest)
-    _ensure_transfer_syntax(ds)
+    try:
+        _check_is_radiograph(ds, path, require_chest)
+        _ensure_transfer_syntax(ds)
+    except RadiographReadError:
+        raise
+    except _CORRUPT_HEADER_ERRORS as err:
+        raise RadiographReadError(f"{path}: corrupt DICOM header ({type(err).__name__}: {_one_line(err)})") from err
     try:
         stored = ds.pixel_array
-    except (RuntimeError, ValueError, NotImplementedError, AttributeError, OSError) as err:
-        reason = " ".join(line.strip() for line in str(err).splitlines() if line.strip())
-        raise RadiographReadError(f"{path}: pixel data cannot be decoded ({reason})") from err
-    modality_values = np.asarray(apply_modality_lut(stored, ds), dtype=np.float32)
-    values, voi = _apply_voi(modality_values, ds, path)
+    except _CORRUPT_PIXEL_ERRORS as err:
+        raise RadiographReadError(f"{path}: pixel data cannot be decoded ({_one_line(err)})") from err
+    try:
+        modality_values = np.asarray(apply_modality_lut(stored, ds), dtype=np.float32)
+        values, voi = _apply_voi(modality_values, ds, path)
+    except _CORRUPT_HEADER_ERRORS as err:
+        raise RadiographReadError(f"{path}: corrupt LUT or window ({type(err).__name__}: {_one_line(err)})") from err
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()
     if photometric == "MONOCHROME1":
         values = values.max() + values.min() - values

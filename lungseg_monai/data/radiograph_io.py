@@ -7,6 +7,7 @@ unless ``reverse_indices=False``; this package never does.)
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from PIL import Image, UnidentifiedImageError
 from lungseg_monai.data.dicom_io import is_dicom_file, read_dicom_radiograph
 from lungseg_monai.data.errors import RadiographReadError
 from lungseg_monai.data.jsrt_io import JSRT_SUFFIXES, is_jsrt_file, read_jsrt_image
+from lungseg_monai.data.limits import check_pixel_count
 
 __all__ = [
     "read_radiograph",
@@ -47,11 +49,17 @@ def read_pil_image(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
     path = Path(path)
     try:
         with Image.open(path) as image:
+            columns, rows = image.size
+            check_pixel_count(path, rows, columns)
             image.load()
             mode = image.mode
             pixels = _to_greyscale(image)
-    except (UnidentifiedImageError, OSError, SyntaxError) as err:
+    except RadiographReadError:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, EOFError) as err:
         raise RadiographReadError(f"{path}: unreadable image ({err})") from err
+    except (ValueError, TypeError, IndexError, struct.error) as err:
+        raise RadiographReadError(f"{path}: corrupt image ({type(err).__name__}: {err})") from err
     meta = {"source_format": "image", "source_mode": mode, "spacing_mm": None, "spacing_source": "none"}
     return pixels, meta
 
@@ -61,9 +69,13 @@ def read_nifti_image(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
     path = Path(path)
     try:
         image = nib.load(str(path))
+        columns, rows = int(image.shape[0]), int(np.prod(image.shape[1:]))  # x = column, y = row
+        check_pixel_count(path, rows, columns)
         data = np.asarray(image.dataobj, dtype=np.float32)
-    except (OSError, nib.filebasedimages.ImageFileError, EOFError) as err:
-        raise RadiographReadError(f"{path}: unreadable NIfTI ({err})") from err
+    except RadiographReadError:
+        raise
+    except (OSError, nib.filebasedimages.ImageFileError, EOFError, ValueError, TypeError, MemoryError) as err:
+        raise RadiographReadError(f"{path}: unreadable NIfTI ({type(err).__name__}: {err})") from err
     data = np.squeeze(data)
     if data.ndim != 2:
         raise RadiographReadError(f"{path}: NIfTI has shape {data.shape}; a radiograph is 2-D")

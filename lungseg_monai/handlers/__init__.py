@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from lungseg_monai.handlers.checkpoint_pruning import PruneCheckpoints
 from lungseg_monai.handlers.evaluation_report import EvaluationReportHandler
 from lungseg_monai.handlers.key_metric_state import KeyMetricState
 from lungseg_monai.handlers.output_transforms import scalars_from_engine
-from lungseg_monai.handlers.resume import ResumeFromLatestCheckpoint, latest_checkpoints
+from lungseg_monai.handlers.resume import ResumeFromLatestCheckpoint, checkpoint_mismatch, latest_checkpoints
+from lungseg_monai.handlers.training_overview import TrainingOverview
 
 __all__ = [
     "EvaluationReportHandler",
     "KeyMetricState",
+    "PruneCheckpoints",
     "ResumeFromLatestCheckpoint",
+    "TrainingOverview",
+    "checkpoint_mismatch",
     "latest_checkpoints",
     "scalars_from_engine",
 ]

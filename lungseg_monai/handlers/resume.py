@@ -1,21 +1,24 @@
-"""Resume a killed training run from the newest checkpoint that still loads."""
+"""Resume a killed training run from the newest checkpoint that still loads and fits the bundle."""
 
 from __future__ import annotations
 
 import logging
 import pickle
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import ignite.distributed as idist
 import torch
 from ignite.engine import Engine, Events
 from ignite.handlers import Checkpoint
 
-__all__ = ["ResumeFromLatestCheckpoint", "latest_checkpoints"]
+__all__ = ["ResumeFromLatestCheckpoint", "latest_checkpoints", "checkpoint_mismatch"]
 
 logger = logging.getLogger(__name__)
 _NUMBER = re.compile(r"=(\d+)\.pt$")
+
 
 
 def latest_checkpoints(checkpoint_dir: str | Path, pattern: str = "checkpoint_epoch=*.pt") -> list[Path]:
@@ -25,11 +28,43 @@ def latest_checkpoints(checkpoint_dir: str | Path, pattern: str = "checkpoint_ep
     return [p for _, p in sorted(numbered, reverse=True)]
 
 
+def _unreadable_reason(err: BaseException) -> str:
+    if isinstance(err, pickle.UnpicklingError):
+        return "it holds objects other than weights, refused unread (weights_only=True)"
+    first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return f"unreadable ({first_line})"
+
+
+def checkpoint_mismatch(load_dict: Mapping[str, Any], checkpoint: Mapping[str, Any]) -> str | None:
+    """Return why ``checkpoint`` cannot be loaded into ``load_dict`` (None when it fits).
+
+    Checked before anything is loaded, so a checkpoint of another bundle or network leaves every object as it was:
+    each key must be present, and each network's parameters must have the same names and shapes.
+    """
+    missing = [key for key in load_dict if key not in checkpoint]
+    if missing:
+        return f"it has no {', '.join(repr(k) for k in missing)} (saved by another bundle?)"
+    for key, obj in load_dict.items():
+        if not isinstance(obj, torch.nn.Module):
+            continue
+        expected, saved = obj.state_dict(), checkpoint[key]
+        if not isinstance(saved, Mapping) or set(expected) != set(saved):
+            return f"its {key!r} holds the parameters of another network"
+        for name, tensor in expected.items():
+            if tuple(saved[name].shape) != tuple(tensor.shape):
+                shapes = f"{tuple(saved[name].shape)}, expected {tuple(tensor.shape)}"
+                return f"its {key!r} parameter {name} has shape {shapes}"
+    return None
+
+
 class ResumeFromLatestCheckpoint:
     """On ``STARTED``, load the newest interval checkpoint into ``load_dict`` (no-op on a fresh run).
 
-    A checkpoint that fails to load (a run killed while writing it) is skipped with a warning and the next
-    older one is tried, so keep ``n_saved >= 2`` on the interval ``CheckpointSaver``.
+    Checkpoints are loaded with ``weights_only=True``: a file that would need arbitrary unpickling is refused,
+    never executed. A checkpoint that cannot be read (a run killed while writing it), that is not a safe weights
+    file, or that does not fit ``load_dict`` (another bundle's, another network's) is skipped with a warning
+    naming it and renamed to ``<name>.skipped`` (kept, but no longer taken for a checkpoint of this run, so it
+    neither blocks pruning nor is tried again), and the next older one is tried.
 
     Args:
         checkpoint_dir: where the trainer's interval ``CheckpointSaver`` writes.
@@ -49,14 +84,21 @@ class ResumeFromLatestCheckpoint:
         engine.add_event_handler(Events.STARTED, self)
 
     def __call__(self, engine: Engine) -> None:
-        """Load the newest loadable checkpoint, keeping the configured ``max_epochs``."""
+        """Load the newest checkpoint that reads and fits, keeping the configured ``max_epochs``."""
         if not self.enabled:
             return
         for path in latest_checkpoints(self.checkpoint_dir):
             try:
-                checkpoint = torch.load(path, map_location="cpu", weights_only=False)
-            except (RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError) as err:
-                logger.warning("skipping unreadable checkpoint %s: %s", path, err)
+                checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+            # With weights_only=True a pickled object other than tensors, numbers, strings and plain containers is
+            # refused (UnpicklingError), never run; a truncated file fails with whatever the unpickler meets
+            # (EOFError, IndexError, RuntimeError...): each is this file's problem, so the next one is tried.
+            except Exception as err:  # noqa: BLE001
+                self._skip(path, _unreadable_reason(err))
+                continue
+            mismatch = checkpoint_mismatch(self.load_dict, checkpoint) if isinstance(checkpoint, Mapping) else None
+            if not isinstance(checkpoint, Mapping) or mismatch:
+                self._skip(path, f"it does not fit this bundle: {mismatch or 'not a dict'}")
                 continue
             max_epochs = engine.state.max_epochs
             Checkpoint.load_objects(to_load=self.load_dict, checkpoint=checkpoint)
@@ -64,3 +106,11 @@ class ResumeFromLatestCheckpoint:
             self.loaded_from = path
             logger.info("resumed from %s at epoch %d", path, engine.state.epoch)
             return
+
+    @staticmethod
+    def _skip(path: Path, reason: str) -> None:
+        """Warn and move ``path`` aside (rank 0 only: the ranks of a DDP run share the folder)."""
+        aside = path.with_name(path.name + ".skipped")
+        if idist.get_rank() == 0:
+            path.replace(aside)
+        logger.warning("skipping checkpoint %s: %s; renamed to %s", path, reason, aside.name)

@@ -1,4 +1,4 @@
-"""``lungseg``: segment a folder of radiographs with a shipped bundle (a thin front to ``monai.bundle run``).
+"""``lungseg``: segment a folder of radiographs with a bundle (a thin front to the bundle's ``inference.json``).
 
 Example:
     ``lungseg --bundle unet --input-dir /data/dicom --output-dir /data/lungseg-out``
@@ -9,53 +9,158 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from pathlib import Path
 
-from monai.bundle import run
+from monai.bundle import ConfigWorkflow
 
+from lungseg_monai.inference.cli_logging import console_and_file_logging
+from lungseg_monai.inference.folder_segmenter import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from lungseg_monai.inference.interrupts import sigterm_as_keyboard_interrupt
+from lungseg_monai.inference.usage import UsageError, check_at_least, check_folders
 from lungseg_monai.paths import bundle_path
 
-__all__ = ["main"]
+__all__ = ["main", "EXIT_ERROR"]
+
+logger = logging.getLogger(__name__)
+
+#: The run could not start or stopped on an error that is not one file's (a broken bundle, a bug).
+EXIT_ERROR = 3
+
+_EPILOG = f"""exit codes:
+  {EXIT_OK}    every file done, already done, skipped or ignored
+  {EXIT_FAILED}    some files failed (run_summary.csv says which and why)
+  {EXIT_USAGE}    usage error (a bad argument; nothing was done)
+  {EXIT_ERROR}    the run could not start or stopped on an error (details in <output-dir>/lungseg.log)
+  {EXIT_INTERRUPTED}  interrupted by Ctrl-C or SIGTERM (run_summary marks the files not reached)
+"""
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _ArgumentParser(
+        prog="lungseg",
+        description=__doc__.splitlines()[0],
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--bundle", default="unet", help="unet, pix2pix or a bundle folder")
+    parser.add_argument("--input-dir", required=True, help="folder searched recursively for DICOM/PNG/JPEG")
+    parser.add_argument("--output-dir", required=True, help="where outputs go (never inside the input folder)")
+    parser.add_argument("--overwrite", action="store_true", help="redo images whose outputs are up to date")
+    parser.add_argument("--batch-size", type=int, default=4, help="images per forward pass (>= 1)")
+    parser.add_argument("--num-workers", type=int, default=2, help="processes that decode and preprocess (>= 0)")
+    parser.add_argument("--writer-threads", type=int, default=1, help="threads that post-process and write (>= 0)")
+    parser.add_argument("--no-dicom-seg", action="store_true", help="do not write DICOM SEG objects")
+    parser.add_argument("--no-nifti", action="store_true", help="do not write NIfTI masks")
+    parser.add_argument("--no-overlay", action="store_true", help="do not write overlay PNGs")
+    return parser
 
 
 def _bundle_dir(name_or_path: str) -> Path:
     path = Path(name_or_path)
-    return path if (path / "configs" / "inference.json").is_file() else Path(bundle_path(name_or_path))
+    if (path / "configs" / "inference.json").is_file():
+        return path
+    if name_or_path in {"unet", "pix2pix"}:
+        return Path(bundle_path(name_or_path))
+    raise UsageError(f"--bundle {name_or_path}: neither unet, pix2pix nor a folder with configs/inference.json")
+
+
+def _check(args: argparse.Namespace) -> Path:
+    """Check every argument before any work starts; return the bundle folder."""
+    bundle = _bundle_dir(args.bundle)
+    check_folders(Path(args.input_dir), Path(args.output_dir))
+    check_at_least("--batch-size", args.batch_size, 1)
+    check_at_least("--num-workers", args.num_workers, 0)
+    check_at_least("--writer-threads", args.writer_threads, 0)
+    return bundle
+
+
+def _workflow(bundle: Path, args: argparse.Namespace) -> ConfigWorkflow:
+    """The bundle's inference workflow. Paths go in as ``Path`` objects: MONAI's parser takes only strings as
+    expressions (``$``), references (``@``) or macros (``%``), so a folder named ``$x`` or ``@y`` stays a name.
+    """
+    configs = bundle / "configs"
+    return ConfigWorkflow(
+        config_file=str(configs / "inference.json"),
+        meta_file=str(configs / "metadata.json"),
+        logging_file=False,
+        workflow_type=None,
+        bundle_root=bundle,
+        input_dir=Path(args.input_dir),
+        output_dir=Path(args.output_dir),
+        overwrite=args.overwrite,
+        batch_size=args.batch_size,
+        num_workers=args.num_workers,
+        writer_threads=args.writer_threads,
+        write_dicom_seg=not args.no_dicom_seg,
+        write_nifti=not args.no_nifti,
+        write_overlay=not args.no_overlay,
+    )
+
+
+def _is_shipped(bundle: Path) -> bool:
+    shipped = []
+    for name in ("unet", "pix2pix"):
+        try:
+            shipped.append(Path(bundle_path(name)).resolve())
+        except FileNotFoundError:
+            continue
+    return bundle.resolve() in shipped
+
+
+def _run(bundle: Path, args: argparse.Namespace) -> int:
+    if not _is_shipped(bundle):
+        logger.warning("bundle %s is not one shipped with lungseg_monai: its configs run code; trust its source", bundle)
+    workflow = _workflow(bundle, args)
+    workflow.initialize()
+    try:
+        workflow.run()
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    finally:
+        workflow.finalize()
+    return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse arguments, run the bundle's ``inference.json`` and return 1 if any file failed, else 0."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bundle", default="unet", help="unet, pix2pix or a bundle folder")
-    parser.add_argument("--input-dir", required=True, help="folder searched recursively for DICOM/PNG/JPEG")
-    parser.add_argument("--output-dir", required=True, help="where outputs go (never inside the input folder)")
-    parser.add_argument("--overwrite", action="store_true", help="redo images that already have outputs")
-    parser.add_argument("--batch-size", type=int, default=4)
-    parser.add_argument("--num-workers", type=int, default=2, help="processes that decode and preprocess")
-    parser.add_argument("--writer-threads", type=int, default=1, help="threads that post-process and write")
-    parser.add_argument("--no-dicom-seg", action="store_true", help="do not write DICOM SEG objects")
-    parser.add_argument("--no-nifti", action="store_true", help="do not write NIfTI masks")
-    parser.add_argument("--no-overlay", action="store_true", help="do not write overlay PNGs")
-    args = parser.parse_args(argv)
-    bundle = _bundle_dir(args.bundle)
-    configs = bundle / "configs"
-    logging.getLogger("highdicom").setLevel(logging.WARNING)
+    """Check the arguments, run the bundle's ``inference.json``; return the exit code (see ``lungseg --help``)."""
     try:
-        run(
-            config_file=str(configs / "inference.json"),
-            meta_file=str(configs / "metadata.json"),
-            logging_file=str(configs / "logging.conf"),
-            bundle_root=str(bundle),
-            input_dir=args.input_dir,
-            output_dir=args.output_dir,
-            overwrite=args.overwrite,
-            batch_size=args.batch_size,
-            num_workers=args.num_workers,
-            writer_threads=args.writer_threads,
-            write_dicom_seg=not args.no_dicom_seg,
-            write_nifti=not args.no_nifti,
-            write_overlay=not args.no_overlay,
-        )
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
-    return 0
+        args = _parser().parse_args(argv)
+        bundle = _check(args)
+    except UsageError as err:
+        print(f"lungseg: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    with console_and_file_logging(Path(args.output_dir)) as log_file:
+        return _run_reporting_errors(bundle, args, log_file)
+
+
+def _usage_error_in(err: BaseException) -> UsageError | None:
+    """The ``UsageError`` behind ``err``: MONAI wraps errors raised in config expressions in RuntimeErrors."""
+    seen: BaseException | None = err
+    while seen is not None and not isinstance(seen, UsageError):
+        seen = seen.__cause__ or seen.__context__
+    return seen
+
+
+def _run_reporting_errors(bundle: Path, args: argparse.Namespace, log_file: Path) -> int:
+    try:
+        with sigterm_as_keyboard_interrupt():
+            return _run(bundle, args)
+    except KeyboardInterrupt:
+        print("lungseg: interrupted before the folder run started", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    # Anything else is not one file's problem: one line on the console, the traceback in the log file.
+    except Exception as err:  # noqa: BLE001
+        usage = _usage_error_in(err)
+        if usage is not None:
+            print(f"lungseg: error: {usage}", file=sys.stderr)
+            return EXIT_USAGE
+        logger.debug("the run stopped on an error", exc_info=err)
+        message = " ".join(f"{type(err).__name__}: {err}".split())
+        print(f"lungseg: error: {message} (traceback in {log_file})", file=sys.stderr)
+        return EXIT_ERROR

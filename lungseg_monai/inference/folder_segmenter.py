@@ -1,4 +1,4 @@
-"""Segment every radiograph of a folder tree with a bundle's network, losing nothing on bad input."""
+"""Segment every radiograph of a folder tree with a bundle's network, losing nothing on bad input or interrupts."""
 
 from __future__ import annotations
 
@@ -17,27 +17,22 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from lungseg_monai.data.errors import MaskError, NotARadiographError, RadiographReadError
-from lungseg_monai.inference.dicom_seg import write_dicom_seg
-from lungseg_monai.inference.lung_measures import measure_lungs
-from lungseg_monai.inference.run_summary import (
-    ALREADY_DONE,
-    DONE,
-    FAILED,
-    IGNORED,
-    SKIPPED,
-    RunSummary,
-    check_output_dir,
-    find_input_files,
-)
+from lungseg_monai.inference.image_outputs import ImageOutputs, record_path
+from lungseg_monai.inference.input_scan import scan_input_folder
+from lungseg_monai.inference.interrupts import quiet_worker, signals_ignored, sigterm_as_keyboard_interrupt
+from lungseg_monai.inference.output_folder import claim_output_folder
+from lungseg_monai.inference.provenance import OutputProvenance, file_sha256, read_record
+from lungseg_monai.inference.run_summary import RunSummary
 from lungseg_monai.inference.stage_times import StageTimes
-from lungseg_monai.inference.writers import write_json, write_mask_nifti, write_mask_png, write_overlay_png
+from lungseg_monai.inference.statuses import ALREADY_DONE, DONE, FAILED, NOT_REACHED, SKIPPED
+from lungseg_monai.inference.usage import check_at_least, check_folders
 
-__all__ = ["FolderSegmenter"]
+__all__ = ["FolderSegmenter", "EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_INTERRUPTED"]
 
 logger = logging.getLogger(__name__)
 
-#: Errors a single file may raise while being read or preprocessed; anything else is a bug and propagates.
-_INPUT_ERRORS = (RadiographReadError, MaskError, OSError, ValueError, RuntimeError)
+#: Exit codes of a folder run (``lungseg`` and ``monai.bundle run`` of ``inference.json``).
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def _root_cause(err: BaseException) -> BaseException:
@@ -45,6 +40,10 @@ def _root_cause(err: BaseException) -> BaseException:
     while err.__cause__ is not None and not isinstance(err, (RadiographReadError, MaskError)):
         err = err.__cause__
     return err
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split()) or type(err).__name__
 
 
 class _SafeRadiographs(Dataset):
@@ -62,10 +61,15 @@ class _SafeRadiographs(Dataset):
         try:
             item = self.preprocessing({"image": str(path)})
             return {"path": str(path), **item, "read_seconds": time.perf_counter() - start}
-        except _INPUT_ERRORS as err:
+        # One file must never stop a folder run: whatever reading it raises is that file's failure. Errors we
+        # expect name the file and problem; anything else is reported as unexpected, its traceback in the log.
+        except Exception as err:  # noqa: BLE001
             cause = _root_cause(err)
             status = SKIPPED if isinstance(cause, NotARadiographError) else FAILED
-            reason = " ".join(str(cause).split())
+            reason = _one_line(cause)
+            if not isinstance(cause, (RadiographReadError, MaskError, OSError)):
+                logger.debug("unexpected error reading %s", path, exc_info=err)
+                reason = f"{path}: unexpected {type(cause).__name__} while reading ({reason})"
             return {"path": str(path), "error": reason, "status": status, "read_seconds": time.perf_counter() - start}
 
 
@@ -74,9 +78,12 @@ class FolderSegmenter:
 
     For ``<input_dir>/<rel>/<name>`` it writes, under ``<output_dir>/<rel>/``: ``<name>.mask.png`` and
     ``<name>.mask.nii.gz`` (original resolution), ``<name>.overlay.png``, ``<name>.seg.dcm`` (DICOM inputs)
-    and ``<name>.json`` (lung areas, quality flags, model and version) — each atomically, the JSON last.
-    The mask PNG and the JSON are always written; the others can be switched off.
-    A re-run skips images whose JSON exists unless ``overwrite``.
+    and ``<name>.json`` (lung areas, quality flags, provenance) — each atomically, the JSON last.
+    A re-run keeps an image's outputs only when its record shows the same bundle, version, weights, convention
+    and output options (``already_done``); otherwise, or with ``overwrite``, it redoes the image.
+
+    Ctrl-C or SIGTERM stops the run: images being written are finished, the rest are recorded as
+    ``not_reached`` in the run summary, and :meth:`exit_with_status` exits 130.
 
     Args:
         network: the segmentation network (logits out).
@@ -85,9 +92,11 @@ class FolderSegmenter:
         inferer: MONAI inferer.
         postprocessing: dict transform turning ``pred`` into a binary mask on the original grid.
         input_dir: folder to search recursively.
-        output_dir: where outputs go; must not be inside ``input_dir``.
+        output_dir: where outputs go; must not be inside ``input_dir`` nor contain it.
         model_name: recorded in the outputs.
         model_version: recorded in the outputs (the bundle version).
+        weights_file: the network's weights; its SHA-256 is recorded (None: recorded as ``unknown``).
+        convention: the lung convention of the masks, recorded.
         device: where the network runs.
         batch_size: images per forward pass.
         num_workers: DataLoader workers that decode and preprocess while the network computes.
@@ -98,8 +107,8 @@ class FolderSegmenter:
         writer_threads: threads that post-process and write outputs while the network computes the next
             batch (0: do it in the calling thread, one image after the other).
 
-    Seconds per stage (read, network, post-processing, each output) are kept in :attr:`stage_times` and
-    written into ``run_summary.json``.
+    Raises:
+        UsageError: a count below its minimum; missing or misplaced folders (when :meth:`run` starts).
 
     """
 
@@ -109,10 +118,12 @@ class FolderSegmenter:
         preprocessing: Compose,
         inferer: Callable,
         postprocessing: Compose,
-        input_dir: str,
-        output_dir: str,
+        input_dir: str | Path,
+        output_dir: str | Path,
         model_name: str,
         model_version: str,
+        weights_file: str | Path | None = None,
+        convention: str = "anatomical",
         device: str | torch.device = "cpu",
         batch_size: int = 4,
         num_workers: int = 2,
@@ -122,53 +133,109 @@ class FolderSegmenter:
         write_overlay: bool = True,
         writer_threads: int = 1,
     ) -> None:
+        check_at_least("--batch-size", batch_size, 1)
+        check_at_least("--num-workers", num_workers, 0)
+        check_at_least("--writer-threads", writer_threads, 0)
         self.network, self.inferer = network, inferer
         self.preprocessing, self.postprocessing = preprocessing, postprocessing
         self.input_dir, self.output_dir = Path(input_dir), Path(output_dir)
-        self.model_name, self.model_version = model_name, model_version
+        self.weights_file = weights_file
         self.device = torch.device(device)
-        self.batch_size, self.num_workers = batch_size, num_workers
-        self.overwrite, self.write_seg = overwrite, write_seg
-        self.write_nifti, self.write_overlay = write_nifti, write_overlay
-        self.writer_threads = writer_threads
-        self.summary = RunSummary()
+        self.batch_size, self.num_workers, self.writer_threads = batch_size, num_workers, writer_threads
+        self.overwrite = overwrite
         self.stage_times = StageTimes()
+        options = {"dicom_seg": write_seg, "nifti": write_nifti, "overlay": write_overlay}
+        self.provenance = OutputProvenance(model_name, model_version, "", convention, options)
+        self.outputs = ImageOutputs(self.provenance, write_seg, write_nifti, write_overlay, self.stage_times)
+        self.summary = RunSummary()
+        self.interrupted = False
+        self._replacing: dict[Path, list[str]] = {}
+
+    def run(self) -> RunSummary:
+        """Process the folder; returns the summary (also written to ``output_dir``), also after an interrupt."""
+        check_folders(self.input_dir, self.output_dir)
+        with claim_output_folder(self.output_dir):
+            self._set_weights_hash()
+            self.network.to(self.device).eval()
+            start = time.perf_counter()
+            todo: list[Path] = []
+            with sigterm_as_keyboard_interrupt():
+                try:
+                    todo = self._plan()
+                    with tqdm(total=len(todo), unit="img", desc=f"lungseg {self.provenance.bundle}") as progress:
+                        self._segment_all(todo, progress)
+                except KeyboardInterrupt:
+                    self.interrupted = True
+                    logger.warning("interrupted: images in hand were finished, the rest are marked not_reached")
+            with signals_ignored():
+                self._write_summary(todo, time.perf_counter() - start)
+        return self.summary
+
+    def exit_with_status(self) -> None:
+        """Raise ``SystemExit``: 130 after an interrupt, 1 when any file failed; return when all went well."""
+        if self.interrupted:
+            raise SystemExit(EXIT_INTERRUPTED)
+        if self.summary.failed:
+            raise SystemExit(EXIT_FAILED)
+
+    def _set_weights_hash(self) -> None:
+        digest = file_sha256(self.weights_file) if self.weights_file else "unknown"
+        self.provenance = OutputProvenance(**{**self.provenance.as_dict(), "weights_sha256": digest})
+        self.outputs.provenance = self.provenance
+
+    def _plan(self) -> list[Path]:
+        """Record every entry that is not to be segmented; return the images to segment."""
+        scan = scan_input_folder(self.input_dir)
+        for path, status, reason in scan.others:
+            self.summary.add(self._rel(path), status, reason)
+        if not scan.images:
+            logger.warning("no radiographs found under %s", self.input_dir)
+        todo = []
+        for path in scan.images:
+            record = read_record(record_path(self._output_base(path)))
+            differences = self.provenance.differences(record) if record is not None else []
+            if differences:
+                self._replacing[path] = differences
+            if record is None or differences or self.overwrite:
+                todo.append(path)
+            else:
+                self.summary.add(self._rel(path), ALREADY_DONE, "outputs of the same bundle, weights and options")
+        if self._replacing:
+            logger.info("%d image(s) have outputs made otherwise; they are redone", len(self._replacing))
+        return todo
+
+    def _write_summary(self, todo: list[Path], wall_seconds: float) -> None:
+        recorded = {outcome.file for outcome in self.summary.outcomes}
+        for path in todo:
+            if self._rel(path) not in recorded:
+                self.summary.add(self._rel(path), NOT_REACHED, "the run was interrupted before this file")
+        facts = {
+            "model": self.provenance.bundle,
+            "version": self.provenance.version,
+            "provenance": self.provenance.as_dict(),
+            "interrupted": self.interrupted,
+            "wall_seconds": round(wall_seconds, 3),
+            "seconds_by_stage": self.stage_times.as_dict(),
+        }
+        self.summary.write(self.output_dir, facts)
+        logger.info("run summary: %s (%s)", self.summary.counts, self.output_dir / "run_summary.csv")
 
     def _output_base(self, path: Path) -> Path:
         return self.output_dir / path.relative_to(self.input_dir)
 
-    def _is_done(self, path: Path) -> bool:
-        return not self.overwrite and self._output_base(path).with_name(path.name + ".json").is_file()
-
-    def run(self) -> RunSummary:
-        """Process the folder; returns the summary (also written to ``output_dir``)."""
-        check_output_dir(self.input_dir, self.output_dir)
-        self.output_dir.mkdir(parents=True, exist_ok=True)
-        images, others = find_input_files(self.input_dir)
-        for path in others:
-            self.summary.add(self._rel(path), IGNORED, "not an image file")
-        todo = [p for p in images if not self._is_done(p)]
-        for path in sorted(set(images) - set(todo)):
-            self.summary.add(self._rel(path), ALREADY_DONE, "outputs exist (use overwrite to redo)")
-        if not images:
-            logger.warning("no radiographs found under %s", self.input_dir)
-        self.network.to(self.device).eval()
-        start = time.perf_counter()
-        with tqdm(total=len(todo), unit="img", desc=f"lungseg {self.model_name}") as progress:
-            self._segment_all(todo, progress)
-        facts = {"model": self.model_name, "version": self.model_version}
-        facts["wall_seconds"] = round(time.perf_counter() - start, 3)
-        facts["seconds_by_stage"] = self.stage_times.as_dict()
-        self.summary.write(self.output_dir, facts)
-        logger.info("run summary: %s", self.summary.counts)
-        return self.summary
+    def _rel(self, path: Path | str) -> str:
+        return Path(path).relative_to(self.input_dir).as_posix()
 
     def _segment_all(self, paths: list[Path], progress: tqdm) -> None:
-        """Run the network batch by batch; finish images (post-process, write) in writer threads meanwhile."""
+        """Run the network batch by batch; finish images (post-process, write) in writer threads meanwhile.
+
+        On an interrupt, images whose writing has started are finished and recorded; queued ones are dropped.
+        """
         executor = ThreadPoolExecutor(self.writer_threads) if self.writer_threads > 0 else None
         pending: deque[tuple[str, Future]] = deque()
+        batches = self._batches(paths, progress)
         try:
-            for batch in self._batches(paths, progress):
+            for batch in batches:
                 for item, pred in zip(batch, self._predict(batch), strict=True):
                     pending.append((item["path"], self._submit(executor, item, pred)))
                 # Bound the full-resolution work in flight (memory) to two batches.
@@ -177,8 +244,13 @@ class FolderSegmenter:
             while pending:
                 self._record(*pending.popleft(), progress)
         finally:
+            batches.close()  # shuts the DataLoader's workers down now, not when garbage is collected
             if executor is not None:
-                executor.shutdown(wait=True)
+                executor.shutdown(wait=True, cancel_futures=True)  # after an interrupt: drop the queued images
+            while pending:
+                path, future = pending.popleft()
+                if not future.cancelled():
+                    self._record(path, future, progress)
 
     def _submit(self, executor: ThreadPoolExecutor | None, item: dict[str, Any], pred: torch.Tensor) -> Future:
         if executor is not None:
@@ -192,20 +264,13 @@ class FolderSegmenter:
         self.summary.add(self._rel(path), status, reason, quality)
         progress.update(1)
 
-    def exit_if_failed(self) -> None:
-        """Raise ``SystemExit(1)`` when any file failed, so the command's exit code says so."""
-        if self.summary.failed:
-            raise SystemExit(1)
-
-    def _rel(self, path: Path | str) -> str:
-        return Path(path).relative_to(self.input_dir).as_posix()
-
     def _batches(self, paths: list[Path], progress: tqdm) -> Iterator[list[dict[str, Any]]]:
         loader = DataLoader(
             _SafeRadiographs(paths, self.preprocessing),
             batch_size=None,
             num_workers=self.num_workers,
             collate_fn=lambda item: item,
+            worker_init_fn=quiet_worker,
         )
         batch: list[dict[str, Any]] = []
         for item in loader:
@@ -232,48 +297,15 @@ class FolderSegmenter:
 
     def _finish(self, item: dict[str, Any], pred: torch.Tensor) -> tuple[str, str, str]:
         """Post-process one prediction and write its outputs; returns ``(status, reason, quality)``."""
+        path = Path(item["path"])
         try:
             with self.stage_times.measure("post-processing"):
                 mask = np.asarray(self.postprocessing({**item, "pred": pred})["pred"][0]) > 0
-            return DONE, "", self._write_outputs(item, mask)
-        except (OSError, ValueError, RuntimeError) as err:
-            logger.error("failed %s: %s", item["path"], err)
-            return FAILED, f"{type(err).__name__}: {err}", ""
-
-    def _write_outputs(self, item: dict[str, Any], mask: np.ndarray) -> str:
-        path = Path(item["path"])
-        base = self._output_base(path)
-        meta = item["image"].meta
-        spacing = tuple(float(v) for v in meta["spacing_mm"]) if float(meta["spacing_mm"][0]) > 0 else None
-        timed = self.stage_times.measure
-        with timed("lung measures"):
-            measures = measure_lungs(mask, spacing, str(meta["spacing_source"]))
-        files = {}
-        with timed("write mask PNG"):
-            files["mask_png"] = write_mask_png(base.with_name(path.name + ".mask.png"), mask)
-        if self.write_nifti:
-            with timed("write mask NIfTI"):
-                files["mask_nifti"] = write_mask_nifti(base.with_name(path.name + ".mask.nii.gz"), mask, spacing)
-        if self.write_overlay:
-            with timed("write overlay PNG"):
-                files["overlay_png"] = write_overlay_png(
-                    base.with_name(path.name + ".overlay.png"), item["original"][0], mask
-                )
-        record = {
-            "source": self._rel(path),
-            "model": self.model_name,
-            "bundle_version": self.model_version,
-            "image_size": [int(mask.shape[0]), int(mask.shape[1])],
-            **measures.as_dict(),
-        }
-        if self.write_seg and meta.get("source_format") == "dicom":
-            try:
-                with timed("write DICOM SEG"):
-                    files["dicom_seg"] = write_dicom_seg(
-                        base.with_name(path.name + ".seg.dcm"), path, mask, self.model_name, self.model_version
-                    )
-            except (ValueError, AttributeError, TypeError) as err:
-                record["dicom_seg_error"] = f"{type(err).__name__}: {err}"
-        record["outputs"] = {key: value.name for key, value in files.items()}
-        write_json(base.with_name(path.name + ".json"), record)
-        return measures.quality
+            quality = self.outputs.write(item, mask, self._output_base(path), self._rel(path))
+        # As in reading: one image's failure is recorded, the run goes on; the traceback goes to the log.
+        except Exception as err:  # noqa: BLE001
+            logger.warning("failed: %s: %s: %s", path, type(err).__name__, _one_line(err))
+            logger.debug("traceback of %s", path, exc_info=err)
+            return FAILED, f"{type(err).__name__}: {_one_line(err)}", ""
+        replaced = self._replacing.get(path)
+        return DONE, f"replaced earlier outputs ({', '.join(replaced)} differed)" if replaced else "", quality

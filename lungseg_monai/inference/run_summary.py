@@ -1,4 +1,4 @@
-"""Find the files of an input folder and keep the per-file outcome of a folder run."""
+"""Keep the per-file outcome of a folder run and write it as ``run_summary.csv`` and ``.json``."""
 
 from __future__ import annotations
 
@@ -8,14 +8,10 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from lungseg_monai.data.dicom_io import is_dicom_file
-from lungseg_monai.data.radiograph_io import JSRT_SUFFIXES, NIFTI_SUFFIXES, PIL_SUFFIXES
+from lungseg_monai.inference.statuses import FAILED
 from lungseg_monai.inference.writers import write_atomic, write_json
 
-__all__ = ["FileOutcome", "RunSummary", "find_input_files", "check_output_dir"]
-
-#: Outcome statuses. Only ``failed`` makes a run exit non-zero.
-DONE, ALREADY_DONE, SKIPPED, IGNORED, FAILED = "done", "already_done", "skipped", "ignored", "failed"
+__all__ = ["FileOutcome", "RunSummary"]
 
 
 @dataclass
@@ -26,30 +22,6 @@ class FileOutcome:
     status: str
     reason: str = ""
     quality: str = ""
-
-
-def check_output_dir(input_dir: Path, output_dir: Path) -> None:
-    """Refuse an output folder inside the input folder (outputs must never mix with the inputs)."""
-    if not input_dir.is_dir():
-        raise NotADirectoryError(f"input folder {input_dir} does not exist or is not a folder")
-    inside = output_dir.resolve() == input_dir.resolve() or input_dir.resolve() in output_dir.resolve().parents
-    if inside:
-        raise ValueError(f"output folder {output_dir} is inside the input folder {input_dir}; choose another")
-
-
-def _looks_like_image(path: Path) -> bool:
-    name = path.name.lower()
-    return name.endswith(PIL_SUFFIXES + NIFTI_SUFFIXES + JSRT_SUFFIXES) or is_dicom_file(path)
-
-
-def find_input_files(input_dir: Path) -> tuple[list[Path], list[Path]]:
-    """Return ``(images, others)`` under ``input_dir``, recursively, sorted; hidden files are left out."""
-    images, others = [], []
-    for path in sorted(p for p in input_dir.rglob("*") if p.is_file()):
-        if any(part.startswith(".") for part in path.relative_to(input_dir).parts):
-            continue
-        (images if _looks_like_image(path) else others).append(path)
-    return images, others
 
 
 class RunSummary:

@@ -46,7 +46,7 @@ def test_unet_short_real_training_lowers_the_loss(tmp_path, cxr_dir, make_workfl
 def test_unet_training_resumes_after_a_kill(tmp_path, make_workflow):
     common = {"output_dir": str(tmp_path), "spatial_size": [64, 64], "val_interval": 1, "num_workers": 0}
     make_workflow("unet", "train.json", "train", num_epochs=2, **common).run()
-    checkpoint = torch.load(tmp_path / "models" / "checkpoint_epoch=2.pt", weights_only=False)
+    checkpoint = torch.load(tmp_path / "models" / "checkpoint_epoch=2.pt", weights_only=True)
     (tmp_path / "models" / "checkpoint_epoch=2.pt").write_bytes(b"truncated by a kill")
     epochs: list[int] = []
     workflow = make_workflow("unet", "train.json", "train", num_epochs=3, **common)
@@ -67,6 +67,6 @@ def test_pix2pix_card_command_runs_from_repo_root(tmp_path):
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600, env=dict(os.environ))
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Cannot find the metadata" not in result.stdout + result.stderr
-    checkpoint = torch.load(tmp_path / "models" / "checkpoint_epoch=2.pt", weights_only=False)
+    checkpoint = torch.load(tmp_path / "models" / "checkpoint_epoch=2.pt", weights_only=True)
     assert {"model", "discriminator", "g_optimizer", "d_optimizer", "trainer"} <= set(checkpoint)
     assert (tmp_path / "models" / "model.pt").is_file()

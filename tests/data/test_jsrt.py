@@ -13,7 +13,7 @@ from lungseg_monai.data.errors import MaskError, RadiographReadError
 from lungseg_monai.data.layouts import detect_layout, find_cases
 from lungseg_monai.data.manifest import build_manifest
 from lungseg_monai.data.radiograph_io import read_radiograph
-from lungseg_monai.inference.run_summary import find_input_files
+from lungseg_monai.inference.input_scan import scan_input_folder
 from lungseg_monai.transforms import LoadRadiographd, MergeLungMasksd
 
 
@@ -71,7 +71,7 @@ def test_layout_finds_scr_masks_in_any_fold_and_refuses_films_without_them(jsrt_
         "All247images/JPCNN002.IMG",
     ]
     assert report.refused == [{"image": "All247images/JPCNN003.IMG", "reason": "no mask for right_mask, left_mask"}]
-    images, _ = find_input_files(jsrt_root / "All247images")
+    images = scan_input_folder(jsrt_root / "All247images").images
     assert len(images) == 3
 
 

@@ -1,0 +1,60 @@
+"""What made a set of outputs: bundle, weights, lung convention and output options, stored in each record."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["OutputProvenance", "file_sha256", "read_record"]
+
+
+def file_sha256(path: str | Path, chunk_bytes: int = 1 << 20) -> str:
+    """Return the hex SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        while chunk := handle.read(chunk_bytes):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_record(path: Path) -> dict[str, Any] | None:
+    """Return the JSON record at ``path``, or None when it is missing or unreadable (then it is redone)."""
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+@dataclass(frozen=True)
+class OutputProvenance:
+    """The facts that decide whether existing outputs can be kept.
+
+    Attributes:
+        bundle: the bundle's name (``lungseg_unet``).
+        version: the bundle's version.
+        weights_sha256: SHA-256 of the weights file the network was loaded from.
+        convention: the lung convention of the masks (``anatomical``: lungs including the part behind the heart).
+        options: the output switches (which files are written).
+
+    """
+
+    bundle: str
+    version: str
+    weights_sha256: str
+    convention: str
+    options: dict[str, bool] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``provenance`` entry of a record."""
+        return asdict(self)
+
+    def differences(self, record: dict[str, Any]) -> list[str]:
+        """Name what differs between this run and the record of earlier outputs (empty: they match)."""
+        earlier = record.get("provenance")
+        if not isinstance(earlier, dict):
+            return ["provenance (the record has none)"]
+        return [key for key, value in self.as_dict().items() if earlier.get(key) != value]

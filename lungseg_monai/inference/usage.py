@@ -1,0 +1,42 @@
+"""Checks of a folder run's arguments, made before any work starts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["UsageError", "check_folders", "check_at_least"]
+
+
+class UsageError(ValueError):
+    """A mistake in how the tool was called; the message names the argument and the problem."""
+
+
+def check_folders(input_dir: Path, output_dir: Path) -> None:
+    """Refuse a missing input folder and an output folder that is a file, inside the input or around it.
+
+    Raises:
+        UsageError: naming the argument and the problem.
+
+    """
+    if not input_dir.exists():
+        raise UsageError(f"--input-dir {input_dir}: no such folder")
+    if not input_dir.is_dir():
+        raise UsageError(f"--input-dir {input_dir}: not a folder")
+    if output_dir.exists() and not output_dir.is_dir():
+        raise UsageError(f"--output-dir {output_dir}: exists and is not a folder")
+    inputs, outputs = input_dir.resolve(), output_dir.resolve()
+    if outputs == inputs or inputs in outputs.parents:
+        raise UsageError(f"--output-dir {output_dir} is inside the input folder {input_dir}; choose another folder")
+    if outputs in inputs.parents:
+        raise UsageError(f"--output-dir {output_dir} contains the input folder {input_dir}; choose another folder")
+
+
+def check_at_least(name: str, value: int, minimum: int) -> None:
+    """Refuse an integer argument below ``minimum``.
+
+    Raises:
+        UsageError: ``--name value: must be at least minimum``.
+
+    """
+    if value < minimum:
+        raise UsageError(f"{name} {value}: must be at least {minimum}")

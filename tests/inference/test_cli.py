@@ -1,0 +1,142 @@
+"""``lungseg`` as a user calls it: usage errors, exit codes, literal paths, outputs tied to what made them."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from lungseg_monai.inference.cli import main as lungseg_main
+
+REPO = Path(__file__).resolve().parents[2]
+CHEST = REPO / "sample_data" / "dicom" / "CR-MONO1-10-chest"
+
+
+@pytest.fixture
+def one_chest(tmp_path) -> Path:
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    shutil.copy(CHEST, inputs / "chest")
+    return inputs
+
+
+def _run(*args: str) -> int:
+    return lungseg_main([*args, "--num-workers", "0"])
+
+
+@pytest.mark.parametrize(
+    "arguments, names",
+    [
+        (["--input-dir", "/nope/nowhere", "--output-dir", "{tmp}/o"], "--input-dir /nope/nowhere: no such folder"),
+        (["--input-dir", "{in}", "--output-dir", "{in}/out"], "is inside the input folder"),
+        (["--input-dir", "{in}", "--output-dir", "{tmp}"], "contains the input folder"),
+        (["--input-dir", "{in}", "--output-dir", "{in}"], "is inside the input folder"),
+        (["--input-dir", "{in}", "--output-dir", "{tmp}/file"], "--output-dir {tmp}/file: exists and is not a folder"),
+        (["--input-dir", "{in}/chest", "--output-dir", "{tmp}/o"], "--input-dir {in}/chest: not a folder"),
+        (["--input-dir", "{in}", "--output-dir", "{tmp}/o", "--batch-size", "0"], "--batch-size 0: must be at least 1"),
+        (["--input-dir", "{in}", "--output-dir", "{tmp}/o", "--num-workers", "-1"], "--num-workers -1: must be at"),
+        (["--input-dir", "{in}", "--output-dir", "{tmp}/o", "--bundle", "nope"], "--bundle nope: neither unet"),
+        (["--input-dir", "{in}", "--output-dir", "{tmp}/o", "--batch-size", "x"], "argument --batch-size"),
+        (["--output-dir", "{tmp}/o"], "--input-dir"),
+    ],
+)
+def test_a_user_mistake_is_one_line_and_exit_code_2(one_chest, tmp_path, capsys, arguments, names):
+    (tmp_path / "file").write_text("not a folder")
+    fill = {"tmp": str(tmp_path), "in": str(one_chest)}
+    code = lungseg_main([a.format(**fill) for a in arguments])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("lungseg: error: ")
+    assert names.format(**fill) in err
+    assert not (tmp_path / "o").exists(), "nothing may be written before the arguments are checked"
+
+
+def test_exit_codes_are_documented_in_help(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        lungseg_main(["--help"])
+    assert exit_.value.code == 0
+    help_text = capsys.readouterr().out
+    for code in ("0 ", "1 ", "2 ", "3 ", "130"):
+        assert f"  {code}" in help_text
+
+
+@pytest.mark.parametrize("name", ["$scans", "@network_def", "%train#x", "#a#b", "it's \"quoted\"", "$(touch pwned)"])
+def test_folder_names_reach_the_config_as_literal_paths(tmp_path, name, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    inputs, outputs = tmp_path / name, tmp_path / f"out {name}"
+    inputs.mkdir()
+    shutil.copy(CHEST, inputs / "chest")
+    assert _run("--input-dir", str(inputs), "--output-dir", str(outputs)) == 0
+    record = json.loads((outputs / "chest.json").read_text())
+    assert record["source"] == "chest" and record["right_lung_px"] > 0
+    assert (outputs / "chest.mask.png").is_file()
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_another_bundle_redoes_the_images_and_records_what_made_them(one_chest, tmp_path):
+    outputs = tmp_path / "out"
+    assert _run("--bundle", "unet", "--input-dir", str(one_chest), "--output-dir", str(outputs)) == 0
+    unet = json.loads((outputs / "chest.json").read_text())["provenance"]
+    assert unet["bundle"] == "lungseg_unet" and unet["convention"] == "anatomical" and len(unet["weights_sha256"]) == 64
+    assert _run("--bundle", "unet", "--input-dir", str(one_chest), "--output-dir", str(outputs)) == 0
+    assert json.loads((outputs / "run_summary.json").read_text())["files"][0]["status"] == "already_done"
+
+    assert _run("--bundle", "pix2pix", "--input-dir", str(one_chest), "--output-dir", str(outputs)) == 0
+    entry = json.loads((outputs / "run_summary.json").read_text())["files"][0]
+    assert entry["status"] == "done" and "bundle" in entry["reason"] and "weights_sha256" in entry["reason"]
+    pix2pix = json.loads((outputs / "chest.json").read_text())["provenance"]
+    assert pix2pix["bundle"] == "lungseg_pix2pix" and pix2pix["weights_sha256"] != unet["weights_sha256"]
+
+
+def test_other_output_options_redo_and_remove_outputs_no_longer_written(one_chest, tmp_path):
+    outputs = tmp_path / "out"
+    assert _run("--input-dir", str(one_chest), "--output-dir", str(outputs)) == 0
+    assert (outputs / "chest.overlay.png").is_file() and (outputs / "chest.seg.dcm").is_file()
+    assert _run("--input-dir", str(one_chest), "--output-dir", str(outputs), "--no-overlay", "--no-dicom-seg") == 0
+    record = json.loads((outputs / "chest.json").read_text())
+    assert set(record["outputs"]) == {"mask_png", "mask_nifti"}
+    assert not (outputs / "chest.overlay.png").exists() and not (outputs / "chest.seg.dcm").exists()
+    assert record["provenance"]["options"] == {"dicom_seg": False, "nifti": True, "overlay": False}
+
+
+def test_a_second_run_into_a_busy_output_folder_is_refused(one_chest, tmp_path, capsys):
+    outputs = tmp_path / "out"
+    outputs.mkdir()
+    handle = os.open(outputs, os.O_RDONLY)
+    fcntl.flock(handle, fcntl.LOCK_EX)  # as a running lungseg holds it
+    try:
+        assert _run("--input-dir", str(one_chest), "--output-dir", str(outputs)) == 2
+    finally:
+        os.close(handle)
+    assert "another lungseg run is writing into it" in capsys.readouterr().err
+    assert not (outputs / "chest.json").exists()
+
+
+def test_temporary_files_of_a_killed_run_are_removed_by_the_next(one_chest, tmp_path):
+    outputs = tmp_path / "out" / "sub"
+    outputs.mkdir(parents=True)
+    leftovers = [outputs / ".chest.overlay.png.k3j2x9.tmp", outputs / ".chest.mask.nii.gz.4242.tmp.nii.gz"]
+    for path in leftovers:
+        path.write_bytes(b"half written")
+    keep = outputs / "notes.tmp"
+    keep.write_text("a user's file")
+    assert _run("--input-dir", str(one_chest), "--output-dir", str(tmp_path / "out")) == 0
+    assert not any(path.exists() for path in leftovers)
+    assert keep.read_text() == "a user's file"
+
+
+def test_library_tracebacks_stay_in_the_log_file(dicom_dir, tmp_path, capfd):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    shutil.copy(dicom_dir / "pylibjpeg-data" / "966_BROKEN_truncated_j2k.dcm", inputs / "broken.dcm")
+    assert _run("--input-dir", str(inputs), "--output-dir", str(tmp_path / "out")) == 1
+    captured = capfd.readouterr()
+    console = captured.out + captured.err
+    assert "Traceback" not in console and "eval()" not in console
+    assert [line for line in console.splitlines() if "broken.dcm" in line and "failed" in line]
+    log = (tmp_path / "out" / "lungseg.log").read_text()
+    assert "Traceback" in log and "pixel data cannot be decoded" in log
