@@ -20,7 +20,6 @@ logger = logging.getLogger(__name__)
 _NUMBER = re.compile(r"=(\d+)\.pt$")
 
 
-
 def latest_checkpoints(checkpoint_dir: str | Path, pattern: str = "checkpoint_epoch=*.pt") -> list[Path]:
     """Return the checkpoints in ``checkpoint_dir`` matching ``pattern``, newest (highest number) first."""
     paths = Path(checkpoint_dir).glob(pattern)

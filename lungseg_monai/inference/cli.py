@@ -81,8 +81,10 @@ def _check(args: argparse.Namespace) -> Path:
 
 
 def _workflow(bundle: Path, args: argparse.Namespace) -> ConfigWorkflow:
-    """The bundle's inference workflow. Paths go in as ``Path`` objects: MONAI's parser takes only strings as
-    expressions (``$``), references (``@``) or macros (``%``), so a folder named ``$x`` or ``@y`` stays a name.
+    """Build the bundle's inference workflow with the arguments as overrides.
+
+    Paths go in as ``Path`` objects: MONAI's parser takes only strings as expressions (``$``), references (``@``)
+    or macros (``%``), so a folder named ``$x`` or ``@y`` stays a name and is never evaluated.
     """
     configs = bundle / "configs"
     return ConfigWorkflow(
@@ -115,7 +117,7 @@ def _is_shipped(bundle: Path) -> bool:
 
 def _run(bundle: Path, args: argparse.Namespace) -> int:
     if not _is_shipped(bundle):
-        logger.warning("bundle %s is not one shipped with lungseg_monai: its configs run code; trust its source", bundle)
+        logger.warning("bundle %s is not shipped with lungseg_monai: its configs run code; trust its source", bundle)
     workflow = _workflow(bundle, args)
     workflow.initialize()
     try:
@@ -140,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _usage_error_in(err: BaseException) -> UsageError | None:
-    """The ``UsageError`` behind ``err``: MONAI wraps errors raised in config expressions in RuntimeErrors."""
+    """Return the ``UsageError`` behind ``err`` (MONAI wraps errors raised in config expressions), else None."""
     seen: BaseException | None = err
     while seen is not None and not isinstance(seen, UsageError):
         seen = seen.__cause__ or seen.__context__

@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 
 def record_path(base: Path) -> Path:
-    """The JSON record of the image whose outputs start with ``base`` (``<output>/<rel>/<name>``)."""
+    """Return the JSON record's path of the image whose outputs start with ``base`` (``<output>/<rel>/<name>``)."""
     return base.with_name(base.name + ".json")
 
 

@@ -49,7 +49,7 @@ class OutputProvenance:
     options: dict[str, bool] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        """The ``provenance`` entry of a record."""
+        """Return the ``provenance`` entry of a record."""
         return asdict(self)
 
     def differences(self, record: dict[str, Any]) -> list[str]:

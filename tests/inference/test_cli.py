@@ -64,7 +64,7 @@ def test_exit_codes_are_documented_in_help(capsys):
         assert f"  {code}" in help_text
 
 
-@pytest.mark.parametrize("name", ["$scans", "@network_def", "%train#x", "#a#b", "it's \"quoted\"", "$(touch pwned)"])
+@pytest.mark.parametrize("name", ["$scans", "@network_def", "%train#x", "#a#b", 'it\'s "quoted"', "$(touch pwned)"])
 def test_folder_names_reach_the_config_as_literal_paths(tmp_path, name, monkeypatch):
     monkeypatch.chdir(tmp_path)
     inputs, outputs = tmp_path / name, tmp_path / f"out {name}"
