@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pydicom
-from pydicom.errors import InvalidDicomError
+from pydicom.errors import BytesLengthException, InvalidDicomError
 from pydicom.pixels import apply_modality_lut, apply_voi_lut
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
@@ -41,8 +41,18 @@ _NON_RADIOGRAPH_MODALITIES = {"CT", "MR", "PT", "NM", "US", "SEG", "SR", "RTSTRU
 
 #: What pydicom raises on a corrupted header element (read lazily) or pixel stream: a damaged file is a read
 #: error of that file, never a crash of the run.
-_CORRUPT_HEADER_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, struct.error)
-_CORRUPT_PIXEL_ERRORS = (RuntimeError, NotImplementedError, OSError, EOFError, MemoryError, *_CORRUPT_HEADER_ERRORS)
+_CORRUPT_HEADER_ERRORS = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    OverflowError,
+    NotImplementedError,
+    BytesLengthException,
+    struct.error,
+)
+_CORRUPT_PIXEL_ERRORS = (RuntimeError, OSError, EOFError, MemoryError, *_CORRUPT_HEADER_ERRORS)
 
 
 def _one_line(err: BaseException) -> str:
@@ -183,27 +193,28 @@ def read_dicom_radiograph(path: str | Path, require_chest: bool = True) -> Dicom
     path = Path(path)
     try:
         ds = pydicom.dcmread(path, force=True)
-        has_content = "SOPClassUID" in ds or "PixelData" in ds
     except (InvalidDicomError, OSError, EOFError, *_CORRUPT_HEADER_ERRORS) as err:
         raise RadiographReadError(f"{path}: unreadable DICOM ({_one_line(err)})") from err
-    if not has_content:
-        raise RadiographReadError(f"{path}: not a DICOM dataset")
+    # pydicom parses elements when first used, so a damaged element raises wherever it is first read.
     try:
-        _check_is_radiograph(ds, path, require_chest)
-        _ensure_transfer_syntax(ds)
+        return _decode(ds, path, require_chest)
     except RadiographReadError:
         raise
     except _CORRUPT_HEADER_ERRORS as err:
         raise RadiographReadError(f"{path}: corrupt DICOM header ({type(err).__name__}: {_one_line(err)})") from err
+
+
+def _decode(ds: pydicom.Dataset, path: Path, require_chest: bool) -> DicomRadiograph:
+    if "SOPClassUID" not in ds and "PixelData" not in ds:
+        raise RadiographReadError(f"{path}: not a DICOM dataset")
+    _check_is_radiograph(ds, path, require_chest)
+    _ensure_transfer_syntax(ds)
     try:
         stored = ds.pixel_array
     except _CORRUPT_PIXEL_ERRORS as err:
         raise RadiographReadError(f"{path}: pixel data cannot be decoded ({_one_line(err)})") from err
-    try:
-        modality_values = np.asarray(apply_modality_lut(stored, ds), dtype=np.float32)
-        values, voi = _apply_voi(modality_values, ds, path)
-    except _CORRUPT_HEADER_ERRORS as err:
-        raise RadiographReadError(f"{path}: corrupt LUT or window ({type(err).__name__}: {_one_line(err)})") from err
+    modality_values = np.asarray(apply_modality_lut(stored, ds), dtype=np.float32)
+    values, voi = _apply_voi(modality_values, ds, path)
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()
     if photometric == "MONOCHROME1":
         values = values.max() + values.min() - values

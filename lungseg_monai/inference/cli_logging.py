@@ -46,9 +46,9 @@ def console_and_file_logging(output_dir: Path) -> Iterator[Path]:
     """
     output_dir.mkdir(parents=True, exist_ok=True)
     log_file = output_dir / LOG_FILE_NAME
-    root, own = logging.getLogger(), logging.getLogger(_OWN_LOGGERS)
+    root, own, highdicom = logging.getLogger(), logging.getLogger(_OWN_LOGGERS), logging.getLogger("highdicom")
     saved = {name: (lg.handlers[:], lg.propagate) for name, lg in _loggers_with_handlers()}
-    saved_root, saved_levels = root.handlers[:], (root.level, own.level)
+    saved_root, saved_levels = root.handlers[:], (root.level, own.level, highdicom.level)
     console = _ConsoleHandler(logging.INFO)
     console.addFilter(_is_own)
     to_file = logging.FileHandler(log_file, encoding="utf-8")
@@ -56,6 +56,7 @@ def console_and_file_logging(output_dir: Path) -> Iterator[Path]:
     root.handlers = [console, to_file]
     root.setLevel(logging.INFO)
     own.setLevel(logging.DEBUG)
+    highdicom.setLevel(logging.WARNING)  # it logs a dozen INFO lines per SEG written
     for _, library in _loggers_with_handlers():
         # Libraries with console handlers of their own (MONAI's loggers) reach the file through the root instead.
         library.handlers, library.propagate = [], True
@@ -68,6 +69,7 @@ def console_and_file_logging(output_dir: Path) -> Iterator[Path]:
         root.handlers = saved_root
         root.setLevel(saved_levels[0])
         own.setLevel(saved_levels[1])
+        highdicom.setLevel(saved_levels[2])
         for name, (handlers, propagate) in saved.items():
             logging.getLogger(name).handlers, logging.getLogger(name).propagate = handlers, propagate
 

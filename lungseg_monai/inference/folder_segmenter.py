@@ -304,8 +304,9 @@ class FolderSegmenter:
             quality = self.outputs.write(item, mask, self._output_base(path), self._rel(path))
         # As in reading: one image's failure is recorded, the run goes on; the traceback goes to the log.
         except Exception as err:  # noqa: BLE001
-            logger.warning("failed: %s: %s: %s", path, type(err).__name__, _one_line(err))
+            reason = f"{path}: {type(err).__name__} while post-processing or writing outputs ({_one_line(err)})"
+            logger.warning("failed: %s", reason)
             logger.debug("traceback of %s", path, exc_info=err)
-            return FAILED, f"{type(err).__name__}: {_one_line(err)}", ""
+            return FAILED, reason, ""
         replaced = self._replacing.get(path)
         return DONE, f"replaced earlier outputs ({', '.join(replaced)} differed)" if replaced else "", quality

@@ -105,9 +105,12 @@ class ImageOutputs:
                     seg = base.with_name(base.name + ".seg.dcm")
                     name, version = self.provenance.bundle, self.provenance.version
                     files["dicom_seg"] = write_dicom_seg(seg, Path(item["path"]), mask, name, version)
-            except (ValueError, AttributeError, TypeError) as err:
-                record["dicom_seg_error"] = f"{type(err).__name__}: {err}"
+            # The SEG re-reads the source header, where a damaged file can raise anything; the masks are written
+            # already, so the image stays done and its record says why it has no SEG.
+            except Exception as err:  # noqa: BLE001
+                record["dicom_seg_error"] = " ".join(f"{type(err).__name__}: {err}".split())
                 logger.warning("%s: no DICOM SEG written (%s)", item["path"], record["dicom_seg_error"])
+                logger.debug("traceback of the DICOM SEG of %s", item["path"], exc_info=err)
         return files
 
     @staticmethod

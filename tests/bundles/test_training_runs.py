@@ -66,7 +66,13 @@ def test_pix2pix_card_command_runs_from_repo_root(tmp_path):
     ]  # fmt: skip
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600, env=dict(os.environ))
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "Cannot find the metadata" not in result.stdout + result.stderr
+    console = result.stdout + result.stderr
+    assert "Cannot find the metadata" not in console
+    # It says what it trains on, where checkpoints go, that one image trains nothing useful; a progress bar runs.
+    assert "training lungseg_pix2pix on 1 training and 1 validation images of" in console
+    assert f"checkpoints go to {tmp_path / 'models'}" in console
+    assert "only 1 training image(s)" in console
+    assert "Epoch [2/2]" in console
     checkpoint = torch.load(tmp_path / "models" / "checkpoint_epoch=2.pt", weights_only=True)
     assert {"model", "discriminator", "g_optimizer", "d_optimizer", "trainer"} <= set(checkpoint)
     assert (tmp_path / "models" / "model.pt").is_file()

@@ -64,7 +64,7 @@ def test_every_file_gets_the_expected_outcome(dicom_run):
 def test_exit_code_reports_failure(dicom_run):
     segmenter, _, _ = dicom_run
     with pytest.raises(SystemExit) as exit_:
-        segmenter.exit_if_failed()
+        segmenter.exit_with_status()
     assert exit_.value.code == 1
 
 
