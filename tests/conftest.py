@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from shared_data import CXR, DICOM, REPO
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("LUNGSEG_SHARED_DATA", REPO.parent / "shared" / "data"))
-CXR = SHARED_DATA / "cxr-lung-lr"
-DICOM = SHARED_DATA / "dicom"
-SAMPLE = REPO / "sample_data" / "cxr-lung-lr-sample"
+__all__ = ["CXR", "DICOM", "REPO"]
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from pydicom.errors import BytesLengthException, InvalidDicomError
 from pydicom.pixels import apply_modality_lut, apply_voi_lut
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from lungseg_monai.data.errors import NotARadiographError, RadiographReadError
+from lungseg_monai.data.errors import NotARadiographError, RadiographReadError, one_line
 from lungseg_monai.data.limits import check_pixel_count
 
 __all__ = ["DicomRadiograph", "is_dicom_file", "read_dicom_radiograph", "pixel_spacing_of"]
@@ -53,10 +53,6 @@ _CORRUPT_HEADER_ERRORS = (
     struct.error,
 )
 _CORRUPT_PIXEL_ERRORS = (RuntimeError, OSError, EOFError, MemoryError, *_CORRUPT_HEADER_ERRORS)
-
-
-def _one_line(err: BaseException) -> str:
-    return " ".join(line.strip() for line in str(err).splitlines() if line.strip()) or type(err).__name__
 
 
 @dataclass
@@ -194,14 +190,14 @@ def read_dicom_radiograph(path: str | Path, require_chest: bool = True) -> Dicom
     try:
         ds = pydicom.dcmread(path, force=True)
     except (InvalidDicomError, OSError, EOFError, *_CORRUPT_HEADER_ERRORS) as err:
-        raise RadiographReadError(f"{path}: unreadable DICOM ({_one_line(err)})") from err
+        raise RadiographReadError(f"{path}: unreadable DICOM ({one_line(err)})") from err
     # pydicom parses elements when first used, so a damaged element raises wherever it is first read.
     try:
         return _decode(ds, path, require_chest)
     except RadiographReadError:
         raise
     except _CORRUPT_HEADER_ERRORS as err:
-        raise RadiographReadError(f"{path}: corrupt DICOM header ({type(err).__name__}: {_one_line(err)})") from err
+        raise RadiographReadError(f"{path}: corrupt DICOM header ({type(err).__name__}: {one_line(err)})") from err
 
 
 def _decode(ds: pydicom.Dataset, path: Path, require_chest: bool) -> DicomRadiograph:
@@ -212,7 +208,7 @@ def _decode(ds: pydicom.Dataset, path: Path, require_chest: bool) -> DicomRadiog
     try:
         stored = ds.pixel_array
     except _CORRUPT_PIXEL_ERRORS as err:
-        raise RadiographReadError(f"{path}: pixel data cannot be decoded ({_one_line(err)})") from err
+        raise RadiographReadError(f"{path}: pixel data cannot be decoded ({one_line(err)})") from err
     modality_values = np.asarray(apply_modality_lut(stored, ds), dtype=np.float32)
     values, voi = _apply_voi(modality_values, ds, path)
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()

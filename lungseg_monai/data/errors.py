@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["RadiographReadError", "MaskError", "NotARadiographError"]
+__all__ = ["RadiographReadError", "MaskError", "NotARadiographError", "one_line"]
 
 
 class RadiographReadError(ValueError):
@@ -15,3 +15,8 @@ class MaskError(ValueError):
 
 class NotARadiographError(RadiographReadError):
     """A readable file that is not a chest radiograph (an SR, a SEG, a CT slice, a hip film...)."""
+
+
+def one_line(err: BaseException) -> str:
+    """Return an exception's message on one line (decoder messages span several), or its type's name if empty."""
+    return " ".join(str(err).split()) or type(err).__name__

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from monai.bundle import ConfigWorkflow
 
+from lungseg_monai.data.errors import one_line
 from lungseg_monai.inference.cli_logging import console_and_file_logging
 from lungseg_monai.inference.folder_segmenter import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from lungseg_monai.inference.interrupts import sigterm_as_keyboard_interrupt
@@ -163,6 +164,6 @@ def _run_reporting_errors(bundle: Path, args: argparse.Namespace, log_file: Path
             print(f"lungseg: error: {usage}", file=sys.stderr)
             return EXIT_USAGE
         logger.debug("the run stopped on an error", exc_info=err)
-        message = " ".join(f"{type(err).__name__}: {err}".split())
+        message = f"{type(err).__name__}: {one_line(err)}"
         print(f"lungseg: error: {message} (traceback in {log_file})", file=sys.stderr)
         return EXIT_ERROR

@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 import torch
 from monai.transforms import Compose
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from lungseg_monai.data.errors import MaskError, NotARadiographError, RadiographReadError
+from lungseg_monai.data.errors import one_line
 from lungseg_monai.inference.image_outputs import ImageOutputs, record_path
 from lungseg_monai.inference.input_scan import scan_input_folder
 from lungseg_monai.inference.interrupts import quiet_worker, signals_ignored, sigterm_as_keyboard_interrupt
@@ -24,7 +24,8 @@ from lungseg_monai.inference.output_folder import claim_output_folder
 from lungseg_monai.inference.provenance import OutputProvenance, file_sha256, read_record
 from lungseg_monai.inference.run_summary import RunSummary
 from lungseg_monai.inference.stage_times import StageTimes
-from lungseg_monai.inference.statuses import ALREADY_DONE, DONE, FAILED, NOT_REACHED, SKIPPED
+from lungseg_monai.inference.statuses import ALREADY_DONE, DONE, FAILED, NOT_REACHED
+from lungseg_monai.inference.tolerant_dataset import TolerantRadiographs
 from lungseg_monai.inference.usage import check_at_least, check_folders
 
 __all__ = ["FolderSegmenter", "EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_INTERRUPTED"]
@@ -33,44 +34,6 @@ logger = logging.getLogger(__name__)
 
 #: Exit codes of a folder run (``lungseg`` and ``monai.bundle run`` of ``inference.json``).
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-
-def _root_cause(err: BaseException) -> BaseException:
-    """MONAI's ``Compose`` wraps a transform's error in RuntimeErrors; return our own error, else the innermost."""
-    while err.__cause__ is not None and not isinstance(err, (RadiographReadError, MaskError)):
-        err = err.__cause__
-    return err
-
-
-def _one_line(err: BaseException) -> str:
-    return " ".join(str(err).split()) or type(err).__name__
-
-
-class _SafeRadiographs(Dataset):
-    """Apply ``preprocessing`` to each path; a file that fails yields ``{"path", "error", "status"}`` instead."""
-
-    def __init__(self, paths: list[Path], preprocessing: Callable) -> None:
-        self.paths, self.preprocessing = paths, preprocessing
-
-    def __len__(self) -> int:
-        return len(self.paths)
-
-    def __getitem__(self, index: int) -> dict[str, Any]:
-        path = self.paths[index]
-        start = time.perf_counter()
-        try:
-            item = self.preprocessing({"image": str(path)})
-            return {"path": str(path), **item, "read_seconds": time.perf_counter() - start}
-        # One file must never stop a folder run: whatever reading it raises is that file's failure. Errors we
-        # expect name the file and problem; anything else is reported as unexpected, its traceback in the log.
-        except Exception as err:  # noqa: BLE001
-            cause = _root_cause(err)
-            status = SKIPPED if isinstance(cause, NotARadiographError) else FAILED
-            reason = _one_line(cause)
-            if not isinstance(cause, (RadiographReadError, MaskError, OSError)):
-                logger.debug("unexpected error reading %s", path, exc_info=err)
-                reason = f"{path}: unexpected {type(cause).__name__} while reading ({reason})"
-            return {"path": str(path), "error": reason, "status": status, "read_seconds": time.perf_counter() - start}
 
 
 class FolderSegmenter:
@@ -149,6 +112,7 @@ class FolderSegmenter:
         self.outputs = ImageOutputs(self.provenance, write_seg, write_nifti, write_overlay, self.stage_times)
         self.summary = RunSummary()
         self.interrupted = False
+        self._images: list[Path] = []
         self._replacing: dict[Path, list[str]] = {}
 
     def run(self) -> RunSummary:
@@ -158,7 +122,6 @@ class FolderSegmenter:
             self._set_weights_hash()
             self.network.to(self.device).eval()
             start = time.perf_counter()
-            todo: list[Path] = []
             with sigterm_as_keyboard_interrupt():
                 try:
                     todo = self._plan()
@@ -168,7 +131,7 @@ class FolderSegmenter:
                     self.interrupted = True
                     logger.warning("interrupted: images in hand were finished, the rest are marked not_reached")
             with signals_ignored():
-                self._write_summary(todo, time.perf_counter() - start)
+                self._write_summary(time.perf_counter() - start)
         return self.summary
 
     def exit_with_status(self) -> None:
@@ -186,6 +149,7 @@ class FolderSegmenter:
     def _plan(self) -> list[Path]:
         """Record every entry that is not to be segmented; return the images to segment."""
         scan = scan_input_folder(self.input_dir)
+        self._images = scan.images
         for path, status, reason in scan.others:
             self.summary.add(self._rel(path), status, reason)
         if not scan.images:
@@ -204,9 +168,9 @@ class FolderSegmenter:
             logger.info("%d image(s) have outputs made otherwise; they are redone", len(self._replacing))
         return todo
 
-    def _write_summary(self, todo: list[Path], wall_seconds: float) -> None:
+    def _write_summary(self, wall_seconds: float) -> None:
         recorded = {outcome.file for outcome in self.summary.outcomes}
-        for path in todo:
+        for path in self._images:
             if self._rel(path) not in recorded:
                 self.summary.add(self._rel(path), NOT_REACHED, "the run was interrupted before this file")
         facts = {
@@ -266,7 +230,7 @@ class FolderSegmenter:
 
     def _batches(self, paths: list[Path], progress: tqdm) -> Iterator[list[dict[str, Any]]]:
         loader = DataLoader(
-            _SafeRadiographs(paths, self.preprocessing),
+            TolerantRadiographs(paths, self.preprocessing),
             batch_size=None,
             num_workers=self.num_workers,
             collate_fn=lambda item: item,
@@ -304,7 +268,7 @@ class FolderSegmenter:
             quality = self.outputs.write(item, mask, self._output_base(path), self._rel(path))
         # As in reading: one image's failure is recorded, the run goes on; the traceback goes to the log.
         except Exception as err:  # noqa: BLE001
-            reason = f"{path}: {type(err).__name__} while post-processing or writing outputs ({_one_line(err)})"
+            reason = f"{path}: {type(err).__name__} while post-processing or writing outputs ({one_line(err)})"
             logger.warning("failed: %s", reason)
             logger.debug("traceback of %s", path, exc_info=err)
             return FAILED, reason, ""

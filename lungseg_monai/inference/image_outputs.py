@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from lungseg_monai.data.errors import one_line
 from lungseg_monai.inference.dicom_seg import write_dicom_seg
 from lungseg_monai.inference.lung_measures import measure_lungs
 from lungseg_monai.inference.provenance import OutputProvenance, read_record
@@ -108,7 +109,7 @@ class ImageOutputs:
             # The SEG re-reads the source header, where a damaged file can raise anything; the masks are written
             # already, so the image stays done and its record says why it has no SEG.
             except Exception as err:  # noqa: BLE001
-                record["dicom_seg_error"] = " ".join(f"{type(err).__name__}: {err}".split())
+                record["dicom_seg_error"] = f"{type(err).__name__}: {one_line(err)}"
                 logger.warning("%s: no DICOM SEG written (%s)", item["path"], record["dicom_seg_error"])
                 logger.debug("traceback of the DICOM SEG of %s", item["path"], exc_info=err)
         return files

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import ctypes
+import logging
 import signal
 import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import FrameType
+from types import FrameType, TracebackType
 
 __all__ = ["sigterm_as_keyboard_interrupt", "signals_ignored", "quiet_worker"]
 
+logger = logging.getLogger(__name__)
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _PR_SET_PDEATHSIG = 1
 
@@ -51,13 +53,20 @@ def signals_ignored() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
+def _log_helper_thread_error(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:
+    logger.debug("a helper thread of a DataLoader worker stopped", exc_info=(kind, error, trace))
+
+
 def quiet_worker(worker_id: int) -> None:
     """``worker_init_fn`` for DataLoader workers: leave Ctrl-C/SIGTERM to the main process, die with it.
 
     Ctrl-C in a terminal reaches the whole process group; the main process then shuts its workers down itself.
-    On Linux a worker is also killed when the main process dies without doing so (``kill -9``).
+    On Linux a worker is also killed when the main process dies without doing so (``kill -9``). A worker hands
+    tensors over through a ``multiprocessing`` resource-sharer thread, which reports a connection dropped by the
+    stopping main process through ``sys.excepthook``: in a worker that goes to the log, not to the console.
     """
     for signum in _STOP_SIGNALS:
         signal.signal(signum, signal.SIG_IGN)
+    sys.excepthook = _log_helper_thread_error
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)

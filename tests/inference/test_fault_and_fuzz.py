@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from conftest import DICOM as DICOM_DIR
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
+from shared_data import DICOM as DICOM_DIR
 
 from lungseg_monai.data import RadiographReadError, read_radiograph
 

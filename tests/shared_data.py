@@ -1,0 +1,12 @@
+"""Where the tests find the real data (``../shared/data`` beside the checkout, or ``LUNGSEG_SHARED_DATA``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("LUNGSEG_SHARED_DATA", REPO.parent / "shared" / "data"))
+CXR = SHARED_DATA / "cxr-lung-lr"
+DICOM = SHARED_DATA / "dicom"
+SAMPLE = REPO / "sample_data" / "cxr-lung-lr-sample"
