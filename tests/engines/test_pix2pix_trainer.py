@@ -81,7 +81,7 @@ def test_checkpoint_round_trip_resumes_epoch_and_weights(tmp_path):
         "g_opt": resumed.g_optimizer,
         "d_opt": resumed.d_optimizer,
     }
-    Checkpoint.load_objects(load, torch.load(tmp_path / "ckpt.pt", weights_only=False))
+    Checkpoint.load_objects(load, torch.load(tmp_path / "ckpt.pt", weights_only=True))
     assert resumed.state.epoch == 2
     for key, value in trainer.g_network.state_dict().items():
         assert torch.equal(value, resumed.g_network.state_dict()[key])
