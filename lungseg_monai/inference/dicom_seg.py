@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 from pathlib import Path
 
 import highdicom as hd
 import numpy as np
 import pydicom
+from pydicom import config
 from pydicom.sr.codedict import codes
-from pydicom.valuerep import DA, TM
+from pydicom.valuerep import validate_value
 
 from lungseg_monai.inference.writers import atomic_path
 
 __all__ = ["write_dicom_seg"]
+
+logger = logging.getLogger(__name__)
 
 
 #: Type 2 attributes a SEG copies from its source; old files without them get them empty, as DICOM allows.
@@ -30,22 +34,45 @@ _TYPE2_PATIENT_STUDY = (
 )
 
 
-_DATE_TIME_PARSERS = {"DA": DA, "TM": TM}
+#: Text VRs whose values must stay within the character repertoire the source declares.
+_TEXT_VRS = {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UT"}
+
+
+def _is_valid(element: pydicom.DataElement, default_repertoire: bool) -> bool:
+    """Return True when ``element``'s value is valid for its VR (and, without a character set, plain ASCII)."""
+    values = element.value if element.VM > 1 else [element.value]
+    try:
+        for value in values:
+            if default_repertoire and element.VR in _TEXT_VRS and not str(value).isascii():
+                return False
+            validate_value(element.VR, value, config.RAISE)
+    except (ValueError, TypeError):
+        return False
+    return True
 
 
 def _prepare_source(source: pydicom.Dataset) -> pydicom.Dataset:
-    """Add missing type 2 patient/study attributes and blank malformed dates/times (seen in anonymised files)."""
+    """Make the source header fit to be copied into a SEG: header values are validated, never copied invalid.
+
+    Missing type 2 patient/study attributes are added empty. A value invalid for its VR (an age ``81`` for
+    ``081Y``, a 56-character accession number in an SH, non-ASCII text without a declared character set) is
+    emptied when the attribute is type 2 and dropped otherwise; a zero pixel spacing (unknown) is dropped.
+    """
     for keyword in _TYPE2_PATIENT_STUDY:
         if keyword not in source:
             setattr(source, keyword, "")
-    for element in source.iterall():
-        parse = _DATE_TIME_PARSERS.get(element.VR)
-        if parse is None or not element.value or element.VM != 1:
+    default_repertoire = "SpecificCharacterSet" not in source
+    for element in list(source):
+        if element.VR == "SQ" or element.is_empty or _is_valid(element, default_repertoire):
             continue
-        try:
-            parse(element.value)
-        except ValueError:
+        logger.debug("%s: invalid %s %r not copied into the SEG", source.filename, element.keyword, element.value)
+        if element.keyword in _TYPE2_PATIENT_STUDY:
             element.value = ""
+        else:
+            del source[element.tag]
+    spacing = source.get("PixelSpacing")
+    if spacing is not None and not all(float(value) > 0 for value in spacing):
+        del source.PixelSpacing
     return source
 
 
@@ -84,6 +111,8 @@ def write_dicom_seg(
         # Anonymised files carry one-word patient names; highdicom warns about each, the SEG is still valid.
         warnings.filterwarnings("ignore", message=".*unlikely to represent the intended person name.*")
         seg = _segmentation(source, mask, model_name, model_version)
+    # Type 2C in the General Image module of a SEG without a plane orientation: the source's, else empty.
+    seg.PatientOrientation = source.get("PatientOrientation", "")
     with atomic_path(target) as temp:
         seg.save_as(temp)
     return Path(target)

