@@ -1,12 +1,23 @@
-"""Locate the bundles and embedded sample shipped beside the package in a source checkout."""
+"""Locate the shipped bundles (installed with the package, or in a source checkout) and the checkout's data."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["repo_path", "bundle_path", "manifest_for"]
+__all__ = ["repo_path", "bundle_path", "manifest_for", "installed_bundles_dir"]
 
-_REPO_ROOT = Path(__file__).resolve().parents[1]
+_PACKAGE_DIR = Path(__file__).resolve().parent
+_REPO_ROOT = _PACKAGE_DIR.parent
+
+
+def installed_bundles_dir() -> Path:
+    """Return where the shipped bundles are: ``lungseg_monai/bundles`` of an installed wheel, else ``bundles/``.
+
+    A wheel (``pip install .``) carries the bundles inside the package; a source checkout with an editable
+    install (``pip install -e .``) has them in ``bundles/`` beside the package.
+    """
+    installed = _PACKAGE_DIR / "bundles"
+    return installed if installed.is_dir() else _REPO_ROOT / "bundles"
 
 
 def repo_path(*parts: str) -> str:
@@ -15,10 +26,15 @@ def repo_path(*parts: str) -> str:
 
 
 def bundle_path(name: str) -> str:
-    """Return the directory of the bundle ``name`` (``unet`` or ``pix2pix``) in this checkout."""
-    path = _REPO_ROOT / "bundles" / name
-    if not path.is_dir():
-        raise FileNotFoundError(f"bundle {name!r} not found at {path}; pass --bundle_root explicitly")
+    """Return the folder of the shipped bundle ``name`` (``unet`` or ``pix2pix``), see :func:`installed_bundles_dir`.
+
+    Raises:
+        FileNotFoundError: no such bundle; any other bundle folder can be given by path (``lungseg --bundle PATH``).
+
+    """
+    path = installed_bundles_dir() / name
+    if not (path / "configs").is_dir():
+        raise FileNotFoundError(f"bundle {name!r} not found at {path}; pass a bundle folder (--bundle PATH)")
     return str(path)
 
 
