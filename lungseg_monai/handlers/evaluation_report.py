@@ -9,7 +9,7 @@ import numpy as np
 from ignite.engine import Engine, Events
 from PIL import Image
 
-from lungseg_monai.inference.writers import display_uint8
+from lungseg_monai.data.display import display_uint8
 from lungseg_monai.reports.case_metrics import case_metrics, confusion_counts
 from lungseg_monai.reports.report_writer import CaseResult, write_evaluation_report
 from lungseg_monai.reports.statistics import RocAccumulator

@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from lungseg_monai.inference.folder_segmenter import FolderSegmenter
-from lungseg_monai.inference.lung_measures import LungMeasures, measure_lungs, split_lungs
+from lungseg_monai.inference.lung_measures import LungMeasures, measure_lungs
 
-__all__ = ["FolderSegmenter", "LungMeasures", "measure_lungs", "split_lungs"]
+__all__ = ["FolderSegmenter", "LungMeasures", "measure_lungs"]

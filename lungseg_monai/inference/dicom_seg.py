@@ -13,7 +13,7 @@ from pydicom import config
 from pydicom.sr.codedict import codes
 from pydicom.valuerep import validate_value
 
-from lungseg_monai.inference.writers import atomic_path
+from lungseg_monai.data.atomic_writes import atomic_path
 
 __all__ = ["write_dicom_seg"]
 

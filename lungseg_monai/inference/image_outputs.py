@@ -8,12 +8,13 @@ from typing import Any
 
 import numpy as np
 
+from lungseg_monai.data.atomic_writes import write_json
 from lungseg_monai.data.errors import one_line
 from lungseg_monai.inference.dicom_seg import write_dicom_seg
 from lungseg_monai.inference.lung_measures import measure_lungs
 from lungseg_monai.inference.provenance import OutputProvenance, read_record
 from lungseg_monai.inference.stage_times import StageTimes
-from lungseg_monai.inference.writers import write_json, write_mask_nifti, write_mask_png, write_overlay_png
+from lungseg_monai.inference.writers import write_mask_nifti, write_mask_png, write_overlay_png
 
 __all__ = ["ImageOutputs", "record_path"]
 

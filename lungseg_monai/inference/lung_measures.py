@@ -1,13 +1,14 @@
-"""Split a binary lung mask into right and left lung, measure their areas and flag implausible masks."""
+"""Measure the right and left lung of a binary lung mask and flag implausible masks."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from scipy import ndimage
 
-__all__ = ["LungMeasures", "measure_lungs", "split_lungs"]
+from lungseg_monai.transforms.lung_split import split_lungs
+
+__all__ = ["LungMeasures", "measure_lungs"]
 
 #: A second component smaller than this share of the largest is not a lung.
 _MIN_SECOND_LUNG_SHARE = 0.15
@@ -50,28 +51,6 @@ class LungMeasures:
     def as_dict(self) -> dict:
         """Return the record as JSON-ready values, with ``quality``."""
         return {**asdict(self), "quality": self.quality}
-
-
-def split_lungs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return (right, left) lung masks: the two largest components, ordered by column of their centroid.
-
-    The component on the image's left is the patient's right lung (standard PA/AP display).
-    """
-    labels, count = ndimage.label(mask > 0)
-    empty = np.zeros(mask.shape, dtype=bool)
-    if count == 0:
-        return empty, empty.copy()
-    sizes = np.bincount(labels.ravel(), minlength=count + 1)[1:]
-    parts = [labels == index for index in np.argsort(sizes)[::-1][:2] + 1]
-    if len(parts) == 1:
-        return (parts[0], empty) if _centre_column(parts[0]) < mask.shape[1] / 2 else (empty, parts[0])
-    parts.sort(key=_centre_column)
-    return parts[0], parts[1]
-
-
-def _centre_column(part: np.ndarray) -> float:
-    per_column = part.sum(axis=0)
-    return float((per_column * np.arange(part.shape[1])).sum() / max(per_column.sum(), 1))
 
 
 def _border_share(mask: np.ndarray) -> float:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from lungseg_monai.data.atomic_writes import write_csv, write_json
 from lungseg_monai.inference.statuses import FAILED
-from lungseg_monai.inference.writers import write_atomic, write_json
 
 __all__ = ["FileOutcome", "RunSummary"]
 
@@ -46,10 +44,7 @@ class RunSummary:
 
     def write(self, output_dir: Path, extra: dict | None = None) -> None:
         """Write the CSV and JSON summaries atomically into ``output_dir``."""
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=["file", "status", "reason", "quality"])
-        writer.writeheader()
-        writer.writerows(asdict(outcome) for outcome in self.outcomes)
-        write_atomic(output_dir / "run_summary.csv", lambda p: p.write_text(buffer.getvalue()))
+        rows = [asdict(outcome) for outcome in self.outcomes]
+        write_csv(output_dir / "run_summary.csv", rows, ["file", "status", "reason", "quality"])
         record = {**(extra or {}), "counts": self.counts, "files": [asdict(o) for o in self.outcomes]}
         write_json(output_dir / "run_summary.json", record)

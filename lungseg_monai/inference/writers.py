@@ -1,61 +1,19 @@
-"""Write masks, overlays and records atomically (temporary file in the same folder, then rename)."""
+"""Write a folder run's image outputs atomically: mask PNG, mask NIfTI and overlay PNG."""
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import nibabel as nib
 import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-__all__ = [
-    "atomic_path",
-    "write_atomic",
-    "write_json",
-    "write_mask_png",
-    "write_mask_nifti",
-    "write_overlay_png",
-    "display_uint8",
-]
+from lungseg_monai.data.atomic_writes import write_atomic
+from lungseg_monai.data.display import display_uint8
 
-
-@contextmanager
-def atomic_path(target: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; on success rename it onto ``target``, on error delete it."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(handle)
-    temp = Path(name)
-    try:
-        yield temp
-        # mkstemp creates 0600 files; give outputs the usual permissions (0666 less the umask).
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)
-        os.replace(temp, target)
-    finally:
-        if temp.exists():
-            temp.unlink()
-
-
-def write_atomic(target: str | Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write`` on a temporary path beside ``target`` and rename the result onto ``target``."""
-    with atomic_path(target) as temp:
-        write(temp)
-    return Path(target)
-
-
-def write_json(target: str | Path, record: dict[str, Any]) -> Path:
-    """Write ``record`` as indented JSON."""
-    return write_atomic(target, lambda p: p.write_text(json.dumps(record, indent=2, default=str) + "\n"))
+__all__ = ["write_mask_png", "write_mask_nifti", "write_overlay_png"]
 
 
 def write_mask_png(target: str | Path, mask: np.ndarray) -> Path:
@@ -79,13 +37,6 @@ def write_mask_nifti(target: str | Path, mask: np.ndarray, spacing_mm: tuple[flo
     finally:
         temp.unlink(missing_ok=True)
     return target
-
-
-def display_uint8(pixels: np.ndarray) -> np.ndarray:
-    """Scale a radiograph to 8 bits between its 0.5th and 99.5th percentiles."""
-    low, high = np.percentile(pixels, [0.5, 99.5])
-    scaled = (pixels - low) / max(high - low, 1e-6)
-    return (np.clip(scaled, 0, 1) * 255).astype(np.uint8)
 
 
 def write_overlay_png(target: str | Path, pixels: np.ndarray, mask: np.ndarray, max_side: int = 1024) -> Path:

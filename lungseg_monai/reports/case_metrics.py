@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from monai.metrics import compute_average_surface_distance, compute_hausdorff_distance
 
-from lungseg_monai.inference.lung_measures import split_lungs
+from lungseg_monai.transforms.lung_split import split_lungs
 
 __all__ = ["confusion_counts", "overlap_metrics", "surface_metrics", "case_metrics", "METRIC_NAMES"]
 

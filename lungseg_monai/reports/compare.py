@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import itertools
 import json
 import logging
 from pathlib import Path
 from typing import Any
 
-from lungseg_monai.inference.writers import write_atomic, write_json
+from lungseg_monai.data.atomic_writes import write_atomic, write_csv, write_json
 from lungseg_monai.reports.case_metrics import METRIC_NAMES
 from lungseg_monai.reports.figures import paired_figure
 from lungseg_monai.reports.statistics import paired_comparison
@@ -51,11 +50,7 @@ def compare_reports(report_dirs: dict[str, Path], output_dir: str | Path, metric
         raise ValueError(f"reports cover different cases: { {n: len(s) for n, s in case_sets.items()} }")
     columns = ["case"] + [f"{name}_{m}" for name in tables for m in METRIC_NAMES]
     rows = [{"case": c, **{f"{n}_{m}": tables[n][c][m] for n in tables for m in METRIC_NAMES}} for c in cases]
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns)
-    writer.writeheader()
-    writer.writerows(rows)
-    write_atomic(output_dir / "side_by_side.csv", lambda p: p.write_text(buffer.getvalue()))
+    write_csv(output_dir / "side_by_side.csv", rows, columns)
     means = {n: {m: sum(t[c][m] for c in cases) / len(cases) for m in METRIC_NAMES} for n, t in tables.items()}
     tests = {}
     for a, b in itertools.combinations(tables, 2):

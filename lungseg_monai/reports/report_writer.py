@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from lungseg_monai.inference.writers import write_atomic, write_json
+from lungseg_monai.data.atomic_writes import write_atomic, write_csv, write_json
 from lungseg_monai.reports.case_metrics import METRIC_NAMES
 from lungseg_monai.reports.figures import case_montage, curves_figure, metric_histograms, roc_figure
 from lungseg_monai.reports.html_report import render_report
@@ -31,14 +29,6 @@ class CaseResult:
     metrics: dict[str, float]
     counts: dict[str, int]
     thumbnails: dict[str, np.ndarray] = field(default_factory=dict)
-
-
-def _write_csv(path: Path, rows: list[dict[str, Any]], columns: list[str]) -> None:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns)
-    writer.writeheader()
-    writer.writerows(rows)
-    write_atomic(path, lambda p: p.write_text(buffer.getvalue()))
 
 
 def _montages(cases: list[CaseResult]) -> dict[str, bytes]:
@@ -77,7 +67,7 @@ def write_evaluation_report(
     if not cases:
         raise ValueError(f"no cases to report in {output_dir}")
     rows = [{"case": c.name, **c.metrics} for c in cases]
-    _write_csv(output_dir / "per_case.csv", rows, ["case", *METRIC_NAMES])
+    write_csv(output_dir / "per_case.csv", rows, ["case", *METRIC_NAMES])
     per_metric = {name: [c.metrics[name] for c in cases] for name in METRIC_NAMES}
     summary = {name: summarize(values, name not in _LOWER_IS_BETTER) for name, values in per_metric.items()}
     totals = {key: int(sum(c.counts[key] for c in cases)) for key in ("tp", "fp", "fn", "tn")}
@@ -87,7 +77,7 @@ def write_evaluation_report(
     write_json(output_dir / "summary.json", record)
     write_json(output_dir / "confusion_matrix.json", {"pixels": totals, "layout": "binary lung vs background"})
     roc_rows = [{"threshold": t, "fpr": f, "tpr": r} for t, f, r in zip(thresholds, fpr, tpr, strict=True)]
-    _write_csv(output_dir / "roc.csv", roc_rows, ["threshold", "fpr", "tpr"])
+    write_csv(output_dir / "roc.csv", roc_rows, ["threshold", "fpr", "tpr"])
     images = {"Metric distributions": metric_histograms(per_metric), "Pixel-level ROC": roc_figure(fpr, tpr, auc)}
     curves = read_scalar_curves(tensorboard_dir)
     if curves:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from lungseg_monai.inference import measure_lungs, split_lungs
+from lungseg_monai.inference import measure_lungs
+from lungseg_monai.transforms.lung_split import split_lungs
 
 
 def _two_lungs() -> np.ndarray:

@@ -1,0 +1,30 @@
+"""Split a binary lung mask into the patient's right and left lung."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+__all__ = ["split_lungs"]
+
+
+def split_lungs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return (right, left) lung masks: the two largest components, ordered by column of their centroid.
+
+    The component on the image's left is the patient's right lung (standard PA/AP display).
+    """
+    labels, count = ndimage.label(mask > 0)
+    empty = np.zeros(mask.shape, dtype=bool)
+    if count == 0:
+        return empty, empty.copy()
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)[1:]
+    parts = [labels == index for index in np.argsort(sizes)[::-1][:2] + 1]
+    if len(parts) == 1:
+        return (parts[0], empty) if _centre_column(parts[0]) < mask.shape[1] / 2 else (empty, parts[0])
+    parts.sort(key=_centre_column)
+    return parts[0], parts[1]
+
+
+def _centre_column(part: np.ndarray) -> float:
+    per_column = part.sum(axis=0)
+    return float((per_column * np.arange(part.shape[1])).sum() / max(per_column.sum(), 1))
