@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import pickle
 import re
@@ -13,6 +14,10 @@ import ignite.distributed as idist
 import torch
 from ignite.engine import Engine, Events
 from ignite.handlers import Checkpoint
+from torch.nn import DataParallel
+from torch.nn.parallel import DistributedDataParallel
+
+from lungseg_monai.data.errors import one_line
 
 __all__ = ["ResumeFromLatestCheckpoint", "latest_checkpoints", "checkpoint_mismatch"]
 
@@ -38,7 +43,8 @@ def checkpoint_mismatch(load_dict: Mapping[str, Any], checkpoint: Mapping[str, A
     """Return why ``checkpoint`` cannot be loaded into ``load_dict`` (None when it fits).
 
     Checked before anything is loaded, so a checkpoint of another bundle or network leaves every object as it was:
-    each key must be present, and each network's parameters must have the same names and shapes.
+    each key must be present, and each network's weights must load into a copy of it (as ignite loads them: into
+    the module a ``DistributedDataParallel`` wraps, through the network's own renaming of old parameter names).
     """
     missing = [key for key in load_dict if key not in checkpoint]
     if missing:
@@ -46,13 +52,11 @@ def checkpoint_mismatch(load_dict: Mapping[str, Any], checkpoint: Mapping[str, A
     for key, obj in load_dict.items():
         if not isinstance(obj, torch.nn.Module):
             continue
-        expected, saved = obj.state_dict(), checkpoint[key]
-        if not isinstance(saved, Mapping) or set(expected) != set(saved):
-            return f"its {key!r} holds the parameters of another network"
-        for name, tensor in expected.items():
-            if tuple(saved[name].shape) != tuple(tensor.shape):
-                shapes = f"{tuple(saved[name].shape)}, expected {tuple(tensor.shape)}"
-                return f"its {key!r} parameter {name} has shape {shapes}"
+        module = obj.module if isinstance(obj, (DataParallel, DistributedDataParallel)) else obj
+        try:
+            copy.deepcopy(module).load_state_dict(checkpoint[key])
+        except (RuntimeError, KeyError, TypeError, ValueError, AttributeError) as err:
+            return f"its {key!r} does not fit this network ({one_line(err)[:300]})"
     return None
 
 

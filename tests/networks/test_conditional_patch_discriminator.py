@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -44,3 +46,22 @@ def test_channels_and_norm_are_configurable():
     net = ConditionalPatchDiscriminator(image_channels=3, mask_channels=2, num_filters=4, norm="instance")
     assert net(torch.zeros(1, 5, 64, 64)).shape == (1, 1, 6, 6)
     assert any(isinstance(m, torch.nn.InstanceNorm2d) for m in net.modules())
+
+
+def test_it_is_monai_patch_discriminator_and_old_checkpoints_load_to_the_same_output():
+    from monai.networks.nets import PatchDiscriminator
+
+    # Frozen from lungseg_monai 0.3.1, whose discriminator was a hand-built nn.Sequential ("model.<i>.*" names).
+    frozen = torch.load(
+        Path(__file__).parents[1] / "fixtures" / "conditional_patch_discriminator_0.3.1.pt", weights_only=True
+    )
+    net = ConditionalPatchDiscriminator(num_filters=4, num_layers=3, norm="batch").eval()
+    assert isinstance(net, PatchDiscriminator)
+    assert all(key.startswith("model.") for key in frozen["state_dict"])
+    net.load_state_dict(frozen["state_dict"])
+    torch.testing.assert_close(net(frozen["image"], frozen["mask"]), frozen["expected"], rtol=0, atol=1e-6)
+
+
+def test_the_pix2pix_recipe_keeps_its_size():
+    net = ConditionalPatchDiscriminator(num_filters=32, num_layers=3)
+    assert sum(p.numel() for p in net.parameters()) == 694_177
