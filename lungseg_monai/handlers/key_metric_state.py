@@ -14,33 +14,32 @@ class KeyMetricState:
     """A ``state_dict``/``load_state_dict`` view of the best validation metric so far.
 
     Put it in the trainer's checkpoint ``save_dict`` so that a resumed run neither forgets its best score nor
-    overwrites the best model with a worse one.
+    overwrites the best model with a worse one: on loading, the best-model saver is told, through its public
+    ``load_state_dict`` (ignite's ``Checkpoint`` state: the saved items as ``(score, filename)``), that a model
+    of that score is saved already.
 
     Args:
         evaluator: the validation engine (a MONAI ``Workflow``) whose ``state.best_metric`` is tracked.
-        saver: the evaluator's key-metric ``CheckpointSaver``, whose tracking list is restored too.
+        saver: the evaluator's key-metric ``CheckpointSaver``.
+        filename: the saver's ``key_metric_filename`` (the best model's fixed file name).
 
     """
 
-    def __init__(self, evaluator: Engine, saver: CheckpointSaver | None = None) -> None:
+    def __init__(self, evaluator: Engine, saver: CheckpointSaver | None = None, filename: str = "model.pt") -> None:
         self.evaluator = evaluator
         self.saver = saver
+        self.filename = filename
 
     def state_dict(self) -> dict[str, Any]:
-        """Return the best metric, its epoch and the saver's tracking list."""
-        state = {
+        """Return the best metric and its epoch."""
+        return {
             "best_metric": getattr(self.evaluator.state, "best_metric", -1),
             "best_metric_epoch": getattr(self.evaluator.state, "best_metric_epoch", -1),
         }
-        # MONAI keeps the key-metric Checkpoint private; its state is what stops a worse overwrite.
-        checkpoint = getattr(self.saver, "_key_metric_checkpoint", None)
-        if checkpoint is not None:
-            state["saver"] = checkpoint.state_dict()
-        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned."""
+        """Restore what :meth:`state_dict` returned (checkpoints of 0.3.1 and earlier carry an unused ``saver``)."""
         self.evaluator.state.best_metric = state["best_metric"]
         self.evaluator.state.best_metric_epoch = state["best_metric_epoch"]
-        if self.saver is not None and "saver" in state:
-            self.saver.load_state_dict(state["saver"])
+        if self.saver is not None and state["best_metric_epoch"] > 0:
+            self.saver.load_state_dict({"_saved": [(state["best_metric"], self.filename)]})
