@@ -21,22 +21,10 @@ from pathlib import Path
 
 import monai
 import torch
-from monai.bundle import ConfigWorkflow
+
+from lungseg_monai.workflows import bundle_workflow
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _workflow(bundle: str, config: str, workflow_type: str, **override) -> ConfigWorkflow:
-    configs = REPO / "bundles" / bundle / "configs"
-    workflow = ConfigWorkflow(
-        config_file=str(configs / config),
-        meta_file=str(configs / "metadata.json"),
-        logging_file=str(configs / "logging.conf"),
-        workflow_type=workflow_type,
-        **override,
-    )
-    workflow.initialize()
-    return workflow
 
 
 def _peak_rss_mib() -> float:
@@ -46,7 +34,7 @@ def _peak_rss_mib() -> float:
 def training_rate(bundle: str, device: str, iterations: int, batch_size: int) -> float:
     """Images/s of training iterations (after one warm-up), on random 256 px data."""
     config = "train.json"
-    workflow = _workflow(bundle, config, "train", output_dir=tempfile.mkdtemp(), num_workers=0, device=device)
+    workflow = bundle_workflow(bundle, config, "train", output_dir=tempfile.mkdtemp(), num_workers=0, device=device)
     trainer = workflow.trainer
     batch = {
         "image": torch.rand(batch_size, 1, 256, 256) * 2 - 1,
@@ -64,7 +52,7 @@ def training_rate(bundle: str, device: str, iterations: int, batch_size: int) ->
 
 def model_only_rate(bundle: str, device: str, batch_size: int, repeats: int) -> float:
     """Images/s of the inference network alone, through the bundle's inferer (flip TTA as configured), at 256 px."""
-    workflow = _workflow(bundle, "inference.json", "infer", device=device)
+    workflow = bundle_workflow(bundle, "inference.json", "infer", device=device)
     network = workflow.parser.get_parsed_content("network").eval()
     inferer = workflow.parser.get_parsed_content("inferer")
     images = torch.rand(batch_size, 1, 256, 256, device=device)
@@ -84,7 +72,7 @@ def exported_rates(bundle: str, batch_size: int, repeats: int) -> dict[str, floa
 
     folder = Path(tempfile.mkdtemp())
     paths = export_bundle_network(REPO / "bundles" / bundle, folder)
-    network = _workflow(bundle, "inference.json", "infer").parser.get_parsed_content("network_def")
+    network = bundle_workflow(bundle, "inference.json", "infer").parser.get_parsed_content("network_def")
     network.load_state_dict(load_model_weights(str(REPO / "bundles" / bundle / "models" / "model.pt")))
     runners = {
         "pytorch": network.eval(),
@@ -111,7 +99,7 @@ def cached_epoch_times(dataset_dir: str) -> dict[str, float]:
         override = {"dataset_dir": dataset_dir, "num_epochs": 1, "val_interval": 1000, "resume": False}
         override.update({"output_dir": tempfile.mkdtemp(), "train#dataset#cache_rate": cache_rate})
         start = time.perf_counter()
-        workflow = _workflow("unet", "train.json", "train", **override)
+        workflow = bundle_workflow("unet", "train.json", "train", **override)
         setup = time.perf_counter() - start
         start = time.perf_counter()
         workflow.run()
@@ -132,7 +120,7 @@ def end_to_end_rate(
     try:
         override = {"device": device, "batch_size": batch_size, "num_workers": workers, **override}
         override.update(input_dir=str(input_dir), output_dir=str(output_dir))
-        workflow = _workflow(bundle, "inference.json", "infer", **override)
+        workflow = bundle_workflow(bundle, "inference.json", "infer", **override)
         segmenter = workflow.parser.get_parsed_content("segmenter")
         start = time.perf_counter()
         summary = segmenter.run()
@@ -147,7 +135,7 @@ def read_times(bundle: str, input_dir: Path, repeats: int = 3) -> dict[str, floa
     """Seconds (best of ``repeats``) of the bundle's inference preprocessing for each readable file of a folder."""
     from lungseg_monai.inference.input_scan import scan_input_folder
 
-    preprocessing = _workflow(bundle, "inference.json", "infer").parser.get_parsed_content("preprocessing")
+    preprocessing = bundle_workflow(bundle, "inference.json", "infer").parser.get_parsed_content("preprocessing")
     times = {}
     for path in scan_input_folder(input_dir).images:
         best = float("inf")

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from shared_data import CXR, DICOM, REPO
 
+from lungseg_monai.workflows import bundle_workflow
+
 __all__ = ["CXR", "DICOM", "REPO"]
 
 
@@ -24,23 +26,7 @@ def dicom_dir() -> Path:
     return DICOM
 
 
-def _make_workflow(bundle: str, config: str, workflow_type: str = "train", initialize: bool = True, **override):
-    from monai.bundle import ConfigWorkflow
-
-    configs = REPO / "bundles" / bundle / "configs"
-    workflow = ConfigWorkflow(
-        config_file=config if isinstance(config, list) else str(configs / config),
-        meta_file=str(configs / "metadata.json"),
-        logging_file=str(configs / "logging.conf"),
-        workflow_type=workflow_type,
-        **override,
-    )
-    if initialize:
-        workflow.initialize()
-    return workflow
-
-
 @pytest.fixture(scope="session")
 def make_workflow():
     """Return ``make_workflow(bundle, config_name, workflow_type, **overrides)``: an initialised ConfigWorkflow."""
-    return _make_workflow
+    return bundle_workflow
