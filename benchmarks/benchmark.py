@@ -152,11 +152,11 @@ def read_times(bundle: str, input_dir: Path, repeats: int = 3) -> dict[str, floa
 
 def resize_times(film: Path, repeats: int = 3) -> dict[str, float]:
     """Seconds (best of ``repeats``) to bring one film to 256 px: bilinear + Gaussian anti-aliasing vs area."""
-    from monai.transforms import Resize
+    from monai.transforms import LoadImage, Resize
 
-    from lungseg_monai.transforms import LoadRadiograph
+    from lungseg_monai.data import RadiographReader
 
-    image = LoadRadiograph()(film)
+    image = LoadImage(reader=RadiographReader(), image_only=True, ensure_channel_first=True)(film)
     resizers = {
         "bilinear + Gaussian anti-aliasing (0.1.0)": Resize((256, 256), mode="bilinear", anti_aliasing=True),
         "area (0.2.0)": Resize((256, 256), mode="area"),

@@ -10,3 +10,12 @@ SHARED_DATA = Path(os.environ.get("LUNGSEG_SHARED_DATA", REPO.parent / "shared" 
 CXR = SHARED_DATA / "cxr-lung-lr"
 DICOM = SHARED_DATA / "dicom"
 SAMPLE = REPO / "sample_data" / "cxr-lung-lr-sample"
+
+
+def load_radiographs(keys: str | list[str]):
+    """``LoadImaged`` with the package's reader, as the bundle configs load radiographs and masks."""
+    from monai.transforms import LoadImaged
+
+    from lungseg_monai.data import RadiographReader
+
+    return LoadImaged(keys=keys, reader=RadiographReader(), ensure_channel_first=True, image_only=True)

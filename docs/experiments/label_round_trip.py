@@ -15,11 +15,12 @@ import argparse
 import numpy as np
 import torch
 from monai.data import load_decathlon_datalist
-from monai.transforms import Compose, Resized
+from monai.transforms import Compose, LoadImaged, Resized
 
+from lungseg_monai.data import RadiographReader
 from lungseg_monai.paths import manifest_for
 from lungseg_monai.reports import overlap_metrics
-from lungseg_monai.transforms import LoadRadiographd, MergeLungMasksd, ResizeToMatchd
+from lungseg_monai.transforms import MergeLungMasksd, ResizeToMatchd
 
 
 def round_trip_dice(label: torch.Tensor, size: int, mode: str) -> float:
@@ -39,7 +40,9 @@ def main() -> None:
     items = load_decathlon_datalist(manifest_for(args.dataset_dir), data_list_key=args.split, base_dir=args.dataset_dir)
     load = Compose(
         [
-            LoadRadiographd(keys=["right_mask", "left_mask"]),
+            LoadImaged(
+                ["right_mask", "left_mask"], reader=RadiographReader(), ensure_channel_first=True, image_only=True
+            ),
             MergeLungMasksd(keys=["right_mask", "left_mask"], label_key="label"),
         ]
     )

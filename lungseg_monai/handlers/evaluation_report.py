@@ -10,6 +10,7 @@ from ignite.engine import Engine, Events
 from PIL import Image
 
 from lungseg_monai.data.display import display_uint8
+from lungseg_monai.data.radiograph_reader import pixel_spacing
 from lungseg_monai.reports.case_metrics import case_metrics, confusion_counts
 from lungseg_monai.reports.report_writer import CaseResult, write_evaluation_report
 from lungseg_monai.reports.statistics import RocAccumulator
@@ -71,8 +72,7 @@ class EvaluationReportHandler:
             pred = np.asarray(output["pred"][0]) > 0.5
             truth = np.asarray(output["label"][0]) > 0.5
             meta = batch_item["image"].meta
-            spacing_mm = [float(v) for v in meta.get("spacing_mm", [0.0, 0.0])]
-            spacing = tuple(spacing_mm) if spacing_mm[0] > 0 else None
+            spacing = pixel_spacing(meta)
             self.roc.update(np.asarray(output[self.prob_key][0]), truth)
             grey = display_uint8(np.asarray(batch_item[self.original_key][0]))
             rows = self.thumbnail_rows

@@ -10,6 +10,7 @@ import numpy as np
 
 from lungseg_monai.data.atomic_writes import write_json
 from lungseg_monai.data.errors import one_line
+from lungseg_monai.data.radiograph_reader import pixel_spacing
 from lungseg_monai.inference.dicom_seg import write_dicom_seg
 from lungseg_monai.inference.lung_measures import measure_lungs
 from lungseg_monai.inference.provenance import OutputProvenance, read_record
@@ -70,7 +71,7 @@ class ImageOutputs:
         earlier = read_record(record_path(base))
         record_path(base).unlink(missing_ok=True)
         meta = item["image"].meta
-        spacing = tuple(float(v) for v in meta["spacing_mm"]) if float(meta["spacing_mm"][0]) > 0 else None
+        spacing = pixel_spacing(meta)
         with self.stage_times.measure("lung measures"):
             measures = measure_lungs(mask, spacing, str(meta["spacing_source"]))
         record = {

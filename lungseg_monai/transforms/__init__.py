@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from lungseg_monai.transforms.array import LoadRadiograph, MergeLungMasks, ResizeToMatch, binarize_mask
+from lungseg_monai.transforms.array import MergeLungMasks, ResizeToMatch, binarize_mask
 from lungseg_monai.transforms.dictionary import (
-    LoadRadiographD,
-    LoadRadiographd,
-    LoadRadiographDict,
     MergeLungMasksD,
     MergeLungMasksd,
     MergeLungMasksDict,
@@ -16,10 +13,6 @@ from lungseg_monai.transforms.dictionary import (
 )
 
 __all__ = [
-    "LoadRadiograph",
-    "LoadRadiographD",
-    "LoadRadiographDict",
-    "LoadRadiographd",
     "MergeLungMasks",
     "MergeLungMasksD",
     "MergeLungMasksDict",

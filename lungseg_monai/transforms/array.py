@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import torch
 from monai.data import MetaTensor
@@ -12,9 +10,8 @@ from monai.utils import ImageMetaKey, MetaKeys
 
 from lungseg_monai.data.errors import MaskError
 from lungseg_monai.data.mask_scale import mask_upscale_factor
-from lungseg_monai.data.radiograph_io import read_radiograph
 
-__all__ = ["LoadRadiograph", "MergeLungMasks", "ResizeToMatch", "binarize_mask", "source_name"]
+__all__ = ["MergeLungMasks", "ResizeToMatch", "binarize_mask", "source_name"]
 
 #: Label values of the 3-class (per-lung) label.
 BACKGROUND, RIGHT_LUNG, LEFT_LUNG = 0, 1, 2
@@ -24,35 +21,6 @@ def source_name(tensor: torch.Tensor) -> str:
     """Return the file a MetaTensor was loaded from, or ``"<array>"``."""
     meta = getattr(tensor, "meta", {}) or {}
     return str(meta.get(ImageMetaKey.FILENAME_OR_OBJ, "<array>"))
-
-
-class LoadRadiograph(Transform):
-    """Load a radiograph or mask file as a ``(1, rows, columns)`` float32 MetaTensor.
-
-    PNG/JPEG (8/16-bit, L/RGB/RGBA), DICOM (MONOCHROME1 inverted, modality and VOI LUTs applied) and NIfTI
-    are read in viewer orientation. The meta dict carries ``filename_or_obj``, ``spatial_shape`` and the
-    pixel spacing (``spacing_mm``: 0 when unknown) with its ``spacing_source``.
-
-    Example:
-        >>> image = LoadRadiograph()("images/CHNCXR_0001_0.png")
-        >>> image.shape  # (1, rows, columns)
-
-    """
-
-    def __call__(self, path: str | Path) -> MetaTensor:
-        """Read ``path``; raises ``RadiographReadError`` naming the file when it cannot be read."""
-        pixels, source = read_radiograph(path)
-        spacing = source.get("spacing_mm") or (0.0, 0.0)
-        affine = torch.diag(torch.tensor([spacing[0] or 1.0, spacing[1] or 1.0, 1.0], dtype=torch.float64))
-        meta = {
-            ImageMetaKey.FILENAME_OR_OBJ: str(path),
-            MetaKeys.SPATIAL_SHAPE: np.asarray(pixels.shape),
-            MetaKeys.ORIGINAL_CHANNEL_DIM: "no_channel",
-            "spacing_mm": np.asarray(spacing, dtype=np.float64),
-            "spacing_source": source.get("spacing_source", "none"),
-            "source_format": source.get("source_format", "image"),
-        }
-        return MetaTensor(torch.from_numpy(np.ascontiguousarray(pixels))[None], affine=affine, meta=meta)
 
 
 def binarize_mask(mask: torch.Tensor | np.ndarray) -> torch.Tensor:

@@ -9,12 +9,9 @@ from monai.config import KeysCollection
 from monai.transforms import MapTransform
 
 from lungseg_monai.data.errors import MaskError
-from lungseg_monai.transforms.array import LoadRadiograph, MergeLungMasks, ResizeToMatch, binarize_mask
+from lungseg_monai.transforms.array import MergeLungMasks, ResizeToMatch, binarize_mask
 
 __all__ = [
-    "LoadRadiographd",
-    "LoadRadiographD",
-    "LoadRadiographDict",
     "MergeLungMasksd",
     "MergeLungMasksD",
     "MergeLungMasksDict",
@@ -22,26 +19,6 @@ __all__ = [
     "ResizeToMatchD",
     "ResizeToMatchDict",
 ]
-
-
-class LoadRadiographd(MapTransform):
-    """Dictionary version of :class:`LoadRadiograph`: replaces each path under ``keys`` by its image.
-
-    Example:
-        >>> LoadRadiographd(keys=["image", "left_mask", "right_mask"], allow_missing_keys=True)(item)
-
-    """
-
-    def __init__(self, keys: KeysCollection, allow_missing_keys: bool = False) -> None:
-        super().__init__(keys, allow_missing_keys)
-        self.loader = LoadRadiograph()
-
-    def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
-        """Return a copy of ``data`` with each path under ``keys`` loaded."""
-        d = dict(data)
-        for key in self.key_iterator(d):
-            d[key] = self.loader(d[key])
-        return d
 
 
 class MergeLungMasksd(MapTransform):
@@ -122,6 +99,5 @@ class ResizeToMatchd(MapTransform):
         return d
 
 
-LoadRadiographD = LoadRadiographDict = LoadRadiographd
 MergeLungMasksD = MergeLungMasksDict = MergeLungMasksd
 ResizeToMatchD = ResizeToMatchDict = ResizeToMatchd

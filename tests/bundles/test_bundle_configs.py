@@ -66,14 +66,15 @@ def test_training_labels_keep_the_mask_outline_at_network_size(bundle, resize, c
     import numpy as np
     from monai.data import load_decathlon_datalist
     from monai.transforms import Compose
+    from shared_data import load_radiographs
 
     from lungseg_monai.paths import manifest_for
     from lungseg_monai.reports import overlap_metrics
-    from lungseg_monai.transforms import LoadRadiographd, MergeLungMasksd, ResizeToMatchd
+    from lungseg_monai.transforms import MergeLungMasksd, ResizeToMatchd
 
     workflow = make_workflow(bundle, "train.json", initialize=False, dataset_dir=str(cxr_dir))
     item = load_decathlon_datalist(manifest_for(str(cxr_dir)), data_list_key="training", base_dir=str(cxr_dir))[0]
-    full = Compose([LoadRadiographd(keys=["image", "right_mask", "left_mask"]), MergeLungMasksd()])(item)["label"]
+    full = Compose([load_radiographs(keys=["image", "right_mask", "left_mask"]), MergeLungMasksd()])(item)["label"]
     to_network = workflow.parser.get_parsed_content("load_transforms")
     if resize != "load_transforms":  # Pix2Pix resizes after its shared loading steps
         to_network = [*to_network, workflow.parser.get_parsed_content(resize)]

@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from shared_data import load_radiographs
 
 from lungseg_monai.data.errors import MaskError, RadiographReadError
 from lungseg_monai.data.layouts import detect_layout, find_cases
 from lungseg_monai.data.manifest import build_manifest
 from lungseg_monai.data.radiograph_io import read_radiograph
 from lungseg_monai.inference.input_scan import scan_input_folder
-from lungseg_monai.transforms import LoadRadiographd, MergeLungMasksd
+from lungseg_monai.transforms import MergeLungMasksd
 
 
 def _raw_film(path: Path, offset: int) -> np.ndarray:
@@ -78,7 +79,7 @@ def test_layout_finds_scr_masks_in_any_fold_and_refuses_films_without_them(jsrt_
 def test_half_size_scr_masks_are_merged_at_the_film_size(jsrt_root):
     case = find_cases(jsrt_root)[0]
     item = {"image": str(jsrt_root / case.image), **{k: str(jsrt_root / v) for k, v in case.masks.items()}}
-    item = LoadRadiographd(keys=["image", "right_mask", "left_mask"])(item)
+    item = load_radiographs(keys=["image", "right_mask", "left_mask"])(item)
     label = MergeLungMasksd(keys=["right_mask", "left_mask"])(item)["label"]
     assert tuple(label.shape) == (1, 2048, 2048)
     expected = torch.zeros(2048, 2048)
@@ -91,6 +92,6 @@ def test_a_mask_not_an_exact_fraction_of_the_film_is_still_an_error(jsrt_root, t
     mask = tmp_path / "right.png"
     Image.fromarray(np.full((1000, 1000), 255, dtype=np.uint8)).save(mask)
     item = {"image": str(jsrt_root / "All247images" / "JPCLN001.IMG"), "right_mask": str(mask), "left_mask": str(mask)}
-    item = LoadRadiographd(keys=["image", "right_mask", "left_mask"])(item)
+    item = load_radiographs(keys=["image", "right_mask", "left_mask"])(item)
     with pytest.raises(MaskError, match=r"right.png is 1000x1000, image .*JPCLN001.IMG is 2048x2048"):
         MergeLungMasksd(keys=["right_mask", "left_mask"])(item)

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from monai.data import DataLoader, Dataset, load_decathlon_datalist
 from monai.transforms import Compose, EnsureTyped, Resized, ScaleIntensityRangePercentilesd
+from shared_data import load_radiographs
 
-from lungseg_monai.transforms import LoadRadiographd, MergeLungMasksd
+from lungseg_monai.transforms import MergeLungMasksd
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -24,7 +25,7 @@ def sample_train_loader():
         )
     transform = Compose(
         [
-            LoadRadiographd(keys=["image", "right_mask", "left_mask"]),
+            load_radiographs(keys=["image", "right_mask", "left_mask"]),
             MergeLungMasksd(),
             ScaleIntensityRangePercentilesd("image", 0.5, 99.5, -1.0, 1.0, clip=True),
             Resized(["image", "label"], (64, 64), mode=("bilinear", "nearest")),

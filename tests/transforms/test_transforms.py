@@ -1,4 +1,4 @@
-"""LoadRadiographd and MergeLungMasksd on real files and on exact synthetic masks."""
+"""Loading with RadiographReader and MergeLungMasksd on real files and on exact synthetic masks."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import torch
 from monai.data import MetaTensor
+from shared_data import load_radiographs
 
 from lungseg_monai.data.errors import MaskError
-from lungseg_monai.transforms import LoadRadiographd, MergeLungMasks, MergeLungMasksd, ResizeToMatchd
+from lungseg_monai.transforms import MergeLungMasks, MergeLungMasksd, ResizeToMatchd
 
 STEM = "ARDSSevere"
 
@@ -40,13 +41,13 @@ def test_load_and_merge_real_case(cxr_dir):
         "right_mask": str(cxr_dir / "ManualMask" / "rightMask" / f"{STEM}.png"),
         "left_mask": str(cxr_dir / "ManualMask" / "leftMask" / f"{STEM}.png"),
     }
-    data = MergeLungMasksd()(LoadRadiographd(keys=["image", "right_mask", "left_mask"])(item))
+    data = MergeLungMasksd()(load_radiographs(keys=["image", "right_mask", "left_mask"])(item))
     image, label = data["image"], data["label"]
     assert isinstance(image, MetaTensor) and image.shape == (1, 631, 790)
     assert label.shape == image.shape and "right_mask" not in data
     assert set(label.unique().tolist()) == {0.0, 1.0}
     # the patient's left lung is on the image's right: the left mask's centroid is right of centre
-    left = LoadRadiographd(keys="m")({"m": item["left_mask"]})["m"][0] > 0
+    left = load_radiographs(keys="m")({"m": item["left_mask"]})["m"][0] > 0
     assert np.nonzero(left.numpy())[1].mean() > 790 / 2
     assert 0.15 < float(label.mean()) < 0.6
 
@@ -61,7 +62,7 @@ def test_mis_sized_mask_error_names_both_files(cxr_dir, tmp_path):
         "right_mask": str(small),
         "left_mask": str(cxr_dir / "ManualMask" / "leftMask" / f"{STEM}.png"),
     }
-    loaded = LoadRadiographd(keys=["image", "right_mask", "left_mask"])(item)
+    loaded = load_radiographs(keys=["image", "right_mask", "left_mask"])(item)
     with pytest.raises(MaskError, match=r"small.png is 100x80, image .*ARDSSevere.png is 790x631"):
         MergeLungMasksd()(loaded)
 
@@ -73,13 +74,13 @@ def test_incomplete_annotation_is_a_clear_error(cxr_dir, tmp_path):
     right = cxr_dir / "incomplete" / "ManualMask" / "rightMask" / f"{stem}.png"
     empty = tmp_path / f"{stem}.png"
     Image.new("L", Image.open(right).size, 0).save(empty)
-    loaded = LoadRadiographd(keys=["right_mask", "left_mask"])({"right_mask": str(right), "left_mask": str(empty)})
+    loaded = load_radiographs(keys=["right_mask", "left_mask"])({"right_mask": str(right), "left_mask": str(empty)})
     with pytest.raises(MaskError, match=f"left lung mask .*{stem}.png is empty"):
         MergeLungMasksd(reference_key=None)(loaded)
 
 
 def test_only_one_mask_key_is_an_error(cxr_dir):
-    loaded = LoadRadiographd(keys="right_mask")({"right_mask": str(cxr_dir / "ManualMask/rightMask/ARDSSevere.png")})
+    loaded = load_radiographs(keys="right_mask")({"right_mask": str(cxr_dir / "ManualMask/rightMask/ARDSSevere.png")})
     with pytest.raises(MaskError, match="only \\['right_mask'\\] present"):
         MergeLungMasksd(reference_key=None)(loaded)
 
