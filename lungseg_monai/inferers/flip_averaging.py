@@ -15,6 +15,8 @@ class FlipAveragingInferer(Inferer):
     """Average the network's output on an image and on its left-right mirror (flipped back).
 
     Only for labels that are symmetric under the flip (the binary lung mask); a left/right label would swap.
+    Off in the shipped bundles (``tta_flip: false``): each retrain re-chooses it on the validation split
+    (``docs/experiments/validation_variants.py``), so it stays wired in as that one switch.
 
     Args:
         spatial_axis: the axis to mirror, counted over spatial dims (1 = columns, left-right).
