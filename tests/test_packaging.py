@@ -26,6 +26,7 @@ def test_every_subpackage_is_packaged():
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     dist = tmp_path_factory.mktemp("dist")
+    build_dir_existed = (REPO / "build").exists()
     command = [
         sys.executable,
         "-m",
@@ -39,6 +40,8 @@ def wheel(tmp_path_factory) -> Path:
         str(REPO),
     ]
     subprocess.run(command, check=True, capture_output=True, timeout=600)
+    if not build_dir_existed:  # setuptools builds in the checkout; leave it as it was
+        shutil.rmtree(REPO / "build", ignore_errors=True)
     return next(dist.glob("lungseg_monai-*.whl"))
 
 
