@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["repo_path", "bundle_path", "manifest_for", "installed_bundles_dir"]
+__all__ = ["repo_path", "bundle_path", "bundle_config_files", "manifest_for", "installed_bundles_dir"]
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _REPO_ROOT = _PACKAGE_DIR.parent
@@ -36,6 +36,16 @@ def bundle_path(name: str) -> str:
     if not (path / "configs").is_dir():
         raise FileNotFoundError(f"bundle {name!r} not found at {path}; pass a bundle folder (--bundle PATH)")
     return str(path)
+
+
+def bundle_config_files(bundle_dir: str | Path, *names: str) -> list[str]:
+    """Return the config files of a run of ``bundle_dir``: ``train.json``, then the overlays ``names`` on it.
+
+    As in the MONAI model-zoo bundles, ``evaluate.json``, ``inference.json`` and the other configs are ``#``-path
+    overrides of ``train.json``, read on top of it (``bundle_config_files(b, "inference.json")``).
+    """
+    configs = Path(bundle_dir) / "configs"
+    return [str(configs / "train.json"), *(str(configs / name) for name in names if name != "train.json")]
 
 
 def manifest_for(dataset_dir: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 from monai.bundle import ConfigWorkflow
 
-from lungseg_monai.paths import bundle_path
+from lungseg_monai.paths import bundle_config_files, bundle_path
 
 __all__ = ["bundle_workflow"]
 
@@ -24,7 +24,8 @@ def bundle_workflow(
 
     Args:
         bundle: ``unet`` or ``pix2pix``.
-        config: a file name in the bundle's ``configs/`` (``train.json``), or paths of configs to overlay.
+        config: a config file name in the bundle's ``configs/``, or several: every config but ``train.json`` is an
+            overlay read on top of ``train.json`` (``"inference.json"``, ``["inference.json", "inference_onnx.json"]``).
         workflow_type: MONAI's workflow type (``train``, ``infer``...), or None.
         initialize: call ``initialize()`` before returning.
         override: config ids and their values (``num_epochs=1``, ``**{"train#dataset#cache_rate": 0}``).
@@ -33,10 +34,11 @@ def bundle_workflow(
         >>> workflow = bundle_workflow("unet", "inference.json", "infer", input_dir="/data/films")
 
     """
-    configs = Path(bundle_path(bundle)) / "configs"
-    config_file = str(configs / config) if isinstance(config, str) else [str(path) for path in config]
+    bundle_dir = Path(bundle_path(bundle))
+    configs = bundle_dir / "configs"
+    names = [config] if isinstance(config, str) else list(config)
     workflow = ConfigWorkflow(
-        config_file=config_file,
+        config_file=bundle_config_files(bundle_dir, *names),
         meta_file=str(configs / "metadata.json"),
         logging_file=str(configs / "logging.conf"),
         workflow_type=workflow_type,

@@ -15,7 +15,7 @@ from monai.bundle import ConfigWorkflow
 from monai.transforms import AsDiscreted, Compose
 
 from lungseg_monai.networks import load_model_weights
-from lungseg_monai.paths import bundle_path
+from lungseg_monai.paths import bundle_config_files, bundle_path
 from lungseg_monai.reports import overlap_metrics
 
 
@@ -34,7 +34,7 @@ def main() -> None:
     configs = f"{bundle_path(args.bundle)}/configs"
     checkpoint = args.checkpoint or f"{bundle_path(args.bundle)}/models/model.pt"
     workflow = ConfigWorkflow(
-        config_file=f"{configs}/evaluate.json",
+        config_file=bundle_config_files(bundle_path(args.bundle), "evaluate.json"),
         meta_file=f"{configs}/metadata.json",
         logging_file=f"{configs}/logging.conf",
         workflow_type="eval",
@@ -44,8 +44,8 @@ def main() -> None:
     workflow.initialize()
     network = workflow.parser.get_parsed_content("network").eval()
     network.load_state_dict(load_model_weights(checkpoint))
-    dataset = workflow.parser.get_parsed_content("dataset")
-    postprocessing = workflow.parser.get_parsed_content("postprocessing")
+    dataset = workflow.parser.get_parsed_content("validate#dataset")
+    postprocessing = workflow.parser.get_parsed_content("validate#postprocessing")
     # The bundle's own post-processing: in full, or up to the threshold (without largest components / fill holes).
     until_threshold = Compose(postprocessing.transforms[: _index_of(postprocessing, AsDiscreted) + 1])
     dice: dict[tuple[bool, bool], list[float]] = {}

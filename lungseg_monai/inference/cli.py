@@ -19,7 +19,7 @@ from lungseg_monai.inference.cli_logging import console_and_file_logging
 from lungseg_monai.inference.folder_segmenter import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from lungseg_monai.inference.interrupts import sigterm_as_keyboard_interrupt
 from lungseg_monai.inference.usage import UsageError, check_at_least, check_folders
-from lungseg_monai.paths import bundle_path
+from lungseg_monai.paths import bundle_config_files, bundle_path
 
 __all__ = ["main", "EXIT_ERROR"]
 
@@ -64,11 +64,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def _bundle_dir(name_or_path: str) -> Path:
     path = Path(name_or_path)
-    if (path / "configs" / "inference.json").is_file():
+    if all((path / "configs" / name).is_file() for name in ("train.json", "inference.json", "metadata.json")):
         return path
     if name_or_path in {"unet", "pix2pix"}:
         return Path(bundle_path(name_or_path))
-    raise UsageError(f"--bundle {name_or_path}: neither unet, pix2pix nor a folder with configs/inference.json")
+    needs = "configs/train.json, inference.json, metadata.json"
+    raise UsageError(f"--bundle {name_or_path}: neither unet, pix2pix nor a bundle folder ({needs})")
 
 
 def _check(args: argparse.Namespace) -> Path:
@@ -89,7 +90,7 @@ def _workflow(bundle: Path, args: argparse.Namespace) -> ConfigWorkflow:
     """
     configs = bundle / "configs"
     return ConfigWorkflow(
-        config_file=str(configs / "inference.json"),
+        config_file=bundle_config_files(bundle, "inference.json"),
         meta_file=str(configs / "metadata.json"),
         logging_file=False,
         workflow_type=None,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lungseg_monai.paths import bundle_config_files
+
 __all__ = ["export_bundle_network"]
 
 
@@ -27,7 +29,7 @@ def export_bundle_network(bundle_dir: str | Path, output_dir: str | Path, input_
         "net_id": "network_def",
         "ckpt_file": str(bundle_dir / "models" / "model.pt"),
         "meta_file": str(bundle_dir / "configs" / "metadata.json"),
-        "config_file": str(bundle_dir / "configs" / "inference.json"),
+        "config_file": bundle_config_files(bundle_dir, "inference.json"),
     }
     paths = {"torchscript": output_dir / "model.ts", "onnx": output_dir / "model.onnx"}
     ckpt_export(filepath=str(paths["torchscript"]), **common)

@@ -67,12 +67,12 @@ def evaluate_bundle(bundle: str, dataset_dir: str, split: str, output_dir: Path)
     """Run a bundle's ``evaluate.json`` on ``split`` and return its report folder."""
     from monai.bundle import run
 
-    from lungseg_monai.paths import bundle_path
+    from lungseg_monai.paths import bundle_config_files, bundle_path
 
     configs = Path(bundle_path(bundle)) / "configs"
     report_dir = output_dir / bundle
     run(
-        config_file=str(configs / "evaluate.json"),
+        config_file=bundle_config_files(configs.parent, "evaluate.json"),
         meta_file=str(configs / "metadata.json"),
         logging_file=str(configs / "logging.conf"),
         dataset_dir=dataset_dir,

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from monai.bundle import verify_metadata, verify_net_in_out
 
+from lungseg_monai.paths import bundle_config_files
+
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = REPO / "lungseg_monai" / "schemas" / "bundle_metadata_schema.json"
 BUNDLES = ["unet", "pix2pix"]
@@ -35,7 +37,7 @@ def test_network_input_output_shapes(bundle):
     verify_net_in_out(
         net_id="network_def",
         meta_file=str(_configs(bundle) / "metadata.json"),
-        config_file=str(_configs(bundle) / "inference.json"),
+        config_file=bundle_config_files(_configs(bundle).parent, "inference.json"),
         device="cpu",
     )
 

@@ -24,7 +24,7 @@ def _export(bundle: str, tmp_path) -> dict[str, str]:
 def test_exported_models_give_the_same_masks(bundle, cxr_dir, tmp_path, make_workflow):
     paths = _export(bundle, tmp_path)
     workflow = make_workflow(bundle, "evaluate.json", "infer", dataset_dir=str(cxr_dir), output_dir=str(tmp_path))
-    items = workflow.parser.get_parsed_content("datalist_items")[:3]
+    items = workflow.parser.get_parsed_content("validate#datalist")[:3]
     preprocessing = workflow.parser.get_parsed_content("preprocessing")
     network = workflow.parser.get_parsed_content("network")
     network.load_state_dict(load_model_weights(str(REPO / "bundles" / bundle / "models" / "model.pt")))
@@ -47,9 +47,8 @@ def test_folder_inference_runs_on_onnxruntime(dicom_dir, tmp_path, make_workflow
     masks = {}
     for name, extra in (("torch", {}), ("onnx", {"onnx_path": paths["onnx"]})):
         configs = ["inference.json"] if name == "torch" else ["inference.json", "inference_onnx.json"]
-        config = [str(REPO / "bundles" / "unet" / "configs" / c) for c in configs]
         workflow = make_workflow(
-            "unet", config, "infer", input_dir=str(inputs), output_dir=str(tmp_path / name), **extra
+            "unet", configs, "infer", input_dir=str(inputs), output_dir=str(tmp_path / name), **extra
         )
         workflow.parser.get_parsed_content("segmenter").run()
         masks[name] = np.asarray(Image.open(tmp_path / name / "chest.mask.png")) > 0

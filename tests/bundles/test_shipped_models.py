@@ -14,7 +14,7 @@ from lungseg_monai.inference.cli import main as lungseg_main
 
 @pytest.mark.parametrize("bundle", ["unet", "pix2pix"])
 def test_shipped_model_dice_on_real_test_cases(bundle, cxr_dir, tmp_path, make_workflow):
-    override = {"dataset#data": "$@datalist_items[:5]", "dataloader#num_workers": 0}
+    override = {"validate#dataset#data": "$@validate#datalist[:5]", "validate#dataloader#num_workers": 0}
     workflow = make_workflow(
         bundle, "evaluate.json", "infer", dataset_dir=str(cxr_dir), output_dir=str(tmp_path), **override
     )

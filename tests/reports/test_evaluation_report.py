@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def report_dir(cxr_dir, tmp_path_factory, make_workflow) -> Path:
     output = tmp_path_factory.mktemp("report")
-    override = {"dataset#data": "$@datalist_items[:4]", "dataloader#num_workers": 0}
+    override = {"validate#dataset#data": "$@validate#datalist[:4]", "validate#dataloader#num_workers": 0}
     workflow = make_workflow(
         "unet", "evaluate.json", "infer", dataset_dir=str(cxr_dir), output_dir=str(output), **override
     )
