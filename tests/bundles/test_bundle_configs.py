@@ -85,3 +85,17 @@ def test_training_labels_keep_the_mask_outline_at_network_size(bundle, resize, c
     assert int(((small > 0) & (small < 1)).sum()) > 100  # the outline is soft: the fraction of lung per pixel
     back = ResizeToMatchd(keys="label", key_dst="full", mode="bilinear")({"label": small, "full": full})["label"]
     assert overlap_metrics(np.asarray(back[0]) >= 0.5, np.asarray(full[0]) > 0)["dice"] > 0.997
+
+
+@pytest.mark.parametrize("bundle", BUNDLES)
+def test_model_zoo_metadata_checks(bundle):
+    """What the model-zoo CI asks of metadata: filled eval_metrics (the committed test figures), a data licence."""
+    import json
+
+    meta = json.loads((_configs(bundle) / "metadata.json").read_text())
+    summary = json.loads((REPO / "docs" / "results" / f"{bundle}_test_summary.json").read_text())
+    assert meta["eval_metrics"]["test_mean_dice"] == round(summary["metrics"]["dice"]["mean"], 4)
+    assert meta["eval_metrics"]["test_mean_hd95_px"] == round(summary["metrics"]["hd95"]["mean"], 1)
+    assert "lungs" in meta["network_data_format"]["outputs"]["pred"]["channel_def"]["0"]
+    licence = (_configs(bundle).parent / "docs" / "data_license.txt").read_text()
+    assert "CC BY 4.0" in licence and "CC BY-NC-SA 4.0" in licence
