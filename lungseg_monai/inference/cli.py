@@ -18,7 +18,7 @@ from lungseg_monai.data.errors import one_line
 from lungseg_monai.inference.cli_logging import console_and_file_logging
 from lungseg_monai.inference.folder_segmenter import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from lungseg_monai.inference.interrupts import sigterm_as_keyboard_interrupt
-from lungseg_monai.inference.usage import UsageError, check_at_least, check_folders
+from lungseg_monai.inference.usage import UsageError, check_folders, check_run_options
 from lungseg_monai.paths import bundle_config_files, bundle_path
 
 __all__ = ["main", "EXIT_ERROR"]
@@ -76,9 +76,7 @@ def _check(args: argparse.Namespace) -> Path:
     """Check every argument before any work starts; return the bundle folder."""
     bundle = _bundle_dir(args.bundle)
     check_folders(Path(args.input_dir), Path(args.output_dir))
-    check_at_least("--batch-size", args.batch_size, 1)
-    check_at_least("--num-workers", args.num_workers, 0)
-    check_at_least("--writer-threads", args.writer_threads, 0)
+    check_run_options(args.batch_size, args.num_workers, args.writer_threads)
     return bundle
 
 

@@ -26,7 +26,7 @@ from lungseg_monai.inference.run_summary import RunSummary
 from lungseg_monai.inference.stage_times import StageTimes
 from lungseg_monai.inference.statuses import ALREADY_DONE, DONE, FAILED, NOT_REACHED
 from lungseg_monai.inference.tolerant_dataset import TolerantRadiographs
-from lungseg_monai.inference.usage import check_at_least, check_folders
+from lungseg_monai.inference.usage import check_folders, check_run_options
 
 __all__ = ["FolderSegmenter", "EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_INTERRUPTED"]
 
@@ -96,9 +96,7 @@ class FolderSegmenter:
         write_overlay: bool = True,
         writer_threads: int = 1,
     ) -> None:
-        check_at_least("--batch-size", batch_size, 1)
-        check_at_least("--num-workers", num_workers, 0)
-        check_at_least("--writer-threads", writer_threads, 0)
+        check_run_options(batch_size, num_workers, writer_threads)
         self.network, self.inferer = network, inferer
         self.preprocessing, self.postprocessing = preprocessing, postprocessing
         self.input_dir, self.output_dir = Path(input_dir), Path(output_dir)
@@ -107,9 +105,11 @@ class FolderSegmenter:
         self.batch_size, self.num_workers, self.writer_threads = batch_size, num_workers, writer_threads
         self.overwrite = overwrite
         self.stage_times = StageTimes()
-        options = {"dicom_seg": write_seg, "nifti": write_nifti, "overlay": write_overlay}
-        self.provenance = OutputProvenance(model_name, model_version, "", convention, options)
-        self.outputs = ImageOutputs(self.provenance, write_seg, write_nifti, write_overlay, self.stage_times)
+        self.model_name, self.model_version, self.convention = model_name, model_version, convention
+        self.options = {"dicom_seg": write_seg, "nifti": write_nifti, "overlay": write_overlay}
+        # Known when the run starts: the provenance hashes the weights file.
+        self.provenance: OutputProvenance | None = None
+        self.outputs: ImageOutputs | None = None
         self.summary = RunSummary()
         self.interrupted = False
         self._images: list[Path] = []
@@ -119,7 +119,11 @@ class FolderSegmenter:
         """Process the folder; returns the summary (also written to ``output_dir``), also after an interrupt."""
         check_folders(self.input_dir, self.output_dir)
         with claim_output_folder(self.output_dir):
-            self._set_weights_hash()
+            digest = file_sha256(self.weights_file) if self.weights_file else "unknown"
+            self.provenance = OutputProvenance(
+                self.model_name, self.model_version, digest, self.convention, self.options
+            )
+            self.outputs = ImageOutputs(self.provenance, self.stage_times)
             self.network.to(self.device).eval()
             start = time.perf_counter()
             with sigterm_as_keyboard_interrupt():
@@ -140,11 +144,6 @@ class FolderSegmenter:
             raise SystemExit(EXIT_INTERRUPTED)
         if self.summary.failed:
             raise SystemExit(EXIT_FAILED)
-
-    def _set_weights_hash(self) -> None:
-        digest = file_sha256(self.weights_file) if self.weights_file else "unknown"
-        self.provenance = OutputProvenance(**{**self.provenance.as_dict(), "weights_sha256": digest})
-        self.outputs.provenance = self.provenance
 
     def _plan(self) -> list[Path]:
         """Record every entry that is not to be segmented; return the images to segment."""

@@ -35,24 +35,14 @@ class ImageOutputs:
     earlier run listed that this run does not write (``--no-overlay`` after a run with overlays) are removed.
 
     Args:
-        provenance: what makes these outputs (stored in each record).
-        write_seg: write DICOM SEG objects for DICOM inputs.
-        write_nifti: write the NIfTI mask.
-        write_overlay: write the overlay PNG.
+        provenance: what makes these outputs (stored in each record); its ``options`` say which optional outputs
+            are written (``dicom_seg`` for DICOM inputs, ``nifti``, ``overlay``).
         stage_times: where the seconds of each output are added.
 
     """
 
-    def __init__(
-        self,
-        provenance: OutputProvenance,
-        write_seg: bool = True,
-        write_nifti: bool = True,
-        write_overlay: bool = True,
-        stage_times: StageTimes | None = None,
-    ) -> None:
+    def __init__(self, provenance: OutputProvenance, stage_times: StageTimes | None = None) -> None:
         self.provenance = provenance
-        self.write_seg, self.write_nifti, self.write_overlay = write_seg, write_nifti, write_overlay
         self.stage_times = stage_times or StageTimes()
 
     def write(self, item: dict[str, Any], mask: np.ndarray, base: Path, source: str) -> str:
@@ -95,14 +85,14 @@ class ImageOutputs:
         files = {}
         with timed("write mask PNG"):
             files["mask_png"] = write_mask_png(base.with_name(base.name + ".mask.png"), mask)
-        if self.write_nifti:
+        if self.provenance.options["nifti"]:
             with timed("write mask NIfTI"):
                 files["mask_nifti"] = write_mask_nifti(base.with_name(base.name + ".mask.nii.gz"), mask, spacing)
-        if self.write_overlay:
+        if self.provenance.options["overlay"]:
             with timed("write overlay PNG"):
                 overlay = base.with_name(base.name + ".overlay.png")
                 files["overlay_png"] = write_overlay_png(overlay, item["original"][0], mask)
-        if self.write_seg and meta.get("source_format") == "dicom":
+        if self.provenance.options["dicom_seg"] and meta.get("source_format") == "dicom":
             try:
                 with timed("write DICOM SEG"):
                     seg = base.with_name(base.name + ".seg.dcm")

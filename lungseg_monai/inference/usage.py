@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["UsageError", "check_folders", "check_at_least"]
+__all__ = ["UsageError", "check_folders", "check_at_least", "check_run_options"]
 
 
 class UsageError(ValueError):
@@ -40,3 +40,15 @@ def check_at_least(name: str, value: int, minimum: int) -> None:
     """
     if value < minimum:
         raise UsageError(f"{name} {value}: must be at least {minimum}")
+
+
+def check_run_options(batch_size: int, num_workers: int, writer_threads: int) -> None:
+    """Refuse a batch size below 1 and negative worker or writer-thread counts.
+
+    Raises:
+        UsageError: naming the option (as ``lungseg`` spells it) and the problem.
+
+    """
+    check_at_least("--batch-size", batch_size, 1)
+    check_at_least("--num-workers", num_workers, 0)
+    check_at_least("--writer-threads", writer_threads, 0)
