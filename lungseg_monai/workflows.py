@@ -37,6 +37,7 @@ def bundle_workflow(
     bundle_dir = Path(bundle_path(bundle))
     configs = bundle_dir / "configs"
     names = [config] if isinstance(config, str) else list(config)
+    override.setdefault("bundle_root", str(bundle_dir))
     workflow = ConfigWorkflow(
         config_file=bundle_config_files(bundle_dir, *names),
         meta_file=str(configs / "metadata.json"),

@@ -35,6 +35,7 @@ def main() -> None:
     checkpoint = args.checkpoint or f"{bundle_path(args.bundle)}/models/model.pt"
     workflow = ConfigWorkflow(
         config_file=bundle_config_files(bundle_path(args.bundle), "evaluate.json"),
+        bundle_root=bundle_path(args.bundle),
         meta_file=f"{configs}/metadata.json",
         logging_file=f"{configs}/logging.conf",
         workflow_type="eval",

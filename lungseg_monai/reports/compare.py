@@ -73,6 +73,7 @@ def evaluate_bundle(bundle: str, dataset_dir: str, split: str, output_dir: Path)
     report_dir = output_dir / bundle
     run(
         config_file=bundle_config_files(configs.parent, "evaluate.json"),
+        bundle_root=str(configs.parent),
         meta_file=str(configs / "metadata.json"),
         logging_file=str(configs / "logging.conf"),
         dataset_dir=dataset_dir,
