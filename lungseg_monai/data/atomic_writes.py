@@ -6,21 +6,30 @@ import csv
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_path", "write_atomic", "write_json", "write_csv"]
+__all__ = ["atomic_path", "write_atomic", "write_json", "write_csv", "TEMPORARY_NAME"]
+
+#: The names :func:`atomic_path` gives its temporary files (``.<target name>.<random><suffix>``), so that a later
+#: run can find and remove those a killed one left.
+TEMPORARY_NAME = re.compile(r"^\..+\.tmp(\.nii\.gz)?$")
 
 
 @contextmanager
-def atomic_path(target: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; on success rename it onto ``target``, on error delete it."""
+def atomic_path(target: str | Path, suffix: str = ".tmp") -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; on success rename it onto ``target``, on error delete it.
+
+    ``suffix`` ends the temporary name (``".tmp.nii.gz"`` for a writer that picks the format from the suffix); it
+    must match :data:`TEMPORARY_NAME`.
+    """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=suffix)
     os.close(handle)
     temp = Path(name)
     try:

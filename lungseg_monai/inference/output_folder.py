@@ -5,19 +5,16 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from lungseg_monai.data.atomic_writes import TEMPORARY_NAME
 from lungseg_monai.inference.usage import UsageError
 
-__all__ = ["claim_output_folder", "remove_temporary_files", "TEMPORARY_NAME"]
+__all__ = ["claim_output_folder", "remove_temporary_files"]
 
 logger = logging.getLogger(__name__)
-
-#: The names ``writers.atomic_path`` and the NIfTI writer give their temporary files.
-TEMPORARY_NAME = re.compile(r"^\..+\.tmp(\.nii\.gz)?$")
 
 
 def remove_temporary_files(output_dir: Path) -> list[Path]:

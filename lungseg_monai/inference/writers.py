@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import nibabel as nib
@@ -10,7 +9,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from lungseg_monai.data.atomic_writes import write_atomic
+from lungseg_monai.data.atomic_writes import atomic_path, write_atomic
 from lungseg_monai.data.display import display_uint8
 
 __all__ = ["write_mask_png", "write_mask_nifti", "write_overlay_png"]
@@ -28,15 +27,9 @@ def write_mask_nifti(target: str | Path, mask: np.ndarray, spacing_mm: tuple[flo
     affine = np.diag([col_mm, row_mm, 1.0, 1.0])
     image = nib.Nifti1Image(np.ascontiguousarray((mask > 0).astype(np.uint8).T[..., None]), affine)
     # nibabel picks the format from the suffix, so the temporary file keeps ".nii.gz".
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp.nii.gz")
-    try:
+    with atomic_path(target, suffix=".tmp.nii.gz") as temp:
         image.to_filename(str(temp))
-        os.replace(temp, target)
-    finally:
-        temp.unlink(missing_ok=True)
-    return target
+    return Path(target)
 
 
 def write_overlay_png(target: str | Path, pixels: np.ndarray, mask: np.ndarray, max_side: int = 1024) -> Path:

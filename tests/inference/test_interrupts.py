@@ -22,7 +22,7 @@ import pydicom
 import pytest
 from PIL import Image
 
-from lungseg_monai.inference.output_folder import TEMPORARY_NAME
+from lungseg_monai.data.atomic_writes import TEMPORARY_NAME
 
 SEEDS = range(4) if os.environ.get("LUNGSEG_LONG_TESTS") else range(1)
 CASES = [(sig, seed) for sig in ("SIGINT", "SIGTERM", "SIGKILL") for seed in SEEDS]
