@@ -1,8 +1,38 @@
-"""Folder inference: robust reading, per-image outputs (PNG, NIfTI, overlay, DICOM SEG, JSON), run summaries."""
+"""Folder inference as a MONAI evaluator: tolerant reading, per-image output handlers, run summaries, ``lungseg``."""
 
 from __future__ import annotations
 
-from lungseg_monai.inference.folder_segmenter import FolderSegmenter
+from lungseg_monai.inference.exit_codes import exit_unless_ok
+from lungseg_monai.inference.folder_evaluator import FolderEvaluator
+from lungseg_monai.inference.folder_plan import FolderPlan
+from lungseg_monai.inference.interrupts import quiet_worker
 from lungseg_monai.inference.lung_measures import LungMeasures, measure_lungs
+from lungseg_monai.inference.output_handlers import (
+    DicomSegWriter,
+    MaskNiftiWriter,
+    MaskPngWriter,
+    OverlayPngWriter,
+    RecordWriter,
+)
+from lungseg_monai.inference.provenance import OutputProvenance, file_sha256
+from lungseg_monai.inference.run_summary_handler import RunSummaryHandler
+from lungseg_monai.inference.tolerant_dataset import TolerantDataset, collate_radiographs
 
-__all__ = ["FolderSegmenter", "LungMeasures", "measure_lungs"]
+__all__ = [
+    "DicomSegWriter",
+    "FolderEvaluator",
+    "FolderPlan",
+    "LungMeasures",
+    "MaskNiftiWriter",
+    "MaskPngWriter",
+    "OutputProvenance",
+    "OverlayPngWriter",
+    "RecordWriter",
+    "RunSummaryHandler",
+    "TolerantDataset",
+    "collate_radiographs",
+    "exit_unless_ok",
+    "file_sha256",
+    "measure_lungs",
+    "quiet_worker",
+]

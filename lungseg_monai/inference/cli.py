@@ -16,7 +16,7 @@ from monai.bundle import ConfigWorkflow
 
 from lungseg_monai.data.errors import one_line
 from lungseg_monai.inference.cli_logging import console_and_file_logging
-from lungseg_monai.inference.folder_segmenter import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from lungseg_monai.inference.exit_codes import EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from lungseg_monai.inference.interrupts import sigterm_as_keyboard_interrupt
 from lungseg_monai.inference.usage import UsageError, check_folders, check_run_options
 from lungseg_monai.paths import bundle_config_files, bundle_path
@@ -24,9 +24,6 @@ from lungseg_monai.paths import bundle_config_files, bundle_path
 __all__ = ["main", "EXIT_ERROR"]
 
 logger = logging.getLogger(__name__)
-
-#: The run could not start or stopped on an error that is not one file's (a broken bundle, a bug).
-EXIT_ERROR = 3
 
 _EPILOG = f"""exit codes:
   {EXIT_OK}    every file done, already done, skipped or ignored
@@ -55,7 +52,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--overwrite", action="store_true", help="redo images whose outputs are up to date")
     parser.add_argument("--batch-size", type=int, default=4, help="images per forward pass (>= 1)")
     parser.add_argument("--num-workers", type=int, default=2, help="processes that decode and preprocess (>= 0)")
-    parser.add_argument("--writer-threads", type=int, default=1, help="threads that post-process and write (>= 0)")
     parser.add_argument("--no-dicom-seg", action="store_true", help="do not write DICOM SEG objects")
     parser.add_argument("--no-nifti", action="store_true", help="do not write NIfTI masks")
     parser.add_argument("--no-overlay", action="store_true", help="do not write overlay PNGs")
@@ -76,7 +72,7 @@ def _check(args: argparse.Namespace) -> Path:
     """Check every argument before any work starts; return the bundle folder."""
     bundle = _bundle_dir(args.bundle)
     check_folders(Path(args.input_dir), Path(args.output_dir))
-    check_run_options(args.batch_size, args.num_workers, args.writer_threads)
+    check_run_options(args.batch_size, args.num_workers)
     return bundle
 
 
@@ -92,13 +88,13 @@ def _workflow(bundle: Path, args: argparse.Namespace) -> ConfigWorkflow:
         meta_file=str(configs / "metadata.json"),
         logging_file=False,
         workflow_type=None,
+        run_id="inferring",  # the evaluator's run; "run" would also end the process with the exit code
         bundle_root=bundle,
         input_dir=Path(args.input_dir),
         output_dir=Path(args.output_dir),
         overwrite=args.overwrite,
         batch_size=args.batch_size,
         num_workers=args.num_workers,
-        writer_threads=args.writer_threads,
         write_dicom_seg=not args.no_dicom_seg,
         write_nifti=not args.no_nifti,
         write_overlay=not args.no_overlay,
@@ -122,11 +118,9 @@ def _run(bundle: Path, args: argparse.Namespace) -> int:
     workflow.initialize()
     try:
         workflow.run()
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
     finally:
         workflow.finalize()
-    return EXIT_OK
+    return int(workflow.parser.get_parsed_content("run_summary").exit_code)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,7 +148,7 @@ def _run_reporting_errors(bundle: Path, args: argparse.Namespace, log_file: Path
         with sigterm_as_keyboard_interrupt():
             return _run(bundle, args)
     except KeyboardInterrupt:
-        print("lungseg: interrupted before the folder run started", file=sys.stderr)
+        print("lungseg: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     # Anything else is not one file's problem: one line on the console, the traceback in the log file.
     except Exception as err:  # noqa: BLE001

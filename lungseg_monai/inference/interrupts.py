@@ -7,11 +7,11 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType, TracebackType
 
-__all__ = ["sigterm_as_keyboard_interrupt", "signals_ignored", "quiet_worker"]
+__all__ = ["sigterm_as_keyboard_interrupt", "signals_ignored", "stop_signals_call", "quiet_worker"]
 
 logger = logging.getLogger(__name__)
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -37,6 +37,32 @@ def sigterm_as_keyboard_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def stop_signals_call(stop: Callable[[], None]) -> Iterator[None]:
+    """Within the block the first Ctrl-C or SIGTERM calls ``stop()``; a second raises ``KeyboardInterrupt``.
+
+    ``stop`` should only ask the work to end at its next safe point (``engine.terminate()``); nothing is cut off
+    in the middle of a write. A no-op outside the main thread.
+    """
+    if not _in_main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def _handle(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+        if len(received) > 1:
+            _raise_keyboard_interrupt(signum, frame)
+        stop()
+
+    previous = {signum: signal.signal(signum, _handle) for signum in _STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 @contextmanager

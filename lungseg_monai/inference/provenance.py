@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["OutputProvenance", "file_sha256", "read_record"]
+from lungseg_monai.data.checksums import file_sha256
+
+__all__ = ["OutputProvenance", "file_sha256", "read_record", "record_path"]
 
 
-def file_sha256(path: str | Path, chunk_bytes: int = 1 << 20) -> str:
-    """Return the hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        while chunk := handle.read(chunk_bytes):
-            digest.update(chunk)
-    return digest.hexdigest()
+def record_path(base: str | Path) -> Path:
+    """Return the JSON record's path of the image whose outputs start with ``base`` (``<output>/<rel>/<name>``)."""
+    return Path(f"{base}.json")
 
 
 def read_record(path: Path) -> dict[str, Any] | None:

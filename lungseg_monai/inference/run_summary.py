@@ -25,8 +25,8 @@ class FileOutcome:
 class RunSummary:
     """Outcomes of a folder run, written as ``run_summary.csv`` and ``run_summary.json``."""
 
-    def __init__(self) -> None:
-        self.outcomes: list[FileOutcome] = []
+    def __init__(self, outcomes: list[FileOutcome] | None = None) -> None:
+        self.outcomes: list[FileOutcome] = outcomes or []
 
     def add(self, file: str, status: str, reason: str = "", quality: str = "") -> None:
         """Record one file's outcome."""

@@ -42,8 +42,8 @@ def check_at_least(name: str, value: int, minimum: int) -> None:
         raise UsageError(f"{name} {value}: must be at least {minimum}")
 
 
-def check_run_options(batch_size: int, num_workers: int, writer_threads: int) -> None:
-    """Refuse a batch size below 1 and negative worker or writer-thread counts.
+def check_run_options(batch_size: int, num_workers: int) -> None:
+    """Refuse a batch size below 1 and a negative worker count.
 
     Raises:
         UsageError: naming the option (as ``lungseg`` spells it) and the problem.
@@ -51,4 +51,3 @@ def check_run_options(batch_size: int, num_workers: int, writer_threads: int) ->
     """
     check_at_least("--batch-size", batch_size, 1)
     check_at_least("--num-workers", num_workers, 0)
-    check_at_least("--writer-threads", writer_threads, 0)

@@ -43,7 +43,9 @@ def test_network_input_output_shapes(bundle):
 
 
 @pytest.mark.parametrize("bundle", BUNDLES)
-@pytest.mark.parametrize("config, workflow_type", [("train.json", "train"), ("evaluate.json", "infer")])
+@pytest.mark.parametrize(
+    "config, workflow_type", [("train.json", "train"), ("evaluate.json", "infer"), ("inference.json", "infer")]
+)
 def test_workflow_properties(bundle, config, workflow_type, tmp_path, make_workflow):
     workflow = make_workflow(bundle, config, workflow_type, output_dir=str(tmp_path), num_workers=0)
     missing = workflow.check_properties()

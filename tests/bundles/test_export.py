@@ -50,6 +50,6 @@ def test_folder_inference_runs_on_onnxruntime(dicom_dir, tmp_path, make_workflow
         workflow = make_workflow(
             "unet", configs, "infer", input_dir=str(inputs), output_dir=str(tmp_path / name), **extra
         )
-        workflow.parser.get_parsed_content("segmenter").run()
+        workflow.parser.get_parsed_content("evaluator").run()
         masks[name] = np.asarray(Image.open(tmp_path / name / "chest.mask.png")) > 0
     assert overlap_metrics(masks["onnx"], masks["torch"])["dice"] >= 0.999

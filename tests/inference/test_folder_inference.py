@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from lungseg_monai.inference.cli import main as lungseg_main
+from lungseg_monai.inference.usage import UsageError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -34,20 +35,23 @@ EXPECTED_STATUS = {
 
 
 @pytest.fixture(scope="session")
-def make_segmenter(make_workflow):
-    def make(input_dir: Path, output_dir: Path, **override):
-        override = {"input_dir": str(input_dir), "output_dir": str(output_dir), "num_workers": 0, **override}
-        return make_workflow("unet", "inference.json", "infer", **override).parser.get_parsed_content("segmenter")
+def segment_folder(make_workflow):
+    """Run the U-Net bundle's ``inference.json`` evaluator over a folder; return its ``RunSummaryHandler``."""
 
-    return make
+    def segment(input_dir: Path, output_dir: Path, **override):
+        override = {"input_dir": str(input_dir), "output_dir": str(output_dir), "num_workers": 0, **override}
+        parser = make_workflow("unet", "inference.json", "infer", **override).parser
+        parser.get_parsed_content("evaluator").run()
+        return parser.get_parsed_content("run_summary")
+
+    return segment
 
 
 @pytest.fixture(scope="module")
-def dicom_run(dicom_dir, tmp_path_factory, make_segmenter):
+def dicom_run(dicom_dir, tmp_path_factory, segment_folder):
     output_dir = tmp_path_factory.mktemp("out")
-    segmenter = make_segmenter(dicom_dir, output_dir)
-    summary = segmenter.run()
-    return segmenter, summary, output_dir
+    run = segment_folder(dicom_dir, output_dir)
+    return run, run.summary, output_dir
 
 
 def test_every_file_gets_the_expected_outcome(dicom_run):
@@ -63,10 +67,8 @@ def test_every_file_gets_the_expected_outcome(dicom_run):
 
 
 def test_exit_code_reports_failure(dicom_run):
-    segmenter, _, _ = dicom_run
-    with pytest.raises(SystemExit) as exit_:
-        segmenter.exit_with_status()
-    assert exit_.value.code == 1
+    run, _, _ = dicom_run
+    assert run.exit_code == 1
 
 
 @pytest.mark.parametrize(
@@ -128,30 +130,32 @@ def test_implausible_inputs_are_flagged(dicom_run, name, expected):
     assert set(expected) & set(record["flags"]), record["flags"]
 
 
-def test_rerun_skips_done_images_and_overwrite_redoes_them(dicom_dir, tmp_path, make_segmenter):
+def test_rerun_skips_done_images_and_overwrite_redoes_them(dicom_dir, tmp_path, segment_folder):
     inputs = tmp_path / "in"
     inputs.mkdir()
     shutil.copy(dicom_dir / "fo-dicom" / "CR-MONO1-10-chest", inputs / "chest")
-    first = make_segmenter(inputs, tmp_path / "out").run()
+    first = segment_folder(inputs, tmp_path / "out").summary
     assert [o.status for o in first.outcomes] == ["done"]
     mtime = (tmp_path / "out" / "chest.mask.png").stat().st_mtime_ns
-    second = make_segmenter(inputs, tmp_path / "out").run()
+    second = segment_folder(inputs, tmp_path / "out").summary
     assert [o.status for o in second.outcomes] == ["already_done"]
     assert (tmp_path / "out" / "chest.mask.png").stat().st_mtime_ns == mtime
-    third = make_segmenter(inputs, tmp_path / "out", overwrite=True).run()
+    third = segment_folder(inputs, tmp_path / "out", overwrite=True).summary
     assert [o.status for o in third.outcomes] == ["done"]
     assert not list((tmp_path / "out").glob(".*tmp*"))
 
 
-def test_output_inside_input_is_refused(tmp_path, make_segmenter):
+def test_output_inside_input_is_refused(tmp_path, segment_folder):
     (tmp_path / "in").mkdir()
-    with pytest.raises(ValueError, match="inside the input folder"):
-        make_segmenter(tmp_path / "in", tmp_path / "in" / "out").run()
+    with pytest.raises(RuntimeError) as error:  # MONAI's config parser wraps the plan's UsageError
+        segment_folder(tmp_path / "in", tmp_path / "in" / "out")
+    assert isinstance(error.value.__cause__, UsageError) and "inside the input folder" in str(error.value.__cause__)
+    assert not (tmp_path / "in" / "out").exists()
 
 
-def test_empty_folder_is_an_empty_successful_run(tmp_path, make_segmenter):
+def test_empty_folder_is_an_empty_successful_run(tmp_path, segment_folder):
     (tmp_path / "in").mkdir()
-    summary = make_segmenter(tmp_path / "in", tmp_path / "out").run()
+    summary = segment_folder(tmp_path / "in", tmp_path / "out").summary
     assert summary.outcomes == [] and not summary.failed
     assert json.loads((tmp_path / "out" / "run_summary.json").read_text())["counts"] == {}
 
@@ -167,7 +171,7 @@ def test_console_entry_point_returns_nonzero_when_a_file_fails(dicom_dir, tmp_pa
     assert not (tmp_path / "out" / "sub" / "broken.dcm.json").exists()
 
 
-def test_non_radiograph_dicom_objects_are_skipped_with_reasons(dicom_dir, dicom_run, tmp_path, make_segmenter):
+def test_non_radiograph_dicom_objects_are_skipped_with_reasons(dicom_dir, dicom_run, tmp_path, segment_folder):
     _, _, output_dir = dicom_run
     inputs = tmp_path / "in"
     inputs.mkdir()
@@ -180,7 +184,7 @@ def test_non_radiograph_dicom_objects_are_skipped_with_reasons(dicom_dir, dicom_
     del pdf.PixelData
     pdf.save_as(inputs / "report_pdf.dcm")
     (inputs / "unreadable.dcm").write_bytes(b"\x00" * 50)
-    summary = make_segmenter(inputs, tmp_path / "out").run()
+    summary = segment_folder(inputs, tmp_path / "out").summary
     outcome = {o.file: (o.status, o.reason) for o in summary.outcomes}
     assert outcome["lungs_seg.dcm"][0] == "skipped" and "Segmentation" in outcome["lungs_seg.dcm"][1]
     assert outcome["ct_slice.dcm"] == (
@@ -191,25 +195,27 @@ def test_non_radiograph_dicom_objects_are_skipped_with_reasons(dicom_dir, dicom_
     assert outcome["unreadable.dcm"][0] == "failed" and "unreadable.dcm" in outcome["unreadable.dcm"][1]
 
 
-def test_inline_lean_run_gives_the_same_masks_and_records_stage_times(dicom_dir, dicom_run, tmp_path, make_segmenter):
-    _, _, threaded_dir = dicom_run
+def test_lean_run_at_batch_1_gives_the_same_masks_and_stage_times(dicom_dir, dicom_run, tmp_path, segment_folder):
+    _, _, batched_dir = dicom_run
     inputs = tmp_path / "in" / "pydicom-data_pypi"
     inputs.mkdir(parents=True)
     shutil.copy(dicom_dir / "pydicom-data_pypi" / "RG1_UNCR.dcm", inputs)
     shutil.copy(dicom_dir / "pydicom-data_pypi" / "RG1_J2KI.dcm", inputs)
     lean = {"write_nifti": False, "write_overlay": False}
-    summary = make_segmenter(tmp_path / "in", tmp_path / "out", writer_threads=0, batch_size=1, **lean).run()
+    summary = segment_folder(tmp_path / "in", tmp_path / "out", batch_size=1, **lean).summary
     assert [o.status for o in summary.outcomes] == ["done", "done"]
     record = json.loads((tmp_path / "out" / "pydicom-data_pypi" / "RG1_UNCR.dcm.json").read_text())
     assert set(record["outputs"]) == {"mask_png", "dicom_seg"}
     assert not list((tmp_path / "out").rglob("*.overlay.png")) and not list((tmp_path / "out").rglob("*.nii.gz"))
     for name in ("RG1_UNCR.dcm", "RG1_J2KI.dcm"):
         inline = np.asarray(Image.open(tmp_path / "out" / "pydicom-data_pypi" / f"{name}.mask.png"))
-        threaded = np.asarray(Image.open(threaded_dir / "pydicom-data_pypi" / f"{name}.mask.png"))
-        assert inline.shape == (1955, 1841) and np.array_equal(inline, threaded)
+        batched = np.asarray(Image.open(batched_dir / "pydicom-data_pypi" / f"{name}.mask.png"))
+        assert inline.shape == (1955, 1841) and np.array_equal(inline, batched)
     stages = json.loads((tmp_path / "out" / "run_summary.json").read_text())["seconds_by_stage"]
-    assert stages["network"]["calls"] == 2 and stages["read + preprocess (workers)"]["calls"] == 2
-    assert stages["write mask PNG"]["calls"] == 2 and stages["write DICOM SEG"]["calls"] == 2
+    assert stages["network and post-processing (iterations)"]["calls"] == 2
+    assert stages["MaskPngWriter (ITERATION_COMPLETED)"]["calls"] == 2
+    assert stages["DicomSegWriter (ITERATION_COMPLETED)"]["calls"] == 2
+    assert "OverlayPngWriter (ITERATION_COMPLETED)" not in stages  # switched off with _disabled_
     assert all(stage["seconds"] > 0 for stage in stages.values())
 
 
@@ -253,3 +259,29 @@ def test_invalid_source_values_are_not_copied_into_the_seg(dicom_run, dicom_dir)
     seg = pydicom.dcmread(output_dir / "pylibjpeg-data/966_fixed.dcm.seg.dcm")
     assert seg.AccessionNumber == ""  # the source's is 56 characters, the SH limit is 16
     assert "PatientOrientation" in seg
+
+
+def test_an_output_that_fails_fails_only_its_image(dicom_dir, tmp_path, segment_folder, monkeypatch):
+    from lungseg_monai.inference import output_handlers
+
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    shutil.copy(dicom_dir / "fo-dicom" / "CR-MONO1-10-chest", inputs / "a_chest")
+    shutil.copy(dicom_dir / "fo-dicom" / "CR-MONO1-10-chest", inputs / "b_chest")
+    write_overlay = output_handlers.write_overlay_png
+
+    def overlay_failing_for_b(target, pixels, mask):
+        if Path(target).name.startswith("b_chest"):
+            raise OSError(28, "No space left on device")
+        return write_overlay(target, pixels, mask)
+
+    monkeypatch.setattr(output_handlers, "write_overlay_png", overlay_failing_for_b)
+    run = segment_folder(inputs, tmp_path / "out", batch_size=2)
+    outcome = {o.file: (o.status, o.reason) for o in run.summary.outcomes}
+    assert outcome["a_chest"][0] == "done"
+    assert outcome["b_chest"] == (
+        "failed",
+        f"{inputs / 'b_chest'}: OSError while writing outputs ([Errno 28] No space left on device)",
+    )
+    assert (tmp_path / "out" / "a_chest.json").is_file() and not (tmp_path / "out" / "b_chest.json").exists()
+    assert run.exit_code == 1

@@ -1,0 +1,22 @@
+"""Exit codes of a folder run (``lungseg`` and ``python -m monai.bundle run`` of a bundle's ``inference.json``)."""
+
+from __future__ import annotations
+
+__all__ = ["EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_ERROR", "EXIT_INTERRUPTED", "exit_unless_ok"]
+
+#: Every file done, already done, skipped or ignored.
+EXIT_OK = 0
+#: Some files failed (``run_summary.csv`` says which and why).
+EXIT_FAILED = 1
+#: A bad argument; nothing was done.
+EXIT_USAGE = 2
+#: The run could not start or stopped on an error that is not one file's (a broken bundle, a bug).
+EXIT_ERROR = 3
+#: Interrupted by Ctrl-C or SIGTERM (the run summary marks the files not reached).
+EXIT_INTERRUPTED = 130
+
+
+def exit_unless_ok(code: int) -> None:
+    """End the process with ``code`` unless it is 0: the last step of ``inference.json``'s ``run``."""
+    if code != EXIT_OK:
+        raise SystemExit(code)

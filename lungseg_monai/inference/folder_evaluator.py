@@ -1,0 +1,147 @@
+"""Folder inference as a MONAI evaluator: one file's failure is that file's outcome, Ctrl-C ends the run cleanly."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import torch
+from ignite.engine import Events
+from monai.engines import SupervisedEvaluator
+from monai.engines.utils import IterationEvents, engine_apply_transform
+from monai.transforms import Decollated
+from torch.utils.data import DataLoader
+
+from lungseg_monai.data.errors import one_line
+from lungseg_monai.inference.interrupts import stop_signals_call
+from lungseg_monai.inference.run_summary import FileOutcome
+from lungseg_monai.inference.statuses import FAILED
+from lungseg_monai.inference.tolerant_dataset import UNREADABLE, decollate_radiographs
+
+__all__ = ["FolderEvaluator", "MASK", "OUTCOME", "OUTPUTS", "fail_item"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Output keys of each item after an iteration: the binary mask at the original resolution (numpy), the file's
+#: outcome (None while its outputs are being written) and the outputs written so far (``{kind: file name}``).
+MASK, OUTCOME, OUTPUTS = "mask", "outcome", "outputs"
+
+
+def fail_item(item: dict[str, Any], output: dict[str, Any], err: BaseException, stage: str) -> None:
+    """Make ``err`` the failure of one image (its traceback goes to the log); the run goes on."""
+    reason = f"{item['image_path']}: {type(err).__name__} while {stage} ({one_line(err)})"
+    logger.warning("failed: %s", reason)
+    logger.debug("traceback of %s", item["image_path"], exc_info=err)
+    output[OUTCOME] = FileOutcome(item["source"], FAILED, reason)
+
+
+class FolderEvaluator(SupervisedEvaluator):
+    """A ``SupervisedEvaluator`` for a folder of radiographs of which some may be unreadable.
+
+    Batches come from :func:`~lungseg_monai.inference.tolerant_dataset.collate_radiographs`: the readable images
+    go through the network (``inferer``) and ``postprocessing``, one item at a time, a failing item becoming that
+    image's ``failed`` outcome; unreadable ones join the iteration's items with their outcome set. Handlers (the
+    outputs, the run summary) then see, per item, ``engine.state.batch[i]`` and ``engine.state.output[i]`` with
+    :data:`MASK`, :data:`OUTCOME` and :data:`OUTPUTS`.
+
+    The first Ctrl-C or SIGTERM during :meth:`run` ends the run after the current iteration (its images are
+    finished, then ``Events.TERMINATE`` and ``Events.COMPLETED`` fire); :attr:`interrupted` is then True.
+    A second one stops at once (``KeyboardInterrupt``).
+
+    Args:
+        device, val_data_loader, network, inferer, amp: as for ``SupervisedEvaluator``.
+        postprocessing: dict transform from ``pred`` (logits) to a binary mask on the original grid.
+        val_handlers: attached in this order after the evaluator's own decollation and post-processing.
+        item_threads: threads that post-process, and write the outputs of, the images of a batch side by side
+            (:meth:`map_items`); image codecs, zlib and torch release the GIL there. 1: one image after the other.
+
+    """
+
+    def __init__(
+        self,
+        device: torch.device | str,
+        val_data_loader: DataLoader,
+        network: torch.nn.Module,
+        inferer: Callable,
+        postprocessing: Callable | None = None,
+        val_handlers: Sequence | None = None,
+        amp: bool = False,
+        item_threads: int = 2,
+    ) -> None:
+        # Decollation and post-processing are this class's own (per item, failure-tolerant), so MONAI's are off;
+        # handlers are attached after them, so they see decollated, post-processed items.
+        super().__init__(
+            device=device,
+            val_data_loader=val_data_loader,
+            network=network,
+            inferer=inferer,
+            amp=amp,
+            decollate=False,
+        )
+        self.postprocessing = postprocessing
+        self.interrupted = False
+        self._item_pool = ThreadPoolExecutor(item_threads) if item_threads > 1 else None
+        self.add_event_handler(IterationEvents.MODEL_COMPLETED, self._decollate_and_postprocess)
+        # A disabled handler that the list refers to by name (``"@checkpoint_loader"``) resolves to None.
+        for handler in val_handlers or ():
+            if handler is not None:
+                handler.attach(self)
+
+    def run(self) -> None:  # type: ignore[override]
+        """Segment every readable image; a first Ctrl-C/SIGTERM ends the run after the images in hand."""
+        with stop_signals_call(self._stop):
+            if self.state.epoch_length == 0:  # nothing to segment: handlers still see the run start and end
+                self.fire_event(Events.STARTED)
+                self.fire_event(Events.COMPLETED)
+                return
+            super().run()
+
+    def map_items(self, function: Callable[..., T], *iterables: Iterable) -> list[T]:
+        """Return ``[function(*args) ...]`` over the images of a batch, in ``item_threads`` threads."""
+        if self._item_pool is None:
+            return list(map(function, *iterables))
+        return list(self._item_pool.map(function, *iterables))
+
+    def _stop(self) -> None:
+        if not self.interrupted:
+            logger.warning("interrupted: images in hand are finished, the rest are marked not_reached")
+        self.interrupted = True
+        self.terminate()
+
+    def _iteration(self, engine: SupervisedEvaluator, batchdata: dict[str, Any]) -> list[dict[str, Any]]:
+        unreadable = batchdata.pop(UNREADABLE)
+        for item in unreadable:
+            item["image_path"] = Path(item["image"])
+            logger.warning("%s: %s", item[UNREADABLE].status, item[UNREADABLE].reason)
+        if "image" in batchdata:
+            super()._iteration(engine, batchdata)
+        else:
+            engine.state.batch, engine.state.output = [], []
+        engine.state.batch += unreadable
+        engine.state.output += [{OUTCOME: item[UNREADABLE], OUTPUTS: {}} for item in unreadable]
+        return engine.state.output
+
+    def _decollate_and_postprocess(self, engine: SupervisedEvaluator) -> None:
+        batch = decollate_radiographs(engine.state.batch)
+        outputs = Decollated(keys=None, detach=True)(engine.state.output)
+        pairs = self.map_items(self._postprocess, batch, outputs)
+        engine.state.batch, engine.state.output = [item for item, _ in pairs], [output for _, output in pairs]
+
+    def _postprocess(self, item: dict[str, Any], output: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        item["image_path"] = Path(item["image"].meta["filename_or_obj"])
+        try:
+            if self.postprocessing is not None:
+                item, output = engine_apply_transform(item, output, self.postprocessing)
+            output[MASK] = np.asarray(output["pred"][0]) > 0
+            output[OUTCOME] = None
+        # One image's failure is recorded and the run goes on; the traceback goes to the log.
+        except Exception as err:  # noqa: BLE001
+            fail_item(item, output, err, "post-processing")
+        output[OUTPUTS] = {}
+        return item, output

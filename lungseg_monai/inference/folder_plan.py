@@ -1,0 +1,86 @@
+"""Plan a folder run: claim the output folder, list every input entry and decide which images to segment."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from lungseg_monai.inference.input_scan import scan_input_folder
+from lungseg_monai.inference.output_folder import claim_output_folder
+from lungseg_monai.inference.provenance import OutputProvenance, read_record, record_path
+from lungseg_monai.inference.run_summary import FileOutcome
+from lungseg_monai.inference.statuses import ALREADY_DONE
+from lungseg_monai.inference.usage import check_folders
+
+__all__ = ["FolderPlan"]
+
+logger = logging.getLogger(__name__)
+
+
+class FolderPlan:
+    """The images of ``input_dir`` to segment into ``output_dir``, and the outcome of every other entry.
+
+    Creating a plan checks the folders, claims ``output_dir`` for this run (a lock held until :meth:`release`,
+    which the run summary calls when the run ends) and removes temporary files of killed runs. An image whose
+    record (``<name>.json``) shows the same provenance is ``already_done`` unless ``overwrite``; one whose record
+    differs is redone, and its outcome says what differed.
+
+    Attributes:
+        data: one item per image to segment: ``image`` (its path), ``source`` (path relative to ``input_dir``),
+            ``output_base`` (``<output_dir>/<source>``, each output adds a suffix) and ``replacing`` (what
+            differed in the earlier outputs, empty if none): the data of the run's dataset.
+        outcomes: the entries settled without segmenting (ignored, skipped, already done).
+        sources: every image found (relative paths), so the summary can name those the run did not reach.
+
+    Raises:
+        UsageError: missing or misplaced folders, or another run holds ``output_dir``.
+
+    """
+
+    def __init__(
+        self, input_dir: str | Path, output_dir: str | Path, provenance: OutputProvenance, overwrite: bool = False
+    ) -> None:
+        self.input_dir, self.output_dir = Path(input_dir), Path(output_dir)
+        self.provenance = provenance
+        check_folders(self.input_dir, self.output_dir)
+        self._claim = ExitStack()
+        self._claim.enter_context(claim_output_folder(self.output_dir))
+        self.data: list[dict[str, Any]] = []
+        self.outcomes: list[FileOutcome] = []
+        self.sources: list[str] = []
+        try:
+            self._plan(overwrite)
+        except BaseException:
+            self.release()
+            raise
+
+    def release(self) -> None:
+        """Let other runs write into ``output_dir`` (idempotent)."""
+        self._claim.close()
+
+    def _source(self, path: Path) -> str:
+        return path.relative_to(self.input_dir).as_posix()
+
+    def _plan(self, overwrite: bool) -> None:
+        scan = scan_input_folder(self.input_dir)
+        self.outcomes = [FileOutcome(self._source(path), status, reason) for path, status, reason in scan.others]
+        if not scan.images:
+            logger.warning("no radiographs found under %s", self.input_dir)
+        redone = 0
+        for path in scan.images:
+            source = self._source(path)
+            base = self.output_dir / source
+            self.sources.append(source)
+            record = read_record(record_path(base))
+            differences = self.provenance.differences(record) if record is not None else []
+            if record is not None and not differences and not overwrite:
+                kept = "outputs of the same bundle, weights and options"
+                self.outcomes.append(FileOutcome(source, ALREADY_DONE, kept))
+                continue
+            redone += bool(differences)
+            replacing = f"replaced earlier outputs ({', '.join(differences)} differed)" if differences else ""
+            self.data.append({"image": str(path), "source": source, "output_base": str(base), "replacing": replacing})
+        if redone:
+            logger.info("%d image(s) have outputs made otherwise; they are redone", redone)

@@ -1,0 +1,227 @@
+"""Handlers that write each segmented image's outputs (masks, overlay, DICOM SEG) and, last, its JSON record.
+
+Each output is one handler, so a config switches it off with ``_disabled_``. In a config's handler list they
+come after the evaluator's post-processing and before :class:`RecordWriter`, which must follow every writer:
+the record is the commit mark of an image. It is removed before any output of the image is replaced and written
+only when all others are in place, so an existing record always describes complete outputs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ignite.engine import Engine, Events
+from monai.engines.utils import IterationEvents
+
+from lungseg_monai.data.atomic_writes import write_json
+from lungseg_monai.data.errors import one_line
+from lungseg_monai.data.radiograph_reader import pixel_spacing
+from lungseg_monai.inference.dicom_seg import write_dicom_seg
+from lungseg_monai.inference.folder_evaluator import MASK, OUTCOME, OUTPUTS, FolderEvaluator, fail_item
+from lungseg_monai.inference.lung_measures import measure_lungs
+from lungseg_monai.inference.provenance import OutputProvenance, read_record, record_path
+from lungseg_monai.inference.run_summary import FileOutcome
+from lungseg_monai.inference.statuses import DONE
+from lungseg_monai.inference.writers import write_mask_nifti, write_mask_png, write_overlay_png
+
+__all__ = [
+    "ImageOutputWriter",
+    "MaskPngWriter",
+    "MaskNiftiWriter",
+    "OverlayPngWriter",
+    "DicomSegWriter",
+    "RecordWriter",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Key of the earlier record of an image (read before it is removed), so outputs no longer written can go.
+_EARLIER_RECORD = "earlier_record"
+
+
+def _in_progress(engine: Engine) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Return the ``(item, output)`` pairs of this iteration whose outputs are being written (no outcome yet)."""
+    return [(b, o) for b, o in zip(engine.state.batch, engine.state.output, strict=True) if o[OUTCOME] is None]
+
+
+def _map_items(engine: Engine, function: Callable[[dict, dict], None], pairs: list[tuple[dict, dict]]) -> None:
+    """Apply ``function(item, output)`` to each pair, in the evaluator's item threads where it has them."""
+    items, outputs = [item for item, _ in pairs], [output for _, output in pairs]
+    if isinstance(engine, FolderEvaluator):
+        engine.map_items(function, items, outputs)
+    else:
+        list(map(function, items, outputs))
+
+
+class ImageOutputWriter:
+    """Write one output file per segmented image at ``ITERATION_COMPLETED``; a failure fails that image.
+
+    Subclasses give :attr:`kind` (the key in the record's ``outputs``), :attr:`suffix` and :meth:`write`.
+    """
+
+    kind = ""
+    suffix = ""
+
+    def attach(self, engine: Engine) -> None:
+        """Write this output after each iteration."""
+        engine.add_event_handler(Events.ITERATION_COMPLETED, self)
+
+    def __call__(self, engine: Engine) -> None:
+        """Write this output for each image of the iteration still in progress (side by side, see ``map_items``)."""
+        _map_items(engine, self._write_one, _in_progress(engine))
+
+    def _write_one(self, item: dict[str, Any], output: dict[str, Any]) -> None:
+        if not self.applies_to(item):
+            return
+        try:
+            written = self.write(Path(item["output_base"] + self.suffix), item, output)
+        except Exception as err:  # noqa: BLE001 - one image's failure; the run goes on
+            self.failed(item, output, err)
+        else:
+            output[OUTPUTS][self.kind] = written.name
+
+    def applies_to(self, item: dict[str, Any]) -> bool:
+        """Whether the image gets this output (all do, unless a subclass says otherwise)."""
+        return True
+
+    def write(self, target: Path, item: dict[str, Any], output: dict[str, Any]) -> Path:
+        """Write the output to ``target`` (atomically) and return its path."""
+        raise NotImplementedError
+
+    def failed(self, item: dict[str, Any], output: dict[str, Any], err: BaseException) -> None:
+        """Handle a failed write: the image fails."""
+        fail_item(item, output, err, "writing outputs")
+
+
+class MaskPngWriter(ImageOutputWriter):
+    """``<name>.mask.png``: the lung mask at the original resolution (lung 255)."""
+
+    kind, suffix = "mask_png", ".mask.png"
+
+    def write(self, target: Path, item: dict[str, Any], output: dict[str, Any]) -> Path:
+        """Write the mask PNG."""
+        return write_mask_png(target, output[MASK])
+
+
+class MaskNiftiWriter(ImageOutputWriter):
+    """``<name>.mask.nii.gz``: the mask with the pixel spacing where known."""
+
+    kind, suffix = "mask_nifti", ".mask.nii.gz"
+
+    def write(self, target: Path, item: dict[str, Any], output: dict[str, Any]) -> Path:
+        """Write the mask NIfTI."""
+        return write_mask_nifti(target, output[MASK], pixel_spacing(item["image"].meta))
+
+
+class OverlayPngWriter(ImageOutputWriter):
+    """``<name>.overlay.png``: the radiograph (its full-resolution ``original``) with the lungs outlined."""
+
+    kind, suffix = "overlay_png", ".overlay.png"
+
+    def write(self, target: Path, item: dict[str, Any], output: dict[str, Any]) -> Path:
+        """Write the overlay PNG."""
+        return write_overlay_png(target, item["original"][0], output[MASK])
+
+
+class DicomSegWriter(ImageOutputWriter):
+    """``<name>.seg.dcm`` for DICOM inputs; a SEG that cannot be made leaves the image done, its record says why.
+
+    Args:
+        model_name: the algorithm name in the SEG.
+        model_version: the algorithm version in the SEG.
+
+    """
+
+    kind, suffix = "dicom_seg", ".seg.dcm"
+
+    def __init__(self, model_name: str, model_version: str) -> None:
+        self.model_name, self.model_version = model_name, model_version
+
+    def applies_to(self, item: dict[str, Any]) -> bool:
+        """Only DICOM inputs get a SEG."""
+        return item["image"].meta.get("source_format") == "dicom"
+
+    def write(self, target: Path, item: dict[str, Any], output: dict[str, Any]) -> Path:
+        """Write the DICOM SEG."""
+        return write_dicom_seg(target, item["image_path"], output[MASK], self.model_name, self.model_version)
+
+    def failed(self, item: dict[str, Any], output: dict[str, Any], err: BaseException) -> None:
+        """Record why the image has no SEG; the image stays done.
+
+        The SEG re-reads the source header, where a damaged file can raise anything; the masks are written.
+        """
+        output["dicom_seg_error"] = f"{type(err).__name__}: {one_line(err)}"
+        logger.warning("%s: no DICOM SEG written (%s)", item["image_path"], output["dicom_seg_error"])
+        logger.debug("traceback of the DICOM SEG of %s", item["image_path"], exc_info=err)
+
+
+class RecordWriter:
+    """Remove an image's earlier record before its outputs are written; write the new one after all of them.
+
+    The record holds the source, the provenance, the image size, lung areas and quality flags, and the outputs
+    written; outputs an earlier record listed that this run did not write (``--no-overlay``) are removed.
+    Attach it after every :class:`ImageOutputWriter`.
+
+    Args:
+        provenance: what makes these outputs (stored in each record).
+
+    """
+
+    def __init__(self, provenance: OutputProvenance) -> None:
+        self.provenance = provenance
+
+    def attach(self, engine: Engine) -> None:
+        """Remove records after the model (before any writer), write them at the end of the iteration."""
+        engine.add_event_handler(IterationEvents.MODEL_COMPLETED, self.remove_earlier_records)
+        engine.add_event_handler(Events.ITERATION_COMPLETED, self)
+
+    def remove_earlier_records(self, engine: Engine) -> None:
+        """Read and remove the record of each image about to get new outputs."""
+        for item, output in _in_progress(engine):
+            path = record_path(item["output_base"])
+            output[_EARLIER_RECORD] = read_record(path)
+            path.unlink(missing_ok=True)
+
+    def __call__(self, engine: Engine) -> None:
+        """Write the record of each image of the iteration still in progress; the image is then done."""
+        _map_items(engine, self._write_one, _in_progress(engine))
+
+    def _write_one(self, item: dict[str, Any], output: dict[str, Any]) -> None:
+        try:
+            quality = self._write(item, output)
+        except Exception as err:  # noqa: BLE001 - one image's failure; the run goes on
+            fail_item(item, output, err, "writing outputs")
+        else:
+            output[OUTCOME] = FileOutcome(item["source"], DONE, item["replacing"], quality)
+
+    def _write(self, item: dict[str, Any], output: dict[str, Any]) -> str:
+        mask, meta = output[MASK], item["image"].meta
+        measures = measure_lungs(mask, pixel_spacing(meta), str(meta["spacing_source"]))
+        record = {
+            "source": item["source"],
+            "model": self.provenance.bundle,
+            "bundle_version": self.provenance.version,
+            "provenance": self.provenance.as_dict(),
+            "image_size": [int(mask.shape[0]), int(mask.shape[1])],
+            **measures.as_dict(),
+        }
+        if "dicom_seg_error" in output:
+            record["dicom_seg_error"] = output["dicom_seg_error"]
+        record["outputs"] = dict(output[OUTPUTS])
+        base = Path(item["output_base"])
+        write_json(record_path(base), record)
+        _remove_outputs_no_longer_written(output.get(_EARLIER_RECORD), base.parent, set(record["outputs"].values()))
+        return measures.quality
+
+
+def _remove_outputs_no_longer_written(earlier: dict | None, folder: Path, kept: set[str]) -> None:
+    listed = (earlier or {}).get("outputs")
+    if not isinstance(listed, dict):
+        return
+    for name in listed.values():
+        # Only plain names of this folder: a record is data, never a way to delete files elsewhere.
+        if isinstance(name, str) and name not in kept and Path(name).name == name and name not in {".", ".."}:
+            (folder / name).unlink(missing_ok=True)

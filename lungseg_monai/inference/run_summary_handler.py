@@ -1,0 +1,127 @@
+"""The handler that follows a folder run: progress bar, per-file outcomes, seconds by stage, run summary, exit code."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from ignite.engine import Engine, Events
+from ignite.handlers import HandlersTimeProfiler
+from tqdm import tqdm
+
+from lungseg_monai.inference.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from lungseg_monai.inference.folder_evaluator import OUTCOME
+from lungseg_monai.inference.folder_plan import FolderPlan
+from lungseg_monai.inference.interrupts import signals_ignored
+from lungseg_monai.inference.run_summary import RunSummary
+from lungseg_monai.inference.statuses import NOT_REACHED
+
+__all__ = ["RunSummaryHandler"]
+
+logger = logging.getLogger(__name__)
+
+#: Names of ignite's own measures in the stage table.
+_DATAFLOW = "wait for data (DataLoader workers decode and preprocess)"
+_PROCESSING = "network and post-processing (iterations)"
+
+
+class RunSummaryHandler:
+    """Record every file's outcome and write ``run_summary.csv``/``.json`` when the run ends, also after Ctrl-C.
+
+    Attach it last: it reads the outcomes the output handlers set. When the run ends (or fails) it releases the
+    output folder the plan claimed. Seconds by stage come from ignite's ``HandlersTimeProfiler``.
+
+    Args:
+        plan: the run's plan (the entries settled without segmenting, every image found, the output folder).
+        progress: show a progress bar (images) on the console.
+
+    """
+
+    def __init__(self, plan: FolderPlan, progress: bool = True) -> None:
+        self.plan = plan
+        self.progress = progress
+        self.summary = RunSummary()
+        self.interrupted = False
+        self.seconds_by_stage: dict[str, dict[str, float]] = {}
+        self._profiler = HandlersTimeProfiler()
+        self._bar: tqdm | None = None
+        self._start = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        """130 after an interrupt, 1 when any file failed, else 0 (see ``lungseg --help``)."""
+        if self.interrupted:
+            return EXIT_INTERRUPTED
+        return EXIT_FAILED if self.summary.failed else EXIT_OK
+
+    def attach(self, engine: Engine) -> None:
+        """Follow ``engine``'s run."""
+        self._profiler.attach(engine)
+        engine.add_event_handler(Events.STARTED, self.started)
+        engine.add_event_handler(Events.ITERATION_COMPLETED, self.iteration_completed)
+        engine.add_event_handler(Events.COMPLETED, self.completed)
+        engine.add_event_handler(Events.EXCEPTION_RAISED, self.exception_raised)
+
+    def started(self, engine: Engine) -> None:
+        """Record the entries settled by the plan; start the clock and the progress bar."""
+        self._start = time.perf_counter()
+        self.summary = RunSummary(list(self.plan.outcomes))
+        name = self.plan.provenance.bundle
+        self._bar = tqdm(total=len(self.plan.data), unit="img", desc=f"lungseg {name}", disable=not self.progress)
+
+    def iteration_completed(self, engine: Engine) -> None:
+        """Record the outcome of each image of the iteration."""
+        for output in engine.state.output:
+            self.summary.outcomes.append(output[OUTCOME])
+        if self._bar is not None:
+            self._bar.update(len(engine.state.output))
+
+    def completed(self, engine: Engine) -> None:
+        """Mark the images not reached, write the summary, release the output folder."""
+        with signals_ignored():
+            if self._bar is not None:
+                self._bar.close()
+            self.interrupted = bool(getattr(engine, "interrupted", False))
+            recorded = {outcome.file for outcome in self.summary.outcomes}
+            for source in self.plan.sources:
+                if source not in recorded:
+                    self.summary.add(source, NOT_REACHED, "the run was interrupted before this file")
+            self.seconds_by_stage = self._stage_seconds()
+            provenance = self.plan.provenance
+            facts = {
+                "model": provenance.bundle,
+                "version": provenance.version,
+                "provenance": provenance.as_dict(),
+                "interrupted": self.interrupted,
+                "wall_seconds": round(time.perf_counter() - self._start, 3),
+                "seconds_by_stage": self.seconds_by_stage,
+            }
+            self.summary.write(self.plan.output_dir, facts)
+            self.plan.release()
+        logger.info("run summary: %s (%s)", self.summary.counts, self.plan.output_dir / "run_summary.csv")
+
+    def exception_raised(self, engine: Engine, err: BaseException) -> None:
+        """Release the output folder after an error that is not one file's, and let the error go on."""
+        if self._bar is not None:
+            self._bar.close()
+        self.plan.release()
+        raise err
+
+    def _stage_seconds(self) -> dict[str, dict[str, float]]:
+        """``{stage: {"seconds", "calls", "ms_per_call"}}``: waiting for data, the model, each output handler."""
+        timings = {_DATAFLOW: self._profiler.dataflow_times, _PROCESSING: self._profiler.processing_times}
+        for event, handlers in self._profiler.event_handlers_times.items():
+            if event not in (Events.STARTED, Events.ITERATION_COMPLETED) and "MODEL_COMPLETED" not in str(event):
+                continue
+            for name, times in handlers.items():
+                if times and not name.startswith(type(self).__name__):
+                    timings[f"{name} ({getattr(event, 'name', event)})"] = times
+        return {
+            stage: {
+                "seconds": round(sum(times), 4),
+                "calls": len(times),
+                "ms_per_call": round(1000 * sum(times) / len(times), 2),
+            }
+            for stage, times in timings.items()
+            if times
+        }
