@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import site
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import tomllib
+from readme_commands import readme_commands
 
 REPO = Path(__file__).resolve().parents[1]
 CHEST = REPO / "sample_data" / "dicom" / "CR-MONO1-10-chest"
@@ -64,7 +66,13 @@ def test_the_wheel_carries_both_bundles_with_their_weights(wheel):
 
     names = set(zipfile.ZipFile(wheel).namelist())
     for bundle in ("unet", "pix2pix"):
-        for part in ("configs/inference.json", "configs/metadata.json", "configs/train.json", "models/model.pt"):
+        for part in (
+            "configs/inference.json",
+            "configs/metadata.json",
+            "configs/train.json",
+            "models/model.pt",
+            "large_files.yml",
+        ):
             assert f"lungseg_monai/bundles/{bundle}/{part}" in names
 
 
@@ -99,3 +107,26 @@ def test_an_installed_lungseg_segments_a_dicom_outside_the_checkout(fresh_venv, 
     assert "is not shipped with lungseg_monai" in again.stderr
     assert json.loads((tmp_path / "out2" / "chest.json").read_text())["right_lung_px"] == record["right_lung_px"]
     assert list(elsewhere.iterdir()) == []
+
+
+def test_the_readme_commands_for_an_installed_wheel_work_outside_the_checkout(fresh_venv, tmp_path):
+    commands = readme_commands(REPO / "README.md", "## Installing the package elsewhere")
+    assert commands[0].startswith("pip install torch==2.13.0 && pip install lungseg_monai-"), commands[0]
+    films, elsewhere = tmp_path / "films", tmp_path / "elsewhere"
+    for folder in (films, elsewhere):
+        folder.mkdir()
+    shutil.copy(CHEST, films / "chest")
+    # The installs are what the fresh_venv fixture did; every other command runs as written, in one shell.
+    script = " && ".join(
+        command.replace("/path/to/dicoms", str(films)).replace("/path/to/out", str(tmp_path / "out"))
+        for command in commands[1:]
+    )
+    env = {**os.environ, "PATH": f"{fresh_venv / 'bin'}:{os.environ['PATH']}", "VIRTUAL_ENV": str(fresh_venv)}
+    result = subprocess.run(["bash", "-c", script], cwd=elsewhere, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    by_lungseg = json.loads((tmp_path / "out" / "chest.json").read_text())
+    by_bundle_run = json.loads((tmp_path / "out-bundle" / "chest.json").read_text())
+    assert by_lungseg["right_lung_px"] == by_bundle_run["right_lung_px"] > 0
+    assert by_bundle_run["provenance"]["weights_sha256"] == by_lungseg["provenance"]["weights_sha256"]
+    assert "Verified 'model.pt', sha256" in result.stdout + result.stderr
+    assert (elsewhere / "lungseg_unet" / "models" / "model.pt").is_file()

@@ -135,10 +135,14 @@ def main(argv: list[str] | None = None) -> int:
         return _run_reporting_errors(bundle, args, log_file)
 
 
-def _usage_error_in(err: BaseException) -> UsageError | None:
-    """Return the ``UsageError`` behind ``err`` (MONAI wraps errors raised in config expressions), else None."""
-    seen: BaseException | None = err
-    while seen is not None and not isinstance(seen, UsageError):
+def _root_cause(err: BaseException) -> BaseException:
+    """Return the ``UsageError`` behind ``err``, else its innermost cause.
+
+    MONAI's config parser wraps an error raised while building a component in ``RuntimeError("Failed to
+    instantiate component ...")``; the user needs the error inside (a usage mistake, a damaged weights file).
+    """
+    seen: BaseException = err
+    while not isinstance(seen, UsageError) and (seen.__cause__ or seen.__context__) is not None:
         seen = seen.__cause__ or seen.__context__
     return seen
 
@@ -152,11 +156,11 @@ def _run_reporting_errors(bundle: Path, args: argparse.Namespace, log_file: Path
         return EXIT_INTERRUPTED
     # Anything else is not one file's problem: one line on the console, the traceback in the log file.
     except Exception as err:  # noqa: BLE001
-        usage = _usage_error_in(err)
-        if usage is not None:
-            print(f"lungseg: error: {usage}", file=sys.stderr)
+        cause = _root_cause(err)
+        if isinstance(cause, UsageError):
+            print(f"lungseg: error: {cause}", file=sys.stderr)
             return EXIT_USAGE
         logger.debug("the run stopped on an error", exc_info=err)
-        message = f"{type(err).__name__}: {one_line(err)}"
+        message = f"{type(cause).__name__}: {one_line(cause)}"
         print(f"lungseg: error: {message} (traceback in {log_file})", file=sys.stderr)
         return EXIT_ERROR

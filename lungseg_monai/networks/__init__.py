@@ -8,13 +8,20 @@ from lungseg_monai.networks.conditional_patch_discriminator import (
 )
 from lungseg_monai.networks.export import export_bundle_network
 from lungseg_monai.networks.onnx_runtime import OnnxRuntimeNetwork
-from lungseg_monai.networks.weights import init_from_checkpoint, load_model_weights
+from lungseg_monai.networks.weights import (
+    WeightsMismatchError,
+    init_from_checkpoint,
+    load_model_weights,
+    verified_sha256,
+)
 
 __all__ = [
     "ConditionalPatchDiscriminator",
     "OnnxRuntimeNetwork",
+    "WeightsMismatchError",
     "export_bundle_network",
     "init_from_checkpoint",
     "load_model_weights",
     "patch_receptive_field",
+    "verified_sha256",
 ]

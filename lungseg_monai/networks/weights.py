@@ -1,12 +1,57 @@
-"""Load bundle weights into networks."""
+"""Load bundle weights into networks, and check them against the SHA-256 the bundle records."""
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import torch
+import yaml
 
-__all__ = ["load_model_weights", "init_from_checkpoint"]
+from lungseg_monai.data.checksums import file_sha256
+
+__all__ = ["WeightsMismatchError", "load_model_weights", "init_from_checkpoint", "verified_sha256"]
+
+#: The model-zoo file that lists a bundle's large files with their URL and hash.
+LARGE_FILES = "large_files.yml"
+
+
+class WeightsMismatchError(ValueError):
+    """A weights file differs from the one its bundle's ``large_files.yml`` records (damaged or replaced)."""
+
+
+def _recorded_sha256(weights: Path, bundle_root: Path) -> str | None:
+    """Return the SHA-256 that ``bundle_root/large_files.yml`` records for ``weights``; None if not listed."""
+    listing = bundle_root / LARGE_FILES
+    if not listing.is_file():
+        return None
+    entries = (yaml.safe_load(listing.read_text()) or {}).get("large_files", [])
+    for entry in entries:
+        if (bundle_root / entry["path"]).resolve() == weights.resolve() and entry.get("hash_type") == "sha256":
+            return str(entry["hash_val"])
+    return None
+
+
+def verified_sha256(weights: str | Path, bundle_root: str | Path) -> str:
+    """Return the SHA-256 of ``weights``, checked against the bundle's ``large_files.yml`` where it lists the file.
+
+    Raises:
+        WeightsMismatchError: the file's SHA-256 is not the recorded one.
+        FileNotFoundError: the weights file is missing.
+
+    """
+    weights = Path(weights)
+    if not weights.is_file():
+        raise FileNotFoundError(f"{weights}: weights file not found")
+    digest = file_sha256(weights)
+    recorded = _recorded_sha256(weights, Path(bundle_root))
+    if recorded is not None and recorded != digest:
+        raise WeightsMismatchError(
+            f"{weights}: SHA-256 {digest[:12]}... is not the {recorded[:12]}... recorded in {LARGE_FILES} "
+            "(a damaged or replaced weights file)"
+        )
+    return digest
+
 
 logger = logging.getLogger(__name__)
 
