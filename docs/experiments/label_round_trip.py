@@ -19,7 +19,7 @@ from monai.transforms import Compose, LoadImaged, Resized
 
 from lungseg_monai.data import RadiographReader
 from lungseg_monai.paths import manifest_for
-from lungseg_monai.reports import overlap_metrics
+from lungseg_monai.reports import mask_dice
 from lungseg_monai.transforms import MergeLungMasksd, ResizeToMatchd
 
 
@@ -27,7 +27,7 @@ def round_trip_dice(label: torch.Tensor, size: int, mode: str) -> float:
     """Dice of ``label`` (1, H, W) after resizing to ``size`` with ``mode`` and back (bilinear, threshold 0.5)."""
     coarse = Resized(keys="pred", spatial_size=(size, size), mode=mode)({"pred": label.float()})["pred"]
     back = ResizeToMatchd(keys="pred", key_dst="label", mode="bilinear")({"pred": coarse, "label": label})["pred"]
-    return overlap_metrics(np.asarray(back[0]) >= 0.5, np.asarray(label[0]) > 0)["dice"]
+    return mask_dice(np.asarray(back[0]) >= 0.5, np.asarray(label[0]) > 0)
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ from monai.transforms import AsDiscreted, Compose
 
 from lungseg_monai.networks import load_model_weights
 from lungseg_monai.paths import bundle_config_files, bundle_path
-from lungseg_monai.reports import overlap_metrics
+from lungseg_monai.reports import mask_dice
 
 
 def _index_of(compose: Compose, kind: type) -> int:
@@ -60,7 +60,7 @@ def main() -> None:
                 for post in (False, True):
                     steps = postprocessing if post else until_threshold
                     pred = np.asarray(steps({**item, "pred": logits})["pred"][0]) > 0
-                    dice.setdefault((flip, post), []).append(overlap_metrics(pred, label)["dice"])
+                    dice.setdefault((flip, post), []).append(mask_dice(pred, label))
     for (flip, post), values in dice.items():
         print(f"flip averaging {flip!s:5}  largest components + fill holes {post!s:5}  Dice {np.mean(values):.4f}")
 

@@ -6,6 +6,7 @@ from lungseg_monai.handlers.checkpoint_pruning import PruneCheckpoints
 from lungseg_monai.handlers.evaluation_report import EvaluationReportHandler
 from lungseg_monai.handlers.key_metric_state import KeyMetricState
 from lungseg_monai.handlers.output_transforms import scalars_from_engine
+from lungseg_monai.handlers.report_metrics import SpacedHausdorffDistance, SpacedSurfaceDistance, report_metrics
 from lungseg_monai.handlers.resume import ResumeFromLatestCheckpoint, checkpoint_mismatch, latest_checkpoints
 from lungseg_monai.handlers.training_overview import TrainingOverview
 
@@ -14,8 +15,11 @@ __all__ = [
     "KeyMetricState",
     "PruneCheckpoints",
     "ResumeFromLatestCheckpoint",
+    "SpacedHausdorffDistance",
+    "SpacedSurfaceDistance",
     "TrainingOverview",
     "checkpoint_mismatch",
     "latest_checkpoints",
+    "report_metrics",
     "scalars_from_engine",
 ]

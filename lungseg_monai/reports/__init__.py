@@ -1,9 +1,9 @@
-"""Evaluation metrics, statistics, figures and reports (usable outside training)."""
+"""Evaluation statistics, figures and reports (usable outside training); the metrics themselves are MONAI's."""
 
 from __future__ import annotations
 
-from lungseg_monai.reports.case_metrics import METRIC_NAMES, case_metrics, confusion_counts, overlap_metrics
-from lungseg_monai.reports.report_writer import CaseResult, write_evaluation_report
+from lungseg_monai.reports.mask_dice import mask_dice
+from lungseg_monai.reports.report_writer import METRIC_NAMES, CaseResult, write_evaluation_report
 from lungseg_monai.reports.statistics import RocAccumulator, bootstrap_ci, paired_comparison, summarize
 
 __all__ = [
@@ -11,9 +11,7 @@ __all__ = [
     "CaseResult",
     "RocAccumulator",
     "bootstrap_ci",
-    "case_metrics",
-    "confusion_counts",
-    "overlap_metrics",
+    "mask_dice",
     "paired_comparison",
     "summarize",
     "write_evaluation_report",

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from lungseg_monai.data.atomic_writes import write_atomic, write_csv, write_json
-from lungseg_monai.reports.case_metrics import METRIC_NAMES
 from lungseg_monai.reports.figures import paired_figure
+from lungseg_monai.reports.report_writer import METRIC_NAMES
 from lungseg_monai.reports.statistics import paired_comparison
 
 __all__ = ["compare_reports", "evaluate_bundle", "main"]

@@ -10,13 +10,26 @@ from typing import Any
 import numpy as np
 
 from lungseg_monai.data.atomic_writes import write_atomic, write_csv, write_json
-from lungseg_monai.reports.case_metrics import METRIC_NAMES
 from lungseg_monai.reports.figures import case_montage, curves_figure, metric_histograms, roc_figure
 from lungseg_monai.reports.html_report import render_report
 from lungseg_monai.reports.statistics import RocAccumulator, summarize
 from lungseg_monai.reports.training_curves import read_scalar_curves
 
-__all__ = ["CaseResult", "write_evaluation_report"]
+__all__ = ["CaseResult", "METRIC_NAMES", "write_evaluation_report"]
+
+#: The per-case columns of a report (from MONAI's metrics, see ``lungseg_monai.handlers.report_metrics``).
+METRIC_NAMES = (
+    "dice",
+    "iou",
+    "precision",
+    "recall",
+    "specificity",
+    "pixel_accuracy",
+    "hd95",
+    "asd",
+    "right_lung_dice",
+    "left_lung_dice",
+)
 
 _LOWER_IS_BETTER = {"hd95", "asd"}
 

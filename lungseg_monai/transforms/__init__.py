@@ -10,6 +10,7 @@ from lungseg_monai.transforms.dictionary import (
     ResizeToMatchD,
     ResizeToMatchd,
     ResizeToMatchDict,
+    SplitLungsd,
 )
 
 __all__ = [
@@ -21,5 +22,6 @@ __all__ = [
     "ResizeToMatchD",
     "ResizeToMatchDict",
     "ResizeToMatchd",
+    "SplitLungsd",
     "binarize_mask",
 ]

@@ -73,7 +73,7 @@ def test_training_labels_keep_the_mask_outline_at_network_size(bundle, resize, c
     from shared_data import load_radiographs
 
     from lungseg_monai.paths import manifest_for
-    from lungseg_monai.reports import overlap_metrics
+    from lungseg_monai.reports import mask_dice
     from lungseg_monai.transforms import MergeLungMasksd, ResizeToMatchd
 
     workflow = make_workflow(bundle, "train.json", initialize=False, dataset_dir=str(cxr_dir))
@@ -86,7 +86,7 @@ def test_training_labels_keep_the_mask_outline_at_network_size(bundle, resize, c
     assert small.shape[-2:] == tuple(workflow.parser.get_parsed_content("spatial_size"))
     assert int(((small > 0) & (small < 1)).sum()) > 100  # the outline is soft: the fraction of lung per pixel
     back = ResizeToMatchd(keys="label", key_dst="full", mode="bilinear")({"label": small, "full": full})["label"]
-    assert overlap_metrics(np.asarray(back[0]) >= 0.5, np.asarray(full[0]) > 0)["dice"] > 0.997
+    assert mask_dice(np.asarray(back[0]) >= 0.5, np.asarray(full[0]) > 0) > 0.997
 
 
 @pytest.mark.parametrize("bundle", BUNDLES)

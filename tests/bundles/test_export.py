@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 from lungseg_monai.networks import OnnxRuntimeNetwork, export_bundle_network, load_model_weights
-from lungseg_monai.reports import overlap_metrics
+from lungseg_monai.reports import mask_dice
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -35,7 +35,7 @@ def test_exported_models_give_the_same_masks(bundle, cxr_dir, tmp_path, make_wor
     with torch.inference_mode():
         reference = network(images) > 0
         for name, exported in (("torchscript", scripted(images)), ("onnx", session(images))):
-            dice = overlap_metrics(np.asarray(exported > 0), np.asarray(reference))["dice"]
+            dice = mask_dice(np.asarray(exported > 0), np.asarray(reference))
             assert dice >= 0.999, (name, dice)
 
 
@@ -52,4 +52,4 @@ def test_folder_inference_runs_on_onnxruntime(dicom_dir, tmp_path, make_workflow
         )
         workflow.parser.get_parsed_content("evaluator").run()
         masks[name] = np.asarray(Image.open(tmp_path / name / "chest.mask.png")) > 0
-    assert overlap_metrics(masks["onnx"], masks["torch"])["dice"] >= 0.999
+    assert mask_dice(masks["onnx"], masks["torch"]) >= 0.999

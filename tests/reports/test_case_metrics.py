@@ -1,13 +1,21 @@
-"""Metric values on hand-made masks with known answers."""
+"""Report figures on hand-made masks with known answers, through the evaluator's MONAI metric handlers."""
 
 from __future__ import annotations
 
+import csv
+import json
 import math
 
 import numpy as np
 import pytest
+import torch
+from ignite.engine import Engine, Events
+from monai.data import MetaTensor
+from monai.handlers import MeanDice, from_engine
 
-from lungseg_monai.reports import RocAccumulator, bootstrap_ci, case_metrics, paired_comparison, summarize
+from lungseg_monai.handlers import EvaluationReportHandler, report_metrics
+from lungseg_monai.reports import RocAccumulator, bootstrap_ci, mask_dice, paired_comparison, summarize
+from lungseg_monai.transforms import SplitLungsd
 
 
 def _box(shape, rows, cols):
@@ -16,46 +24,89 @@ def _box(shape, rows, cols):
     return mask
 
 
-def test_overlap_metrics_known_answers():
+def _case(name: str, pred: np.ndarray, truth: np.ndarray, spacing: float | None) -> tuple[dict, dict]:
+    """A decollated (batch item, output) pair as the bundles' evaluate.json makes them."""
+    affine = np.diag([spacing or 1.0, spacing or 1.0, 1.0, 1.0])
+    meta = {"filename_or_obj": name, "original_affine": affine, "spacing_source": "test" if spacing else "none"}
+    image = MetaTensor(torch.as_tensor(truth, dtype=torch.float32)[None], meta=dict(meta))
+    output = {
+        "pred": MetaTensor(torch.as_tensor(pred, dtype=torch.float32)[None], meta=dict(meta)),
+        "label": torch.as_tensor(truth, dtype=torch.float32)[None],
+        "prob": torch.as_tensor(pred, dtype=torch.float32)[None],
+    }
+    output = SplitLungsd(keys=["pred", "label"], names=["pred_lungs", "label_lungs"])(output)
+    return {"image": image, "original": image.as_tensor()}, output
+
+
+def _report(tmp_path, cases: list[tuple[dict, dict]]) -> tuple[list[dict], dict]:
+    """Run an ignite engine over the cases with the report's metric handlers; return per-case rows and summary."""
+
+    def step(engine: Engine, case: tuple[dict, dict]) -> list[dict]:
+        engine.state.batch = [case[0]]
+        return [case[1]]
+
+    engine = Engine(step)
+    engine.add_event_handler(Events.STARTED, lambda e: setattr(e.state, "metric_details", {}))
+    metrics = {"dice": MeanDice(include_background=True, output_transform=from_engine(["pred", "label"]))}
+    for name, metric in {**metrics, **report_metrics()}.items():
+        metric.attach(engine, name)
+    EvaluationReportHandler(str(tmp_path / "report"), {"model": "test"}).attach(engine)
+    engine.run(cases, max_epochs=1)
+    with open(tmp_path / "report" / "per_case.csv", newline="") as handle:
+        rows = [{k: (v if k == "case" else float(v)) for k, v in row.items()} for row in csv.DictReader(handle)]
+    return rows, json.loads((tmp_path / "report" / "summary.json").read_text())
+
+
+def test_overlap_metrics_known_answers(tmp_path):
     truth = _box((10, 10), slice(0, 4), slice(0, 5))  # 20 px
     pred = _box((10, 10), slice(0, 4), slice(1, 6))  # 20 px, 16 overlap
-    m = case_metrics(pred, truth)
+    (m,), summary = _report(tmp_path, [_case("a.png", pred, truth, None)])
     assert m["dice"] == pytest.approx(2 * 16 / 40)
     assert m["iou"] == pytest.approx(16 / 24)
     assert m["precision"] == pytest.approx(16 / 20)
     assert m["recall"] == pytest.approx(16 / 20)
     assert m["specificity"] == pytest.approx(76 / 80)
     assert m["pixel_accuracy"] == pytest.approx(92 / 100)
+    counts = json.loads((tmp_path / "report" / "confusion_matrix.json").read_text())["pixels"]
+    assert counts == {"tp": 16, "fp": 4, "fn": 4, "tn": 76}
+    assert summary["metrics"]["dice"]["mean"] == pytest.approx(0.8)
 
 
-def test_surface_distances_of_a_shifted_box():
+def test_distances_are_in_mm_only_when_every_case_has_a_spacing(tmp_path):
     truth = _box((40, 40), slice(10, 20), slice(10, 20))
     pred = _box((40, 40), slice(10, 20), slice(13, 23))
-    m = case_metrics(pred, truth)
-    assert m["hd95"] == pytest.approx(3.0)
-    assert 0 < m["asd"] <= 3.0
-    assert case_metrics(pred, truth, spacing=(0.5, 0.5))["hd95"] == pytest.approx(1.5)
+    rows, summary = _report(tmp_path / "mm", [_case("a", pred, truth, 0.5), _case("b", pred, truth, 0.5)])
+    assert summary["distance_unit"] == "mm" and [r["hd95"] for r in rows] == pytest.approx([1.5, 1.5])
+    assert 0 < rows[0]["asd"] <= 1.5
+    rows, summary = _report(tmp_path / "px", [_case("a", pred, truth, None), _case("b", pred, truth, None)])
+    assert summary["distance_unit"] == "px" and [r["hd95"] for r in rows] == pytest.approx([3.0, 3.0])
+    rows, summary = _report(tmp_path / "mixed", [_case("a", pred, truth, 0.5), _case("b", pred, truth, None)])
+    assert summary["distance_unit"] == "px" and [r["hd95"] for r in rows] == pytest.approx([3.0, 3.0])
 
 
-def test_perfect_and_empty_cases():
+def test_perfect_and_empty_cases(tmp_path):
     truth = _box((20, 20), slice(2, 8), slice(2, 8))
-    assert case_metrics(truth, truth)["dice"] == 1.0 and case_metrics(truth, truth)["hd95"] == 0.0
     empty = np.zeros((20, 20), dtype=bool)
-    m = case_metrics(empty, truth)
-    assert m["dice"] == 0.0 and math.isnan(m["hd95"]) and math.isnan(m["precision"])
+    rows, _ = _report(tmp_path, [_case("perfect", truth, truth, None), _case("empty", empty, truth, None)])
+    perfect, missed = rows
+    assert perfect["dice"] == 1.0 and perfect["hd95"] == 0.0
+    assert missed["dice"] == 0.0 and math.isnan(missed["precision"]) and not math.isfinite(missed["hd95"])
 
 
-def test_per_lung_dice_pairs_lungs_by_side():
+def test_per_lung_dice_pairs_lungs_by_side(tmp_path):
     truth = _box((20, 40), slice(2, 18), slice(2, 15)) | _box((20, 40), slice(2, 18), slice(25, 38))
     pred = truth.copy()
     pred[:, 25:38] = False  # left lung missed
-    m = case_metrics(pred, truth)
+    (m,), _ = _report(tmp_path, [_case("a", pred, truth, None)])
     assert m["right_lung_dice"] == 1.0 and m["left_lung_dice"] == 0.0
 
 
-def test_shape_mismatch_is_an_error():
+def test_mask_dice_known_answer_and_shape_mismatch():
+    truth = _box((10, 10), slice(0, 4), slice(0, 5))
+    assert mask_dice(_box((10, 10), slice(0, 4), slice(1, 6)), truth) == pytest.approx(0.8)
+    assert mask_dice(np.zeros((3, 3)), np.zeros((3, 3))) == 1.0
     with pytest.raises(ValueError, match="prediction is"):
-        case_metrics(np.zeros((2, 2)), np.zeros((3, 3)))
+        mask_dice(np.zeros((2, 2)), np.zeros((3, 3)))
 
 
 def test_roc_auc_perfect_and_random():
