@@ -86,7 +86,8 @@ class FolderEvaluator(SupervisedEvaluator):
         )
         self.postprocessing = postprocessing
         self.interrupted = False
-        self._item_pool = ThreadPoolExecutor(item_threads) if item_threads > 1 else None
+        self.item_threads = item_threads
+        self._item_pool: ThreadPoolExecutor | None = None  # lives as long as a run
         self.add_event_handler(IterationEvents.MODEL_COMPLETED, self._decollate_and_postprocess)
         # A disabled handler that the list refers to by name (``"@checkpoint_loader"``) resolves to None.
         for handler in val_handlers or ():
@@ -95,15 +96,19 @@ class FolderEvaluator(SupervisedEvaluator):
 
     def run(self) -> None:  # type: ignore[override]
         """Segment every readable image; a first Ctrl-C/SIGTERM ends the run after the images in hand."""
-        with stop_signals_call(self._stop):
-            if self.state.epoch_length == 0:  # nothing to segment: handlers still see the run start and end
-                self.fire_event(Events.STARTED)
-                self.fire_event(Events.COMPLETED)
-                return
-            super().run()
+        with stop_signals_call(self._stop), ThreadPoolExecutor(max(1, self.item_threads)) as pool:
+            self._item_pool = pool if self.item_threads > 1 else None
+            try:
+                if self.state.epoch_length == 0:  # nothing to segment: handlers still see the run start and end
+                    self.fire_event(Events.STARTED)
+                    self.fire_event(Events.COMPLETED)
+                    return
+                super().run()
+            finally:
+                self._item_pool = None
 
     def map_items(self, function: Callable[..., T], *iterables: Iterable) -> list[T]:
-        """Return ``[function(*args) ...]`` over the images of a batch, in ``item_threads`` threads."""
+        """Return ``[function(*args) ...]`` over the images of a batch, in ``item_threads`` threads during a run."""
         if self._item_pool is None:
             return list(map(function, *iterables))
         return list(self._item_pool.map(function, *iterables))
