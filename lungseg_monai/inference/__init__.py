@@ -16,6 +16,7 @@ from lungseg_monai.inference.output_handlers import (
 )
 from lungseg_monai.inference.provenance import OutputProvenance, file_sha256
 from lungseg_monai.inference.run_summary_handler import RunSummaryHandler
+from lungseg_monai.inference.shards import Shard
 from lungseg_monai.inference.tolerant_dataset import TolerantDataset, collate_radiographs
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "OverlayPngWriter",
     "RecordWriter",
     "RunSummaryHandler",
+    "Shard",
     "TolerantDataset",
     "collate_radiographs",
     "exit_unless_ok",

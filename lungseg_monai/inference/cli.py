@@ -18,6 +18,7 @@ from lungseg_monai.data.errors import one_line
 from lungseg_monai.inference.cli_logging import console_and_file_logging
 from lungseg_monai.inference.exit_codes import EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from lungseg_monai.inference.interrupts import sigterm_as_keyboard_interrupt
+from lungseg_monai.inference.shards import Shard
 from lungseg_monai.inference.usage import UsageError, check_folders, check_run_options
 from lungseg_monai.paths import bundle_config_files, bundle_path
 
@@ -55,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-dicom-seg", action="store_true", help="do not write DICOM SEG objects")
     parser.add_argument("--no-nifti", action="store_true", help="do not write NIfTI masks")
     parser.add_argument("--no-overlay", action="store_true", help="do not write overlay PNGs")
+    parser.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="do shard I of N (0 <= I < N) of the folder, e.g. one task of a SLURM job array; every shard writes "
+        "into the same --output-dir and the last to finish leaves the merged run_summary",
+    )
     return parser
 
 
@@ -73,6 +80,7 @@ def _check(args: argparse.Namespace) -> Path:
     bundle = _bundle_dir(args.bundle)
     check_folders(Path(args.input_dir), Path(args.output_dir))
     check_run_options(args.batch_size, args.num_workers)
+    args.shard = Shard.parse(args.shard) if args.shard is not None else None
     return bundle
 
 
@@ -83,6 +91,7 @@ def _workflow(bundle: Path, args: argparse.Namespace) -> ConfigWorkflow:
     or macros (``%``), so a folder named ``$x`` or ``@y`` stays a name and is never evaluated.
     """
     configs = bundle / "configs"
+    shard = {"shard": args.shard} if args.shard is not None else {}
     return ConfigWorkflow(
         config_file=bundle_config_files(bundle, "inference.json"),
         meta_file=str(configs / "metadata.json"),
@@ -98,6 +107,7 @@ def _workflow(bundle: Path, args: argparse.Namespace) -> ConfigWorkflow:
         write_dicom_seg=not args.no_dicom_seg,
         write_nifti=not args.no_nifti,
         write_overlay=not args.no_overlay,
+        **shard,
     )
 
 

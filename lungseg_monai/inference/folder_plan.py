@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from lungseg_monai.inference.input_scan import scan_input_folder
-from lungseg_monai.inference.output_folder import claim_output_folder
+from lungseg_monai.inference.output_folder import claim_output_folder, remove_temporary_files
+from lungseg_monai.inference.output_handlers import OUTPUT_SUFFIXES
 from lungseg_monai.inference.provenance import OutputProvenance, read_record, record_path
 from lungseg_monai.inference.run_summary import FileOutcome
+from lungseg_monai.inference.shards import Shard
 from lungseg_monai.inference.statuses import ALREADY_DONE
 from lungseg_monai.inference.usage import check_folders
 
@@ -25,14 +27,16 @@ class FolderPlan:
     Creating a plan checks the folders, claims ``output_dir`` for this run (a lock held until :meth:`release`,
     which the run summary calls when the run ends) and removes temporary files of killed runs. An image whose
     record (``<name>.json``) shows the same provenance is ``already_done`` unless ``overwrite``; one whose record
-    differs is redone, and its outcome says what differed.
+    differs is redone, and its outcome says what differed. With a ``shard``, the plan holds only that shard's
+    images (and, for shard 0, the entries that are not images), and only its own temporary files are removed.
 
     Attributes:
         data: one item per image to segment: ``image`` (its path), ``source`` (path relative to ``input_dir``),
             ``output_base`` (``<output_dir>/<source>``, each output adds a suffix) and ``replacing`` (what
             differed in the earlier outputs, empty if none): the data of the run's dataset.
         outcomes: the entries settled without segmenting (ignored, skipped, already done).
-        sources: every image found (relative paths), so the summary can name those the run did not reach.
+        sources: every image of this run (relative paths), so the summary can name those it did not reach.
+        shard: the shard this run does, None for the whole folder.
 
     Raises:
         UsageError: missing or misplaced folders, or another run holds ``output_dir``.
@@ -40,13 +44,18 @@ class FolderPlan:
     """
 
     def __init__(
-        self, input_dir: str | Path, output_dir: str | Path, provenance: OutputProvenance, overwrite: bool = False
+        self,
+        input_dir: str | Path,
+        output_dir: str | Path,
+        provenance: OutputProvenance,
+        overwrite: bool = False,
+        shard: Shard | None = None,
     ) -> None:
         self.input_dir, self.output_dir = Path(input_dir), Path(output_dir)
-        self.provenance = provenance
+        self.provenance, self.shard = provenance, shard
         check_folders(self.input_dir, self.output_dir)
         self._claim = ExitStack()
-        self._claim.enter_context(claim_output_folder(self.output_dir))
+        self._claim.enter_context(claim_output_folder(self.output_dir, shard))
         self.data: list[dict[str, Any]] = []
         self.outcomes: list[FileOutcome] = []
         self.sources: list[str] = []
@@ -60,16 +69,30 @@ class FolderPlan:
         """Let other runs write into ``output_dir`` (idempotent)."""
         self._claim.close()
 
+    def _remove_temporary_files(self, images: list[Path]) -> None:
+        """Remove what killed runs left: all temporary files, or for a shard those of its own outputs only."""
+        if self.shard is None:
+            remove_temporary_files(self.output_dir)
+            return
+        targets = {
+            Path(f"{self.output_dir / self._source(path)}{suffix}") for path in images for suffix in OUTPUT_SUFFIXES
+        }
+        targets |= {self.output_dir / f"run_summary.{self.shard.label}.{kind}" for kind in ("csv", "json")}
+        remove_temporary_files(self.output_dir, targets.__contains__)
+
     def _source(self, path: Path) -> str:
         return path.relative_to(self.input_dir).as_posix()
 
     def _plan(self, overwrite: bool) -> None:
         scan = scan_input_folder(self.input_dir)
-        self.outcomes = [FileOutcome(self._source(path), status, reason) for path, status, reason in scan.others]
+        images = [p for i, p in enumerate(scan.images) if self.shard is None or self.shard.owns(i)]
+        if self.shard is None or self.shard.index == 0:
+            self.outcomes = [FileOutcome(self._source(path), status, reason) for path, status, reason in scan.others]
         if not scan.images:
             logger.warning("no radiographs found under %s", self.input_dir)
+        self._remove_temporary_files(images)
         redone = 0
-        for path in scan.images:
+        for path in images:
             source = self._source(path)
             base = self.output_dir / source
             self.sources.append(source)

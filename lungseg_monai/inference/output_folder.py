@@ -1,29 +1,50 @@
-"""Claim an output folder for one folder run: an exclusive lock, and the leftovers of killed runs removed."""
+"""Claim an output folder for a folder run (or one shard of it), and remove the leftovers of killed runs."""
 
 from __future__ import annotations
 
 import fcntl
 import logging
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from lungseg_monai.data.atomic_writes import TEMPORARY_NAME
+from lungseg_monai.inference.shards import Shard
 from lungseg_monai.inference.usage import UsageError
 
-__all__ = ["claim_output_folder", "remove_temporary_files"]
+__all__ = ["claim_output_folder", "remove_temporary_files", "temporary_file_target"]
 
 logger = logging.getLogger(__name__)
 
+#: ``.<target>.<8 random characters><suffix>``, the names ``atomic_path`` gives (``tempfile.mkstemp``).
+_TEMPORARY_TARGET = re.compile(r"^\.(?P<target>.+)\.[A-Za-z0-9_]{8}\.tmp(\.nii\.gz)?$")
 
-def remove_temporary_files(output_dir: Path) -> list[Path]:
-    """Delete the temporary files that killed runs left anywhere under ``output_dir``; returns them."""
+
+def temporary_file_target(path: Path) -> Path | None:
+    """Return the file a temporary file of ``atomic_path`` was to become, or None for another name."""
+    match = _TEMPORARY_TARGET.match(path.name)
+    return path.with_name(match["target"]) if match else None
+
+
+def remove_temporary_files(output_dir: Path, owned: Callable[[Path], bool] | None = None) -> list[Path]:
+    """Delete the temporary files that killed runs left under ``output_dir``; returns them.
+
+    Args:
+        output_dir: the output folder.
+        owned: keep a temporary file unless ``owned(target)`` is true for the file it was to become (a shard
+            removes only its own, since other shards may be writing beside it); None removes every one.
+
+    """
     removed = []
     for root, _, files in os.walk(output_dir):
         for name in files:
-            if TEMPORARY_NAME.match(name):
-                path = Path(root) / name
+            path = Path(root) / name
+            if not TEMPORARY_NAME.match(name):
+                continue
+            target = temporary_file_target(path)
+            if owned is None or (target is not None and owned(target)):
                 path.unlink(missing_ok=True)
                 removed.append(path)
     if removed:
@@ -31,15 +52,23 @@ def remove_temporary_files(output_dir: Path) -> list[Path]:
     return removed
 
 
-@contextmanager
-def claim_output_folder(output_dir: Path) -> Iterator[None]:
-    """Create ``output_dir``, lock it for this run and clean it of temporary files while the lock is held.
+def _lock(handle: int, mode: int, busy: str) -> None:
+    try:
+        fcntl.flock(handle, mode | fcntl.LOCK_NB)
+    except BlockingIOError as err:
+        raise UsageError(busy) from err
 
-    The lock (``flock`` on the folder itself, released by the kernel even when the process is killed) keeps two
-    runs from writing into one folder, and so from deleting each other's temporary files.
+
+@contextmanager
+def claim_output_folder(output_dir: Path, shard: Shard | None = None) -> Iterator[None]:
+    """Create ``output_dir`` and lock it for this run (or this shard) until the block ends.
+
+    A whole-folder run locks the folder exclusively. A shard shares the folder with the other shards and locks
+    its own ``.lungseg-<shard>.lock`` exclusively, so two runs of one shard, or a whole-folder run beside shards,
+    are refused. The locks are ``flock``s, released by the kernel even when the process is killed.
 
     Raises:
-        UsageError: another run holds the folder, or it cannot be created.
+        UsageError: another run holds the folder (or the shard), or it cannot be created.
 
     """
     try:
@@ -50,12 +79,17 @@ def claim_output_folder(output_dir: Path) -> Iterator[None]:
     if not os.access(output_dir, os.W_OK | os.X_OK):
         os.close(handle)
         raise UsageError(f"--output-dir {output_dir}: not writable")
+    handles = [handle]
     try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as err:
-            raise UsageError(f"--output-dir {output_dir}: another lungseg run is writing into it") from err
-        remove_temporary_files(output_dir)
+        if shard is None:
+            _lock(handle, fcntl.LOCK_EX, f"--output-dir {output_dir}: another lungseg run is writing into it")
+        else:
+            _lock(handle, fcntl.LOCK_SH, f"--output-dir {output_dir}: a whole-folder lungseg run is writing into it")
+            shard_lock = os.open(output_dir / f".lungseg-{shard.label}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+            handles.append(shard_lock)
+            busy = f"--output-dir {output_dir}: another run of shard {shard.index}/{shard.count} is writing into it"
+            _lock(shard_lock, fcntl.LOCK_EX, busy)
         yield
     finally:
-        os.close(handle)
+        for opened in handles:
+            os.close(opened)

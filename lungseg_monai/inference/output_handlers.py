@@ -34,6 +34,7 @@ __all__ = [
     "OverlayPngWriter",
     "DicomSegWriter",
     "RecordWriter",
+    "OUTPUT_SUFFIXES",
 ]
 
 logger = logging.getLogger(__name__)
@@ -225,3 +226,7 @@ def _remove_outputs_no_longer_written(earlier: dict | None, folder: Path, kept: 
         # Only plain names of this folder: a record is data, never a way to delete files elsewhere.
         if isinstance(name, str) and name not in kept and Path(name).name == name and name not in {".", ".."}:
             (folder / name).unlink(missing_ok=True)
+
+
+#: What each image's outputs add to ``<output>/<rel>/<name>`` (the record and every writer's file).
+OUTPUT_SUFFIXES = (".json", *(w.suffix for w in (MaskPngWriter, MaskNiftiWriter, OverlayPngWriter, DicomSegWriter)))

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from lungseg_monai.data.atomic_writes import write_csv, write_json
 from lungseg_monai.inference.statuses import FAILED
 
-__all__ = ["FileOutcome", "RunSummary"]
+__all__ = ["FileOutcome", "RunSummary", "merge_shard_summaries"]
 
 
 @dataclass
@@ -42,9 +47,46 @@ class RunSummary:
         """True when any file failed."""
         return any(outcome.status == FAILED for outcome in self.outcomes)
 
-    def write(self, output_dir: Path, extra: dict | None = None) -> None:
-        """Write the CSV and JSON summaries atomically into ``output_dir``."""
+    def write(self, output_dir: Path, extra: dict | None = None, name: str = "run_summary") -> None:
+        """Write ``<name>.csv`` and ``<name>.json`` atomically into ``output_dir``."""
         rows = [asdict(outcome) for outcome in self.outcomes]
-        write_csv(output_dir / "run_summary.csv", rows, ["file", "status", "reason", "quality"])
+        write_csv(output_dir / f"{name}.csv", rows, ["file", "status", "reason", "quality"])
         record = {**(extra or {}), "counts": self.counts, "files": [asdict(o) for o in self.outcomes]}
-        write_json(output_dir / "run_summary.json", record)
+        write_json(output_dir / f"{name}.json", record)
+
+
+def merge_shard_summaries(output_dir: Path, count: int) -> dict:
+    """Combine the ``run_summary.shard-I-of-<count>.json`` present into ``run_summary.csv``/``.json``.
+
+    Every shard calls this when it ends, under an exclusive lock, so the last one to finish leaves the summary of
+    the whole run; until then it lists the shards done so far (``complete`` is false). Returns the merged facts.
+    """
+    with _exclusive(output_dir / ".lungseg-summary.lock"):
+        parts = sorted(output_dir.glob(f"run_summary.shard-*-of-{count}.json"))
+        records = {path.name.split(".")[1]: json.loads(path.read_text()) for path in parts}
+        outcomes = [FileOutcome(**entry) for record in records.values() for entry in record["files"]]
+        first = next(iter(records.values()), {})
+        facts = {
+            "model": first.get("model"),
+            "version": first.get("version"),
+            "provenance": first.get("provenance"),
+            "shard_count": count,
+            "shards": {
+                label: {k: r.get(k) for k in ("counts", "interrupted", "wall_seconds")} for label, r in records.items()
+            },
+            "complete": len(records) == count and not any(r.get("interrupted") for r in records.values()),
+            "interrupted": any(r.get("interrupted") for r in records.values()),
+            "wall_seconds": max((r.get("wall_seconds", 0.0) for r in records.values()), default=0.0),
+        }
+        RunSummary(sorted(outcomes, key=lambda o: o.file)).write(output_dir, facts)
+    return facts
+
+
+@contextmanager
+def _exclusive(lock_file: Path) -> Iterator[None]:
+    handle = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # shards merge one after the other; each merge takes milliseconds
+        yield
+    finally:
+        os.close(handle)

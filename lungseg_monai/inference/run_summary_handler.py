@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 
@@ -13,8 +14,9 @@ from lungseg_monai.inference.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EX
 from lungseg_monai.inference.folder_evaluator import OUTCOME
 from lungseg_monai.inference.folder_plan import FolderPlan
 from lungseg_monai.inference.interrupts import signals_ignored
-from lungseg_monai.inference.run_summary import RunSummary
-from lungseg_monai.inference.statuses import NOT_REACHED
+from lungseg_monai.inference.run_summary import RunSummary, merge_shard_summaries
+from lungseg_monai.inference.shards import torchrun_barrier
+from lungseg_monai.inference.statuses import FAILED, NOT_REACHED
 
 __all__ = ["RunSummaryHandler"]
 
@@ -53,6 +55,23 @@ class RunSummaryHandler:
         if self.interrupted:
             return EXIT_INTERRUPTED
         return EXIT_FAILED if self.summary.failed else EXIT_OK
+
+    def process_exit_code(self) -> int:
+        """Return the exit code for this process (the last step of ``inference.json``'s ``run``).
+
+        That is :attr:`exit_code`, except under ``torchrun``: there every process first waits for the others, then
+        rank 0 exits with the status of the whole run and the others with 0, so that one process whose files failed
+        does not make torchrun stop the rest.
+        """
+        shard = self.plan.shard
+        if self.interrupted or shard is None or not torchrun_barrier():
+            return self.exit_code
+        if shard.index != 0:
+            return EXIT_OK
+        merged = json.loads((self.plan.output_dir / "run_summary.json").read_text())
+        if merged["interrupted"]:
+            return EXIT_INTERRUPTED
+        return EXIT_FAILED if merged["counts"].get(FAILED) else EXIT_OK
 
     def attach(self, engine: Engine) -> None:
         """Follow ``engine``'s run."""
@@ -96,9 +115,17 @@ class RunSummaryHandler:
                 "wall_seconds": round(time.perf_counter() - self._start, 3),
                 "seconds_by_stage": self.seconds_by_stage,
             }
-            self.summary.write(self.plan.output_dir, facts)
+            shard = self.plan.shard
+            if shard is None:
+                self.summary.write(self.plan.output_dir, facts)
+            else:
+                self.summary.write(self.plan.output_dir, {**facts, "shard": shard.label}, f"run_summary.{shard.label}")
+                merged = merge_shard_summaries(self.plan.output_dir, shard.count)
             self.plan.release()
         logger.info("run summary: %s (%s)", self.summary.counts, self.plan.output_dir / "run_summary.csv")
+        if shard is not None:
+            done = len(merged["shards"])
+            logger.info("%s done; run_summary.csv merges %d of %d shards", shard.label, done, shard.count)
 
     def exception_raised(self, engine: Engine, err: BaseException) -> None:
         """Release the output folder after an error that is not one file's, and let the error go on."""
