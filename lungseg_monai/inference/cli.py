@@ -57,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-nifti", action="store_true", help="do not write NIfTI masks")
     parser.add_argument("--no-overlay", action="store_true", help="do not write overlay PNGs")
     parser.add_argument(
+        "--overlay-full-size", action="store_true", help="overlays at the film's full size (default: 1024 px preview)"
+    )
+    parser.add_argument(
         "--shard",
         metavar="I/N",
         help="do shard I of N (0 <= I < N) of the folder, e.g. one task of a SLURM job array; every shard writes "
@@ -107,6 +110,7 @@ def _workflow(bundle: Path, args: argparse.Namespace) -> ConfigWorkflow:
         write_dicom_seg=not args.no_dicom_seg,
         write_nifti=not args.no_nifti,
         write_overlay=not args.no_overlay,
+        overlay_max_side=0 if args.overlay_full_size else 1024,
         **shard,
     )
 

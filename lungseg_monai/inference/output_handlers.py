@@ -118,13 +118,21 @@ class MaskNiftiWriter(ImageOutputWriter):
 
 
 class OverlayPngWriter(ImageOutputWriter):
-    """``<name>.overlay.png``: the radiograph (its full-resolution ``original``) with the lungs outlined."""
+    """``<name>.overlay.png``: the radiograph (its full-resolution ``original``) with the lungs outlined.
+
+    Args:
+        max_side: a preview at most this many pixels wide or high (default 1024); 0 writes the full size.
+
+    """
 
     kind, suffix = "overlay_png", ".overlay.png"
 
+    def __init__(self, max_side: int = 1024) -> None:
+        self.max_side = max_side
+
     def write(self, target: Path, item: dict[str, Any], output: dict[str, Any]) -> Path:
         """Write the overlay PNG."""
-        return write_overlay_png(target, item["original"][0], output[MASK])
+        return write_overlay_png(target, item["original"][0], output[MASK], self.max_side)
 
 
 class DicomSegWriter(ImageOutputWriter):

@@ -270,10 +270,10 @@ def test_an_output_that_fails_fails_only_its_image(dicom_dir, tmp_path, segment_
     shutil.copy(dicom_dir / "fo-dicom" / "CR-MONO1-10-chest", inputs / "b_chest")
     write_overlay = output_handlers.write_overlay_png
 
-    def overlay_failing_for_b(target, pixels, mask):
+    def overlay_failing_for_b(target, *args):
         if Path(target).name.startswith("b_chest"):
             raise OSError(28, "No space left on device")
-        return write_overlay(target, pixels, mask)
+        return write_overlay(target, *args)
 
     monkeypatch.setattr(output_handlers, "write_overlay_png", overlay_failing_for_b)
     run = segment_folder(inputs, tmp_path / "out", batch_size=2)
@@ -285,3 +285,19 @@ def test_an_output_that_fails_fails_only_its_image(dicom_dir, tmp_path, segment_
     )
     assert (tmp_path / "out" / "a_chest.json").is_file() and not (tmp_path / "out" / "b_chest.json").exists()
     assert run.exit_code == 1
+
+
+def test_overlays_are_previews_unless_full_size_is_asked_for(dicom_dir, tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    shutil.copy(dicom_dir / "pylibjpeg-data" / "966_fixed.dcm", inputs / "film.dcm")  # 2128 x 2000
+    args = ["--input-dir", str(inputs), "--output-dir", str(tmp_path / "out"), "--num-workers", "0"]
+    assert lungseg_main(args) == 0
+    assert Image.open(tmp_path / "out" / "film.dcm.overlay.png").size == (667, 710)  # every 3rd pixel: <= 1024
+    assert lungseg_main([*args, "--overlay-full-size"]) == 0  # other options: the image is redone
+    record = json.loads((tmp_path / "out" / "film.dcm.json").read_text())
+    assert record["provenance"]["options"]["overlay_max_side"] == 0
+    assert Image.open(tmp_path / "out" / "film.dcm.overlay.png").size == (2000, 2128)
+    mask = np.asarray(Image.open(tmp_path / "out" / "film.dcm.mask.png"))
+    nifti = np.asarray(nib.load(tmp_path / "out" / "film.dcm.mask.nii.gz").dataobj)[..., 0].T
+    assert nifti.dtype == np.uint8 and np.array_equal(nifti > 0, mask > 0) and set(np.unique(nifti)) == {0, 1}
