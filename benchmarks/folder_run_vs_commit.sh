@@ -3,16 +3,12 @@
 #   bash benchmarks/folder_run_vs_commit.sh <git-rev> [repeats]
 # Prints, per run, the folder-run wall time (run_summary.json) and img/s on the shared DICOM folder and on the
 # 84 PNG/JPEG images of cxr-lung-lr. Needs the set-up of scripts/setup_env.sh and ../shared/data beside the checkout.
-set -euo pipefail
 REV="${1:?usage: folder_run_vs_commit.sh <git-rev> [repeats]}"
 REPEATS="${2:-2}"
-REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SHARED="${LUNGSEG_SHARED_DATA:-$REPO/../shared/data}"
-WORK="$(mktemp -d)"
+# shellcheck source=benchmarks/folder_runs.sh
+source "$(dirname "${BASH_SOURCE[0]}")/folder_runs.sh"
 trap 'git -C "$REPO" worktree remove --force "$WORK/old" >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
 git -C "$REPO" worktree add -q "$WORK/old" "$REV"
-# shellcheck disable=SC1091
-source "$REPO/.venv/bin/activate"
 
 run() {  # label, code folder ("" = working tree), input folder
     rm -rf "$WORK/out"
@@ -23,16 +19,10 @@ if code:
     sys.path.insert(0, code)  # the earlier commit's package and bundles instead of the installed ones
 from lungseg_monai.inference.cli import main
 raise SystemExit(main())" --input-dir "$3" --output-dir "$WORK/out" >/dev/null 2>&1) || true
-    python - "$1" "$3" "$WORK/out/run_summary.json" <<'PY'
-import json, sys
-label, folder, summary_file = sys.argv[1:]
-summary = json.load(open(summary_file))
-done, wall = summary["counts"].get("done", 0), summary["wall_seconds"]
-print(f"{label:12s} {folder.rstrip('/').split('/')[-1]:8s} done {done:3d}  wall {wall:6.2f} s  {done / wall:5.2f} img/s")
-PY
+    report_run "$1" "$3"
 }
 
-for folder in "$SHARED/dicom" "$SHARED/cxr-lung-lr/images"; do
+for folder in "${FOLDERS[@]}"; do
     for _ in $(seq "$REPEATS"); do
         run "$REV" "$WORK/old" "$folder"
         run "working tree" "" "$folder"

@@ -116,6 +116,7 @@ class EvaluationReportHandler:
         details = engine.state.metric_details
         in_mm = bool(self.spacing_known) and all(self.spacing_known)
         confusion = torch.as_tensor(details[CONFUSION]).float().reshape(len(self.names), -1, 4)
+        lungs = _per_case(details, LUNG_DICE)  # channels: right lung, left lung
         columns = {
             "dice": _per_case(details, "dice")[:, 0],
             "iou": _per_case(details, IOU)[:, 0],
@@ -125,8 +126,8 @@ class EvaluationReportHandler:
             },
             "hd95": _per_case(details, HD95_MM if in_mm else HD95_PX)[:, 0],
             "asd": _per_case(details, ASD_MM if in_mm else ASD_PX)[:, 0],
-            "right_lung_dice": _per_case(details, LUNG_DICE)[:, 0],
-            "left_lung_dice": _per_case(details, LUNG_DICE)[:, 1],
+            "right_lung_dice": lungs[:, 0],
+            "left_lung_dice": lungs[:, 1],
         }
         cases = []
         for index, name in enumerate(self.names):

@@ -94,7 +94,10 @@ def _workflow(bundle: Path, args: argparse.Namespace) -> ConfigWorkflow:
     or macros (``%``), so a folder named ``$x`` or ``@y`` stays a name and is never evaluated.
     """
     configs = bundle / "configs"
-    shard = {"shard": args.shard} if args.shard is not None else {}
+    # Set only when asked for, so the bundle's own defaults (overlay_max_side, shard from torchrun) hold otherwise.
+    optional = {"shard": args.shard} if args.shard is not None else {}
+    if args.overlay_full_size:
+        optional["overlay_max_side"] = 0
     return ConfigWorkflow(
         config_file=bundle_config_files(bundle, "inference.json"),
         meta_file=str(configs / "metadata.json"),
@@ -110,8 +113,7 @@ def _workflow(bundle: Path, args: argparse.Namespace) -> ConfigWorkflow:
         write_dicom_seg=not args.no_dicom_seg,
         write_nifti=not args.no_nifti,
         write_overlay=not args.no_overlay,
-        overlay_max_side=0 if args.overlay_full_size else 1024,
-        **shard,
+        **optional,
     )
 
 

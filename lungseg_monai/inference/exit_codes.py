@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_ERROR", "EXIT_INTERRUPTED", "exit_unless_ok"]
+__all__ = ["EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_ERROR", "EXIT_INTERRUPTED", "exit_unless_ok", "run_exit_code"]
 
 #: Every file done, already done, skipped or ignored.
 EXIT_OK = 0
@@ -20,3 +20,10 @@ def exit_unless_ok(code: int) -> None:
     """End the process with ``code`` unless it is 0: the last step of ``inference.json``'s ``run``."""
     if code != EXIT_OK:
         raise SystemExit(code)
+
+
+def run_exit_code(interrupted: bool, failed: bool) -> int:
+    """Return the exit code of a folder run: 130 after an interrupt, 1 when any file failed, else 0."""
+    if interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_FAILED if failed else EXIT_OK

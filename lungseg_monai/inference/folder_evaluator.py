@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -96,16 +97,15 @@ class FolderEvaluator(SupervisedEvaluator):
 
     def run(self) -> None:  # type: ignore[override]
         """Segment every readable image; a first Ctrl-C/SIGTERM ends the run after the images in hand."""
-        with stop_signals_call(self._stop), ThreadPoolExecutor(max(1, self.item_threads)) as pool:
-            self._item_pool = pool if self.item_threads > 1 else None
-            try:
-                if self.state.epoch_length == 0:  # nothing to segment: handlers still see the run start and end
-                    self.fire_event(Events.STARTED)
-                    self.fire_event(Events.COMPLETED)
-                    return
-                super().run()
-            finally:
-                self._item_pool = None
+        with stop_signals_call(self._stop), ExitStack() as stack:
+            if self.item_threads > 1:
+                self._item_pool = stack.enter_context(ThreadPoolExecutor(self.item_threads))
+                stack.callback(setattr, self, "_item_pool", None)
+            if self.state.epoch_length == 0:  # nothing to segment: handlers still see the run start and end
+                self.fire_event(Events.STARTED)
+                self.fire_event(Events.COMPLETED)
+                return
+            super().run()
 
     def map_items(self, function: Callable[..., T], *iterables: Iterable) -> list[T]:
         """Return ``[function(*args) ...]`` over the images of a batch, in ``item_threads`` threads during a run."""

@@ -14,7 +14,7 @@ from lungseg_monai.data.atomic_writes import TEMPORARY_NAME
 from lungseg_monai.inference.shards import Shard
 from lungseg_monai.inference.usage import UsageError
 
-__all__ = ["claim_output_folder", "remove_temporary_files", "temporary_file_target"]
+__all__ = ["claim_output_folder", "locked_file", "remove_temporary_files", "temporary_file_target"]
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +60,26 @@ def _lock(handle: int, mode: int, busy: str) -> None:
 
 
 @contextmanager
+def locked_file(path: Path, busy: str | None = None) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` (created if missing) during the block.
+
+    Args:
+        path: the lock file.
+        busy: refuse at once with ``UsageError(busy)`` when another process holds the lock; None waits for it.
+
+    """
+    handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        if busy is None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        else:
+            _lock(handle, fcntl.LOCK_EX, busy)
+        yield
+    finally:
+        os.close(handle)
+
+
+@contextmanager
 def claim_output_folder(output_dir: Path, shard: Shard | None = None) -> Iterator[None]:
     """Create ``output_dir`` and lock it for this run (or this shard) until the block ends.
 
@@ -79,17 +99,14 @@ def claim_output_folder(output_dir: Path, shard: Shard | None = None) -> Iterato
     if not os.access(output_dir, os.W_OK | os.X_OK):
         os.close(handle)
         raise UsageError(f"--output-dir {output_dir}: not writable")
-    handles = [handle]
     try:
         if shard is None:
             _lock(handle, fcntl.LOCK_EX, f"--output-dir {output_dir}: another lungseg run is writing into it")
+            yield
         else:
             _lock(handle, fcntl.LOCK_SH, f"--output-dir {output_dir}: a whole-folder lungseg run is writing into it")
-            shard_lock = os.open(output_dir / f".lungseg-{shard.label}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-            handles.append(shard_lock)
             busy = f"--output-dir {output_dir}: another run of shard {shard.index}/{shard.count} is writing into it"
-            _lock(shard_lock, fcntl.LOCK_EX, busy)
-        yield
+            with locked_file(output_dir / f".lungseg-{shard.label}.lock", busy):
+                yield
     finally:
-        for opened in handles:
-            os.close(opened)
+        os.close(handle)

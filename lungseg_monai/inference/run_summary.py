@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from lungseg_monai.data.atomic_writes import write_csv, write_json
+from lungseg_monai.inference.output_folder import locked_file
 from lungseg_monai.inference.statuses import FAILED
 
 __all__ = ["FileOutcome", "RunSummary", "merge_shard_summaries"]
@@ -61,7 +58,7 @@ def merge_shard_summaries(output_dir: Path, count: int) -> dict:
     Every shard calls this when it ends, under an exclusive lock, so the last one to finish leaves the summary of
     the whole run; until then it lists the shards done so far (``complete`` is false). Returns the merged facts.
     """
-    with _exclusive(output_dir / ".lungseg-summary.lock"):
+    with locked_file(output_dir / ".lungseg-summary.lock"):  # waits: each merge takes milliseconds
         parts = sorted(output_dir.glob(f"run_summary.shard-*-of-{count}.json"))
         records = {path.name.split(".")[1]: json.loads(path.read_text()) for path in parts}
         outcomes = [FileOutcome(**entry) for record in records.values() for entry in record["files"]]
@@ -80,13 +77,3 @@ def merge_shard_summaries(output_dir: Path, count: int) -> dict:
         }
         RunSummary(sorted(outcomes, key=lambda o: o.file)).write(output_dir, facts)
     return facts
-
-
-@contextmanager
-def _exclusive(lock_file: Path) -> Iterator[None]:
-    handle = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX)  # shards merge one after the other; each merge takes milliseconds
-        yield
-    finally:
-        os.close(handle)

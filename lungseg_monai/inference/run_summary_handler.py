@@ -10,7 +10,7 @@ from ignite.engine import Engine, Events
 from ignite.handlers import HandlersTimeProfiler
 from tqdm import tqdm
 
-from lungseg_monai.inference.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from lungseg_monai.inference.exit_codes import EXIT_OK, run_exit_code
 from lungseg_monai.inference.folder_evaluator import OUTCOME
 from lungseg_monai.inference.folder_plan import FolderPlan
 from lungseg_monai.inference.interrupts import signals_ignored
@@ -52,9 +52,7 @@ class RunSummaryHandler:
     @property
     def exit_code(self) -> int:
         """130 after an interrupt, 1 when any file failed, else 0 (see ``lungseg --help``)."""
-        if self.interrupted:
-            return EXIT_INTERRUPTED
-        return EXIT_FAILED if self.summary.failed else EXIT_OK
+        return run_exit_code(self.interrupted, self.summary.failed)
 
     def process_exit_code(self) -> int:
         """Return the exit code for this process (the last step of ``inference.json``'s ``run``).
@@ -69,9 +67,7 @@ class RunSummaryHandler:
         if shard.index != 0:
             return EXIT_OK
         merged = json.loads((self.plan.output_dir / "run_summary.json").read_text())
-        if merged["interrupted"]:
-            return EXIT_INTERRUPTED
-        return EXIT_FAILED if merged["counts"].get(FAILED) else EXIT_OK
+        return run_exit_code(merged["interrupted"], bool(merged["counts"].get(FAILED)))
 
     def attach(self, engine: Engine) -> None:
         """Follow ``engine``'s run."""

@@ -1,0 +1,21 @@
+# Shared set-up of the folder-run benchmark scripts (sourced, not run): REPO, SHARED, WORK (a temporary folder,
+# removed on exit unless the script sets its own trap), FOLDERS (the shared DICOM folder and the 84 PNG/JPEG
+# images of cxr-lung-lr), the project's venv, and report_run. Needs scripts/setup_env.sh and ../shared/data.
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SHARED="${LUNGSEG_SHARED_DATA:-$REPO/../shared/data}"
+FOLDERS=("$SHARED/dicom" "$SHARED/cxr-lung-lr/images")
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+# shellcheck disable=SC1091
+source "$REPO/.venv/bin/activate"
+
+report_run() {  # label, input folder, [seconds: else the wall time in $WORK/out/run_summary.json]
+    python - "$1" "$2" "${3:-}" "$WORK/out/run_summary.json" <<'PY'
+import json, sys
+label, folder, seconds, summary_file = sys.argv[1:]
+summary = json.load(open(summary_file))
+done, wall = summary["counts"].get("done", 0), float(seconds or summary["wall_seconds"])
+print(f"{label:26s} {folder.rstrip('/').split('/')[-1]:8s} done {done:3d}  wall {wall:6.2f} s  {done / wall:5.2f} img/s")
+PY
+}
