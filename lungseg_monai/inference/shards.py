@@ -44,9 +44,10 @@ class Shard:
         """
         index, _, count = text.partition("/")
         try:
-            return cls(int(index), int(count))
+            numbers = int(index), int(count)
         except ValueError:
             raise UsageError(f"--shard {text}: expected I/N, two integers with 0 <= I < N") from None
+        return cls(*numbers)
 
     @classmethod
     def from_environment(cls) -> Shard | None:
