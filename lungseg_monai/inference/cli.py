@@ -10,19 +10,20 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from monai.bundle import ConfigWorkflow
 
 from lungseg_monai.data.errors import one_line
+from lungseg_monai.inference.bundle_workflow import inference_workflow, resolve_bundle, warn_unless_shipped
 from lungseg_monai.inference.cli_logging import console_and_file_logging
 from lungseg_monai.inference.exit_codes import EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from lungseg_monai.inference.interrupts import sigterm_as_keyboard_interrupt
 from lungseg_monai.inference.shards import Shard
 from lungseg_monai.inference.usage import UsageError, check_folders, check_run_options
-from lungseg_monai.paths import bundle_config_files, bundle_path
 
-__all__ = ["main", "EXIT_ERROR"]
+__all__ = ["main", "run_reporting_errors", "EXIT_ERROR"]
 
 logger = logging.getLogger(__name__)
 
@@ -68,19 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _bundle_dir(name_or_path: str) -> Path:
-    path = Path(name_or_path)
-    if all((path / "configs" / name).is_file() for name in ("train.json", "inference.json", "metadata.json")):
-        return path
-    if name_or_path in {"unet", "pix2pix"}:
-        return Path(bundle_path(name_or_path))
-    needs = "configs/train.json, inference.json, metadata.json"
-    raise UsageError(f"--bundle {name_or_path}: neither unet, pix2pix nor a bundle folder ({needs})")
-
-
 def _check(args: argparse.Namespace) -> Path:
     """Check every argument before any work starts; return the bundle folder."""
-    bundle = _bundle_dir(args.bundle)
+    bundle = resolve_bundle(args.bundle)
     check_folders(Path(args.input_dir), Path(args.output_dir))
     check_run_options(args.batch_size, args.num_workers)
     args.shard = Shard.parse(args.shard) if args.shard is not None else None
@@ -88,23 +79,13 @@ def _check(args: argparse.Namespace) -> Path:
 
 
 def _workflow(bundle: Path, args: argparse.Namespace) -> ConfigWorkflow:
-    """Build the bundle's inference workflow with the arguments as overrides.
-
-    Paths go in as ``Path`` objects: MONAI's parser takes only strings as expressions (``$``), references (``@``)
-    or macros (``%``), so a folder named ``$x`` or ``@y`` stays a name and is never evaluated.
-    """
-    configs = bundle / "configs"
+    """Build the bundle's inference workflow with the arguments as overrides (paths as literal ``Path``)."""
     # Set only when asked for, so the bundle's own defaults (overlay_max_side, shard from torchrun) hold otherwise.
     optional = {"shard": args.shard} if args.shard is not None else {}
     if args.overlay_full_size:
         optional["overlay_max_side"] = 0
-    return ConfigWorkflow(
-        config_file=bundle_config_files(bundle, "inference.json"),
-        meta_file=str(configs / "metadata.json"),
-        logging_file=False,
-        workflow_type=None,
-        run_id="inferring",  # the evaluator's run; "run" would also end the process with the exit code
-        bundle_root=bundle,
+    return inference_workflow(
+        bundle,
         input_dir=Path(args.input_dir),
         output_dir=Path(args.output_dir),
         overwrite=args.overwrite,
@@ -117,19 +98,8 @@ def _workflow(bundle: Path, args: argparse.Namespace) -> ConfigWorkflow:
     )
 
 
-def _is_shipped(bundle: Path) -> bool:
-    shipped = []
-    for name in ("unet", "pix2pix"):
-        try:
-            shipped.append(Path(bundle_path(name)).resolve())
-        except FileNotFoundError:
-            continue
-    return bundle.resolve() in shipped
-
-
 def _run(bundle: Path, args: argparse.Namespace) -> int:
-    if not _is_shipped(bundle):
-        logger.warning("bundle %s is not shipped with lungseg_monai: its configs run code; trust its source", bundle)
+    warn_unless_shipped(bundle)
     workflow = _workflow(bundle, args)
     workflow.initialize()
     try:
@@ -148,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lungseg: error: {err}", file=sys.stderr)
         return EXIT_USAGE
     with console_and_file_logging(Path(args.output_dir)) as log_file:
-        return _run_reporting_errors(bundle, args, log_file)
+        return run_reporting_errors(lambda: _run(bundle, args), log_file)
 
 
 def _root_cause(err: BaseException) -> BaseException:
@@ -163,10 +133,15 @@ def _root_cause(err: BaseException) -> BaseException:
     return seen
 
 
-def _run_reporting_errors(bundle: Path, args: argparse.Namespace, log_file: Path) -> int:
+def run_reporting_errors(run: Callable[[], int], log_file: Path) -> int:
+    """Return ``run()``'s exit code; an interrupt or an error becomes one line on the console and its exit code.
+
+    The traceback of an error goes to ``log_file``; a ``UsageError`` found while building the workflow is a usage
+    error (exit 2), anything else exit 3, Ctrl-C or SIGTERM exit 130.
+    """
     try:
         with sigterm_as_keyboard_interrupt():
-            return _run(bundle, args)
+            return run()
     except KeyboardInterrupt:
         print("lungseg: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from lungseg_monai.inference.input_scan import scan_input_folder
+from lungseg_monai.inference.input_scan import InputScan, classify_entry, scan_input_folder
 from lungseg_monai.inference.output_folder import claim_output_folder, remove_temporary_files
 from lungseg_monai.inference.output_handlers import OUTPUT_SUFFIXES
 from lungseg_monai.inference.provenance import OutputProvenance, read_record, record_path
 from lungseg_monai.inference.run_summary import FileOutcome
 from lungseg_monai.inference.shards import Shard
-from lungseg_monai.inference.statuses import ALREADY_DONE
+from lungseg_monai.inference.statuses import ALREADY_DONE, FAILED
 from lungseg_monai.inference.usage import check_folders
 
 __all__ = ["FolderPlan"]
@@ -29,6 +30,8 @@ class FolderPlan:
     record (``<name>.json``) shows the same provenance is ``already_done`` unless ``overwrite``; one whose record
     differs is redone, and its outcome says what differed. With a ``shard``, the plan holds only that shard's
     images (and, for shard 0, the entries that are not images), and only its own temporary files are removed.
+    With ``files``, the plan holds only those files of ``input_dir`` (a DICOM node's received films): it shares
+    ``output_dir`` with other such runs and removes only the temporary files of its own outputs.
 
     Attributes:
         data: one item per image to segment: ``image`` (its path), ``source`` (path relative to ``input_dir``),
@@ -37,6 +40,7 @@ class FolderPlan:
         outcomes: the entries settled without segmenting (ignored, skipped, already done).
         sources: every image of this run (relative paths), so the summary can name those it did not reach.
         shard: the shard this run does, None for the whole folder.
+        files: the files this run considers instead of scanning ``input_dir``, None for the whole folder.
 
     Raises:
         UsageError: missing or misplaced folders, or another run holds ``output_dir``.
@@ -50,12 +54,14 @@ class FolderPlan:
         provenance: OutputProvenance,
         overwrite: bool = False,
         shard: Shard | None = None,
+        files: Sequence[str | Path] | None = None,
     ) -> None:
         self.input_dir, self.output_dir = Path(input_dir), Path(output_dir)
         self.provenance, self.shard = provenance, shard
+        self.files = None if files is None else [self.input_dir / path for path in files]
         check_folders(self.input_dir, self.output_dir)
         self._claim = ExitStack()
-        self._claim.enter_context(claim_output_folder(self.output_dir, shard))
+        self._claim.enter_context(claim_output_folder(self.output_dir, shard, shared=self.files is not None))
         self.data: list[dict[str, Any]] = []
         self.outcomes: list[FileOutcome] = []
         self.sources: list[str] = []
@@ -70,21 +76,36 @@ class FolderPlan:
         self._claim.close()
 
     def _remove_temporary_files(self, images: list[Path]) -> None:
-        """Remove what killed runs left: all temporary files, or for a shard those of its own outputs only."""
-        if self.shard is None:
+        """Remove what killed runs left: all temporary files, or for a shard or listed files its own only."""
+        if self.shard is None and self.files is None:
             remove_temporary_files(self.output_dir)
             return
         targets = {
             Path(f"{self.output_dir / self._source(path)}{suffix}") for path in images for suffix in OUTPUT_SUFFIXES
         }
-        targets |= {self.output_dir / f"run_summary.{self.shard.label}.{kind}" for kind in ("csv", "json")}
+        if self.shard is not None:
+            targets |= {self.output_dir / f"run_summary.{self.shard.label}.{kind}" for kind in ("csv", "json")}
         remove_temporary_files(self.output_dir, targets.__contains__)
 
     def _source(self, path: Path) -> str:
         return path.relative_to(self.input_dir).as_posix()
 
+    def _listed_files(self, files: list[Path]) -> InputScan:
+        """Classify the listed files as a scan would; a missing one fails."""
+        scan = InputScan()
+        for path in sorted(files):
+            if not path.is_file():
+                scan.others.append((path, FAILED, "no such file"))
+                continue
+            outcome = classify_entry(path, path.relative_to(self.input_dir))
+            if outcome is None:
+                scan.images.append(path)
+            else:
+                scan.others.append((path, *outcome))
+        return scan
+
     def _plan(self, overwrite: bool) -> None:
-        scan = scan_input_folder(self.input_dir)
+        scan = scan_input_folder(self.input_dir) if self.files is None else self._listed_files(self.files)
         images = [p for i, p in enumerate(scan.images) if self.shard is None or self.shard.owns(i)]
         if self.shard is None or self.shard.index == 0:
             self.outcomes = [FileOutcome(self._source(path), status, reason) for path, status, reason in scan.others]

@@ -11,7 +11,7 @@ from lungseg_monai.data.dicom_io import is_dicom_file
 from lungseg_monai.data.radiograph_io import JSRT_SUFFIXES, NIFTI_SUFFIXES, PIL_SUFFIXES
 from lungseg_monai.inference.statuses import FAILED, IGNORED
 
-__all__ = ["InputScan", "scan_input_folder"]
+__all__ = ["InputScan", "classify_entry", "scan_input_folder"]
 
 
 @dataclass
@@ -47,7 +47,7 @@ def _classify_link(path: Path) -> tuple[str, str] | None:
     return None if stat.S_ISREG(target.st_mode) else (IGNORED, "link to something that is not a regular file")
 
 
-def _classify(path: Path, rel: Path) -> tuple[str, str] | None:
+def classify_entry(path: Path, rel: Path) -> tuple[str, str] | None:
     """Return ``(status, reason)`` for an entry that is not segmented, None for an image to segment."""
     if any(part.startswith(".") for part in rel.parts):
         return IGNORED, "hidden file (its name or a folder above it starts with '.')"
@@ -75,7 +75,7 @@ def scan_input_folder(input_dir: Path) -> InputScan:
         folders[:] = sorted(set(folders) - set(linked_folders))
         for name in sorted(files + linked_folders):
             path = root_path / name
-            outcome = _classify(path, path.relative_to(input_dir))
+            outcome = classify_entry(path, path.relative_to(input_dir))
             if outcome is None:
                 scan.images.append(path)
             else:

@@ -80,12 +80,14 @@ def locked_file(path: Path, busy: str | None = None) -> Iterator[None]:
 
 
 @contextmanager
-def claim_output_folder(output_dir: Path, shard: Shard | None = None) -> Iterator[None]:
+def claim_output_folder(output_dir: Path, shard: Shard | None = None, shared: bool = False) -> Iterator[None]:
     """Create ``output_dir`` and lock it for this run (or this shard) until the block ends.
 
     A whole-folder run locks the folder exclusively. A shard shares the folder with the other shards and locks
     its own ``.lungseg-<shard>.lock`` exclusively, so two runs of one shard, or a whole-folder run beside shards,
-    are refused. The locks are ``flock``s, released by the kernel even when the process is killed.
+    are refused. With ``shared`` (a run of listed files, such as a DICOM node's batches) only the shared lock is
+    taken: such runs write side by side, and a whole-folder run is refused while one holds the folder. The locks
+    are ``flock``s, released by the kernel even when the process is killed.
 
     Raises:
         UsageError: another run holds the folder (or the shard), or it cannot be created.
@@ -100,7 +102,10 @@ def claim_output_folder(output_dir: Path, shard: Shard | None = None) -> Iterato
         os.close(handle)
         raise UsageError(f"--output-dir {output_dir}: not writable")
     try:
-        if shard is None:
+        if shared:
+            _lock(handle, fcntl.LOCK_SH, f"--output-dir {output_dir}: a whole-folder lungseg run is writing into it")
+            yield
+        elif shard is None:
             _lock(handle, fcntl.LOCK_EX, f"--output-dir {output_dir}: another lungseg run is writing into it")
             yield
         else:

@@ -36,12 +36,15 @@ class RunSummaryHandler:
     Args:
         plan: the run's plan (the entries settled without segmenting, every image found, the output folder).
         progress: show a progress bar (images) on the console.
+        write: write ``run_summary.csv``/``.json`` (False: the outcomes are only kept in :attr:`summary`, for a
+            caller that reports them itself, such as a DICOM node running one batch of films after another).
 
     """
 
-    def __init__(self, plan: FolderPlan, progress: bool = True) -> None:
+    def __init__(self, plan: FolderPlan, progress: bool = True, write: bool = True) -> None:
         self.plan = plan
         self.progress = progress
+        self.write = write
         self.summary = RunSummary()
         self.interrupted = False
         self.seconds_by_stage: dict[str, dict[str, float]] = {}
@@ -102,22 +105,27 @@ class RunSummaryHandler:
                 if source not in recorded:
                     self.summary.add(source, NOT_REACHED, "the run was interrupted before this file")
             self.seconds_by_stage = self._stage_seconds()
-            provenance = self.plan.provenance
-            facts = {
-                "model": provenance.bundle,
-                "version": provenance.version,
-                "provenance": provenance.as_dict(),
-                "interrupted": self.interrupted,
-                "wall_seconds": round(time.perf_counter() - self._start, 3),
-                "seconds_by_stage": self.seconds_by_stage,
-            }
-            shard = self.plan.shard
-            if shard is None:
-                self.summary.write(self.plan.output_dir, facts)
-            else:
-                self.summary.write(self.plan.output_dir, {**facts, "shard": shard.label}, f"run_summary.{shard.label}")
-                merged = merge_shard_summaries(self.plan.output_dir, shard.count)
+            if self.write:
+                self._write_summary()
             self.plan.release()
+
+    def _write_summary(self) -> None:
+        """Write ``run_summary.csv``/``.json`` (a shard: its own, then the merge of the shards present)."""
+        provenance = self.plan.provenance
+        facts = {
+            "model": provenance.bundle,
+            "version": provenance.version,
+            "provenance": provenance.as_dict(),
+            "interrupted": self.interrupted,
+            "wall_seconds": round(time.perf_counter() - self._start, 3),
+            "seconds_by_stage": self.seconds_by_stage,
+        }
+        shard = self.plan.shard
+        if shard is None:
+            self.summary.write(self.plan.output_dir, facts)
+        else:
+            self.summary.write(self.plan.output_dir, {**facts, "shard": shard.label}, f"run_summary.{shard.label}")
+            merged = merge_shard_summaries(self.plan.output_dir, shard.count)
         logger.info("run summary: %s (%s)", self.summary.counts, self.plan.output_dir / "run_summary.csv")
         if shard is not None:
             done = len(merged["shards"])

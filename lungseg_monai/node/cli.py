@@ -1,0 +1,167 @@
+"""``lungseg serve`` (a DICOM node) and ``lungseg segment-study`` (one study over DICOMweb).
+
+Output folder of both::
+
+    <output-dir>/received/<StudyInstanceUID>/<SOPInstanceUID>.dcm       the films as received
+    <output-dir>/segmentations/<StudyInstanceUID>/<SOPInstanceUID>.dcm.*  the outputs of a folder run
+    <output-dir>/forwarded/<StudyInstanceUID>/<SOPInstanceUID>.dcm.json   SEGs the --forward-to node confirmed
+    <output-dir>/outcomes.jsonl     a line per film segmented (status, reason) and per SEG sent
+    <output-dir>/lungseg.log
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+from dicomweb_client import DICOMwebClient
+
+from lungseg_monai.inference.bundle_workflow import resolve_bundle, warn_unless_shipped
+from lungseg_monai.inference.cli import run_reporting_errors
+from lungseg_monai.inference.cli_logging import console_and_file_logging
+from lungseg_monai.inference.exit_codes import EXIT_OK, EXIT_USAGE, run_exit_code
+from lungseg_monai.inference.output_folder import claim_output_folder, locked_file
+from lungseg_monai.inference.statuses import FAILED
+from lungseg_monai.inference.usage import UsageError, check_at_least
+from lungseg_monai.node.bundle_runner import BundleRunner
+from lungseg_monai.node.dicomweb_study import segment_study
+from lungseg_monai.node.film_spool import FilmSpool
+from lungseg_monai.node.forwarding import SegForwarder
+from lungseg_monai.node.outcome_log import OutcomeLog
+from lungseg_monai.node.peers import AllowedPeer, RemoteNode, check_ae_title
+from lungseg_monai.node.storage_node import StorageNode
+
+__all__ = ["COMMANDS", "main"]
+
+logger = logging.getLogger(__name__)
+
+COMMANDS = ("serve", "segment-study")
+
+_EPILOG = """exit codes:
+  0    serve: stopped by Ctrl-C or SIGTERM; segment-study: every film done (or skipped)
+  1    segment-study: some films failed (lungseg.log says which and why)
+  2    usage error (a bad argument, the port in use, the output folder used by another node)
+  3    stopped on an error (details in <output-dir>/lungseg.log)
+"""
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _ArgumentParser(
+        prog="lungseg", epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter, description=__doc__
+    )
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_ArgumentParser)
+    serve = commands.add_parser("serve", help="a DICOM node: receive chest films, segment them, send the SEGs on")
+    serve.add_argument("--ae-title", default="LUNGSEG", help="this node's AE title (default LUNGSEG)")
+    serve.add_argument("--port", type=int, default=11112, help="TCP port to listen on (default 11112)")
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all)")
+    serve.add_argument("--forward-to", metavar="AE@HOST:PORT", help="send each SEG there by C-STORE (the PACS)")
+    serve.add_argument(
+        "--allow", metavar="AE[@HOST]", action="append", default=[], help="accept only these peers (repeatable)"
+    )
+    serve.add_argument("--max-queue", type=int, default=100, help="films in hand at most; beyond: busy (0xA700)")
+    serve.add_argument("--max-workers", type=int, default=1, help="threads that segment (default 1)")
+    study = commands.add_parser("segment-study", help="segment one study over DICOMweb and store the SEGs back")
+    study.add_argument("--dicomweb", required=True, metavar="URL", help="DICOMweb root, e.g. http://pacs/dicom-web")
+    study.add_argument("--study", required=True, metavar="UID", help="StudyInstanceUID")
+    for command in (serve, study):
+        command.add_argument("--bundle", default="unet", help="unet, pix2pix or a bundle folder")
+        command.add_argument("--output-dir", required=True, help="films, outputs, marks and the log go here")
+        command.add_argument("--batch-size", type=int, default=4, help="films per segmentation run (>= 1)")
+    return parser
+
+
+def _check(args: argparse.Namespace) -> Path:
+    bundle = resolve_bundle(args.bundle)
+    check_at_least("--batch-size", args.batch_size, 1)
+    output = Path(args.output_dir)
+    if output.exists() and not output.is_dir():
+        raise UsageError(f"--output-dir {output}: exists and is not a folder")
+    if args.command == "serve":
+        check_ae_title("--ae-title", args.ae_title)
+        check_at_least("--max-queue", args.max_queue, 1)
+        check_at_least("--max-workers", args.max_workers, 1)
+        if not 0 <= args.port < 65536:
+            raise UsageError(f"--port {args.port}: must be 0 to 65535")
+        args.forward_to = RemoteNode.parse(args.forward_to) if args.forward_to else None
+        args.allow = [AllowedPeer.parse(text) for text in args.allow]
+    return bundle
+
+
+def _runner(bundle: Path, output: Path, batch_size: int) -> BundleRunner:
+    return BundleRunner(bundle, output / "received", output / "segmentations", batch_size=batch_size)
+
+
+def _serve(bundle: Path, args: argparse.Namespace) -> int:
+    output = Path(args.output_dir)
+    runner = _runner(bundle, output, args.batch_size)
+    with ExitStack() as stack:
+        stack.enter_context(locked_file(output / ".lungseg-node.lock", f"--output-dir {output}: another node uses it"))
+        stack.enter_context(claim_output_folder(runner.output_dir, shared=True))
+        forwarder = None
+        if args.forward_to is not None:
+            forwarder = SegForwarder(args.forward_to, args.ae_title, output / "forwarded")
+        node = StorageNode(
+            args.ae_title,
+            args.port,
+            runner,
+            FilmSpool(runner.spool),
+            OutcomeLog(output / "outcomes.jsonl"),
+            host=args.host,
+            forwarder=forwarder,
+            allow=args.allow,
+            max_queue=args.max_queue,
+            max_workers=args.max_workers,
+            batch_size=args.batch_size,
+        )
+        try:
+            node.start()
+        except OSError as err:
+            raise UsageError(f"--port {args.port}: cannot listen on {args.host} ({err.strerror or err})") from err
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            logger.info("stopping: Ctrl-C or SIGTERM (a second one stops at once)")
+        finally:
+            node.stop()
+    return EXIT_OK
+
+
+def _segment_study(bundle: Path, args: argparse.Namespace) -> int:
+    output = Path(args.output_dir)
+    runner = _runner(bundle, output, args.batch_size)
+    with locked_file(output / ".lungseg-node.lock", f"--output-dir {output}: another node uses it"):
+        client, spool, outcomes = (
+            DICOMwebClient(args.dicomweb),
+            FilmSpool(runner.spool),
+            OutcomeLog(output / "outcomes.jsonl"),
+        )
+        results = segment_study(client, args.study, runner, spool, outcomes)
+    return run_exit_code(False, any(result.status == FAILED for result in results))
+
+
+def main(argv: list[str]) -> int:
+    """Run ``lungseg serve`` or ``lungseg segment-study``; return the exit code (see ``lungseg serve --help``)."""
+    try:
+        args = _parser().parse_args(argv)
+        bundle = _check(args)
+        Path(args.output_dir).mkdir(parents=True, exist_ok=True)
+    except UsageError as err:
+        print(f"lungseg: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as err:
+        print(f"lungseg: error: --output-dir {args.output_dir}: cannot be created ({err.strerror})", file=sys.stderr)
+        return EXIT_USAGE
+    command = _serve if args.command == "serve" else _segment_study
+    with console_and_file_logging(Path(args.output_dir)) as log_file:
+        warn_unless_shipped(bundle)
+        return run_reporting_errors(lambda: command(bundle, args), log_file)

@@ -1,0 +1,340 @@
+"""``lungseg serve``: a DICOM C-STORE SCP that segments the chest films it receives and sends their SEGs on."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydicom.pixels import get_decoder
+from pydicom.uid import UID, AllTransferSyntaxes
+from pynetdicom import AE, evt
+from pynetdicom.association import Association
+from pynetdicom.sop_class import (
+    ComputedRadiographyImageStorage,
+    DigitalXRayImageStorageForPresentation,
+    DigitalXRayImageStorageForProcessing,
+    SecondaryCaptureImageStorage,
+    Verification,
+)
+
+from lungseg_monai.node.bundle_runner import BundleRunner, FilmResult
+from lungseg_monai.node.film_spool import FilmSpool, InvalidFilmError
+from lungseg_monai.node.forwarding import ForwardError, SegForwarder
+from lungseg_monai.node.outcome_log import OutcomeLog
+from lungseg_monai.node.peers import AllowedPeer
+
+__all__ = ["CHEST_STORAGE_CLASSES", "StorageNode", "decodable_transfer_syntaxes"]
+
+logger = logging.getLogger(__name__)
+
+#: The storage SOP classes of chest radiographs; any other is refused at association (abstract syntax not supported).
+CHEST_STORAGE_CLASSES = (
+    ComputedRadiographyImageStorage,
+    DigitalXRayImageStorageForPresentation,
+    DigitalXRayImageStorageForProcessing,
+    SecondaryCaptureImageStorage,
+)
+
+#: C-STORE statuses (PS3.4 Annex B.2.3): refused, out of resources (the node is busy); cannot understand.
+STATUS_SUCCESS, STATUS_BUSY, STATUS_CANNOT_UNDERSTAND = 0x0000, 0xA700, 0xC000
+
+
+def decodable_transfer_syntaxes() -> list[str]:
+    """Return the transfer syntaxes whose pixel data the reader decodes here (pydicom and its plugins)."""
+    decodable = []
+    for uid in AllTransferSyntaxes:
+        try:
+            if get_decoder(uid).is_available:
+                decodable.append(uid)
+        except NotImplementedError:
+            continue
+    return decodable
+
+
+def _peer(assoc: Association) -> str:
+    requestor = assoc.requestor
+    title = requestor.ae_title or getattr(requestor.primitive, "calling_ae_title", "?")
+    return f"{str(title).strip()}@{requestor.address}:{requestor.port}"
+
+
+class StorageNode:
+    """A DICOM node: receive films (C-STORE), keep them in a spool, segment them in a pool, forward the SEGs.
+
+    Each accepted film is stored atomically in the spool and queued; ``max_workers`` threads take the queued
+    films in batches of up to ``batch_size`` and run the bundle's folder-inference pipeline on them
+    (:class:`~lungseg_monai.node.bundle_runner.BundleRunner`); with a ``forwarder`` each film's SEG is then sent
+    on. At most ``max_queue`` films wait or are being segmented: beyond that a C-STORE is answered 0xA700
+    (out of resources) and nothing is stored. A film whose segmentation fails is recorded as in folder runs; the
+    node goes on. On :meth:`start` the spool is searched for films without outputs (or without a confirmed
+    forward): a node killed with films in hand takes them up again.
+
+    Args:
+        ae_title: this node's AE title.
+        port: TCP port to listen on.
+        runner: segments listed films of the spool.
+        spool: where received films are kept.
+        outcomes: where each film's outcome and each SEG sent is recorded (``outcomes.jsonl``).
+        host: address to listen on (``0.0.0.0``: all).
+        forwarder: sends the SEGs on, None to keep them only in the output folder.
+        allow: only these peers may open associations; empty: any peer.
+        max_queue: films waiting or being segmented, at most.
+        max_workers: threads that segment.
+        batch_size: films per segmentation run, at most.
+
+    """
+
+    def __init__(
+        self,
+        ae_title: str,
+        port: int,
+        runner: BundleRunner,
+        spool: FilmSpool,
+        outcomes: OutcomeLog,
+        host: str = "0.0.0.0",
+        forwarder: SegForwarder | None = None,
+        allow: Sequence[AllowedPeer] = (),
+        max_queue: int = 100,
+        max_workers: int = 1,
+        batch_size: int = 4,
+    ) -> None:
+        self.address = (host, port)
+        self.runner, self.spool, self.outcomes, self.forwarder = runner, spool, outcomes, forwarder
+        self.allow, self.max_queue, self.max_workers, self.batch_size = list(allow), max_queue, max_workers, batch_size
+        self._ae = AE(ae_title=ae_title)
+        self._ae.add_supported_context(Verification)
+        syntaxes = decodable_transfer_syntaxes()
+        for sop_class in CHEST_STORAGE_CLASSES:
+            self._ae.add_supported_context(sop_class, syntaxes)
+        self._ae.maximum_associations = max(10, max_queue)
+        self._queue: queue.Queue[Path] = queue.Queue()
+        self._queued: set[Path] = set()
+        self._in_flight = 0
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._workers: list[threading.Thread] = []
+        self._server: Any = None
+        self._stored_by_assoc: dict[int, list[int]] = {}
+
+    @property
+    def in_flight(self) -> int:
+        """Films received (or taken up at start) and not yet finished."""
+        with self._lock:
+            return self._in_flight
+
+    def start(self) -> None:
+        """Take up the films a killed node left, start the workers and listen (returns at once)."""
+        self.spool.remove_leftovers()
+        for film in self._unfinished_films():
+            self._enqueue(film, counted=False)
+        for number in range(self.max_workers):
+            worker = threading.Thread(target=self._work, name=f"lungseg-segment-{number}", daemon=True)
+            worker.start()
+            self._workers.append(worker)
+        handlers = [
+            (evt.EVT_REQUESTED, self._on_requested),
+            (evt.EVT_ESTABLISHED, self._on_established),
+            (evt.EVT_RELEASED, self._on_ended),
+            (evt.EVT_ABORTED, self._on_ended),
+            (evt.EVT_C_STORE, self._on_store),
+            (evt.EVT_C_ECHO, self._on_echo),
+        ]
+        self._server = self._ae.start_server(self.address, block=False, evt_handlers=handlers)
+        host, port = self._server.server_address[:2]
+        self.address = (host, port)
+        logger.info(
+            "%s listening on %s:%d (%d film(s) taken up from the spool)", self._ae.ae_title, host, port, self.in_flight
+        )
+
+    @property
+    def port(self) -> int:
+        """The port listened on (the one the system chose when started with port 0)."""
+        return self.address[1]
+
+    def stop(self) -> None:
+        """Stop listening; the workers finish the batch in hand. Films still queued stay in the spool for later."""
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server = None
+        self._stopping.set()
+        for worker in self._workers:
+            worker.join()
+        left = self._queue.qsize()
+        logger.info("stopped; %d received film(s) not yet segmented are taken up at the next start", left)
+
+    def wait_until_idle(self, timeout: float | None = None) -> bool:
+        """Wait until no film is waiting or being segmented; return whether that happened within ``timeout``."""
+        done = threading.Event()
+
+        def poll() -> None:
+            while self.in_flight and not self._stopping.is_set():
+                self._stopping.wait(0.1)
+            done.set()
+
+        threading.Thread(target=poll, daemon=True).start()
+        return done.wait(timeout) and not self.in_flight
+
+    # Association events -------------------------------------------------------------------------------------
+
+    def _on_requested(self, event: evt.Event) -> None:
+        if not self.allow:
+            return
+        primitive = event.assoc.requestor.primitive
+        title, host = str(primitive.calling_ae_title).strip(), event.assoc.requestor.address
+        if not any(peer.admits(title, host) for peer in self.allow):
+            logger.warning("association from %s@%s refused: not in --allow", title, host)
+            event.assoc.acse.send_reject(0x01, 0x01, 0x03)  # rejected permanent, calling AE title not recognised
+            event.assoc.kill()  # as pynetdicom's own rejections do: the DUL sends the A-ASSOCIATE-RJ, then stops
+
+    def _on_established(self, event: evt.Event) -> None:
+        self._stored_by_assoc[id(event.assoc)] = [0, 0]
+        logger.info("association from %s established", _peer(event.assoc))
+
+    def _on_ended(self, event: evt.Event) -> None:
+        stored, refused = self._stored_by_assoc.pop(id(event.assoc), [0, 0])
+        how = "released" if event.event is evt.EVT_RELEASED else "aborted"
+        logger.info("association from %s %s: %d film(s) stored, %d refused", _peer(event.assoc), how, stored, refused)
+
+    def _on_echo(self, event: evt.Event) -> int:
+        logger.info("C-ECHO from %s", _peer(event.assoc))
+        return STATUS_SUCCESS
+
+    def _count(self, event: evt.Event, stored: bool) -> None:
+        counts = self._stored_by_assoc.get(id(event.assoc))
+        if counts is not None:
+            counts[0 if stored else 1] += 1
+
+    def _on_store(self, event: evt.Event) -> int:
+        status = self._store(event)
+        self._count(event, status == STATUS_SUCCESS)
+        return status
+
+    def _store(self, event: evt.Event) -> int:
+        peer, instance = _peer(event.assoc), event.request.AffectedSOPInstanceUID
+        with self._lock:
+            if self._in_flight >= self.max_queue:
+                logger.warning(
+                    "busy: film %s from %s refused (%d films in hand, --max-queue %d)",
+                    instance,
+                    peer,
+                    self._in_flight,
+                    self.max_queue,
+                )
+                return STATUS_BUSY
+            self._in_flight += 1
+        try:
+            dataset = event.dataset
+            dataset.file_meta = event.file_meta
+            film = self.spool.store_encoded(dataset, event.encoded_dataset())
+        except InvalidFilmError as err:
+            self._finished()
+            logger.warning("film %s from %s refused: %s", instance, peer, err)
+            return STATUS_CANNOT_UNDERSTAND
+        except OSError as err:
+            self._finished()
+            logger.error("film %s from %s not stored: %s", instance, peer, err)
+            return STATUS_BUSY
+        # A data set that cannot be decoded is the sender's problem, answered; the node goes on.
+        except Exception as err:  # noqa: BLE001
+            self._finished()
+            logger.warning("film %s from %s refused: %s: %s", instance, peer, type(err).__name__, err)
+            return STATUS_CANNOT_UNDERSTAND
+        name = UID(str(event.request.AffectedSOPClassUID)).name
+        logger.info("received %s (%s) from %s", self.spool.relative(film), name, peer)
+        self._enqueue(film, counted=True)
+        return STATUS_SUCCESS
+
+    # Segmentation pool --------------------------------------------------------------------------------------
+
+    def _unfinished_films(self) -> list[Path]:
+        """Films of the spool without a record, or (when forwarding) without a confirmed forward."""
+        unfinished = []
+        for film in self.spool.films():
+            source = self.spool.relative(film).as_posix()
+            if not Path(f"{self.runner.output_dir / source}.json").is_file():
+                unfinished.append(film)
+            elif self.forwarder is not None and not self.forwarder.is_sent(source):
+                unfinished.append(film)
+        return unfinished
+
+    def _enqueue(self, film: Path, counted: bool) -> None:
+        with self._lock:
+            if film in self._queued:  # received again before it was taken: the newer copy is the one segmented
+                if counted:
+                    self._in_flight -= 1
+                return
+            if not counted:
+                self._in_flight += 1
+            self._queued.add(film)
+        self._queue.put(film)
+
+    def _finished(self, count: int = 1) -> None:
+        with self._lock:
+            self._in_flight -= count
+
+    def _take_batch(self) -> list[Path]:
+        try:
+            batch = [self._queue.get(timeout=0.2)]
+        except queue.Empty:
+            return []
+        while len(batch) < self.batch_size:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        with self._lock:
+            self._queued.difference_update(batch)
+        return batch
+
+    def _work(self) -> None:
+        while not self._stopping.is_set():
+            batch = self._take_batch()
+            if not batch:
+                continue
+            try:
+                self._segment(batch)
+            finally:
+                self._finished(len(batch))
+
+    def _segment(self, films: list[Path]) -> None:
+        try:
+            results = self.runner.run(films)
+        # Not one film's problem (a film's own failure is its result): the films stay in the spool.
+        except Exception as err:  # noqa: BLE001
+            logger.error(
+                "segmentation of %d film(s) stopped: %s: %s; they are taken up at the next start",
+                len(films),
+                type(err).__name__,
+                err,
+            )
+            logger.debug("traceback", exc_info=err)
+            return
+        for result in results:
+            self._report(result)
+            if self.forwarder is not None and result.seg is not None:
+                self._forward(result)
+
+    def _report(self, result: FilmResult) -> None:
+        source = self.spool.relative(result.film)
+        reason = f" ({result.reason})" if result.reason else ""
+        log = logger.warning if result.status == "failed" else logger.info
+        log("film %s: %s%s", source, result.status, reason)
+        self.outcomes.append("segmented", source.as_posix(), status=result.status, reason=result.reason)
+
+    def _forward(self, result: FilmResult) -> None:
+        assert self.forwarder is not None and result.seg is not None
+        source = self.spool.relative(result.film).as_posix()
+        if self.forwarder.is_sent(source):
+            return
+        try:
+            self.forwarder.send(result.seg, source)
+        except (ForwardError, OSError) as err:
+            logger.warning("SEG of %s not sent: %s; it is sent again at the next start", source, err)
+            self.outcomes.append("forward_failed", source, destination=str(self.forwarder.target), reason=str(err))
+        else:
+            logger.info("SEG of %s sent to %s", source, self.forwarder.target)
+            self.outcomes.append("forwarded", source, destination=str(self.forwarder.target), seg=result.seg.name)

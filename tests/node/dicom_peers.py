@@ -1,0 +1,76 @@
+"""Test helpers: real films with fresh UIDs, a C-STORE SCU, a storage SCP that collects what it receives."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from pathlib import Path
+
+import pydicom
+from pydicom.uid import ImplicitVRLittleEndian, generate_uid
+from pynetdicom import AE, evt
+from pynetdicom.sop_class import SegmentationStorage, Verification
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def read_film(path: Path, fresh_uids: bool = False, study: str | None = None) -> pydicom.Dataset:
+    """A shared DICOM file as a data set with file meta (added when the file has none), UIDs renewed if asked."""
+    ds = pydicom.dcmread(path, force=True)
+    if "TransferSyntaxUID" not in getattr(ds, "file_meta", {}):
+        ds.file_meta = pydicom.dataset.FileMetaDataset()
+        ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian
+        ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    if fresh_uids:
+        ds.SOPInstanceUID = generate_uid()
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    if study is not None:
+        ds.StudyInstanceUID = study
+    return ds
+
+
+def scu(calling: str = "TESTSCU", sop_classes_and_syntaxes=()) -> AE:
+    ae = AE(ae_title=calling)
+    ae.add_requested_context(Verification)
+    for sop_class, syntax in sop_classes_and_syntaxes:
+        ae.add_requested_context(sop_class, [syntax])  # one syntax per context: each is accepted on its own
+    return ae
+
+
+def send(port: int, datasets: list[pydicom.Dataset], calling: str = "TESTSCU") -> list[int | None]:
+    """C-STORE ``datasets`` in one association; return each status (None: no answer)."""
+    pairs = sorted({(str(ds.SOPClassUID), str(ds.file_meta.TransferSyntaxUID)) for ds in datasets})
+    assoc = scu(calling, pairs).associate("127.0.0.1", port, ae_title="LUNGSEG")
+    assert assoc.is_established
+    try:
+        statuses = [assoc.send_c_store(ds) for ds in datasets]
+    finally:
+        assoc.release()
+    return [int(status.Status) if status and "Status" in status else None for status in statuses]
+
+
+class SegCollector:
+    """A storage SCP for SEGs on a free port, like a PACS receiving what the node sends."""
+
+    def __init__(self, ae_title: str = "PACS") -> None:
+        self.received: list[pydicom.Dataset] = []
+        self._lock = threading.Lock()
+        ae = AE(ae_title=ae_title)
+        ae.add_supported_context(SegmentationStorage)
+        ae.add_supported_context(Verification)
+        self.port = free_port()
+        self.server = ae.start_server(("127.0.0.1", self.port), block=False, evt_handlers=[(evt.EVT_C_STORE, self._on)])
+
+    def _on(self, event: evt.Event) -> int:
+        ds = event.dataset
+        ds.file_meta = event.file_meta
+        with self._lock:
+            self.received.append(ds)
+        return 0x0000
+
+    def stop(self) -> None:
+        self.server.shutdown()

@@ -1,0 +1,166 @@
+"""``lungseg serve`` and ``lungseg segment-study`` against a real PACS: Debian's Orthanc on loopback ports."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+from io import BytesIO
+from pathlib import Path
+
+import highdicom as hd
+import numpy as np
+import pydicom
+import pytest
+from dicom_peers import free_port, read_film, scu
+from orthanc_server import MISSING, Orthanc
+from PIL import Image
+
+from lungseg_monai.inference.cli import main as lungseg_main
+from lungseg_monai.inference.input_scan import scan_input_folder
+from lungseg_monai.node import read_outcomes
+
+pytestmark = [pytest.mark.skipif(MISSING is not None, reason=MISSING or ""), pytest.mark.filterwarnings("ignore")]
+
+LUNGSEG = str(Path(sys.executable).with_name("lungseg"))
+
+
+def _wait(condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.5)
+    return value
+
+
+def _prepare_films(dicom_dir: Path, folder: Path) -> dict[str, Path]:
+    """Every radiograph a folder run finds in the shared DICOMs, saved with a unique SOP instance UID: {uid: file}."""
+    folder.mkdir()
+    films: dict[str, Path] = {}
+    for path in scan_input_folder(dicom_dir).images:
+        ds = read_film(path)
+        if str(ds.SOPInstanceUID) in films:  # some shared files are variants of one instance
+            ds = read_film(path, fresh_uids=True)
+        target = folder / f"{path.stem}.dcm"
+        ds.save_as(target, enforce_file_format=True)
+        films[str(ds.SOPInstanceUID)] = target
+    return films
+
+
+@pytest.fixture(scope="module")
+def pacs_and_node(tmp_path_factory, dicom_dir):
+    """Orthanc holding the shared films, ``lungseg serve`` forwarding to it, and the films sent to the node."""
+    root = tmp_path_factory.mktemp("orthanc")
+    films = _prepare_films(dicom_dir, root / "films")
+    node_port = free_port()
+    orthanc = Orthanc(root / "orthanc", {"lungseg": ["LUNGSEG", "127.0.0.1", node_port]})
+    out = root / "node"
+    command = [LUNGSEG, "serve", "--port", str(node_port), "--output-dir", str(out), "--host", "127.0.0.1"]
+    command += ["--forward-to", f"ORTHANC@127.0.0.1:{orthanc.dicom_port}", "--allow", "ORTHANC@127.0.0.1"]
+    command += ["--allow", "TESTSCU", "--max-workers", "2"]
+    node = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        _wait(lambda: scu().associate("127.0.0.1", node_port, ae_title="LUNGSEG").is_established, 120, "the node")
+        ids = {uid: orthanc.post("/instances", path.read_bytes())["ID"] for uid, path in films.items()}
+        answer = orthanc.post("/modalities/lungseg/store", {"Resources": list(ids.values()), "Synchronous": True})
+        assert answer["FailedInstancesCount"] == 0 and answer["InstancesCount"] == len(films)
+        outcomes_file = out / "outcomes.jsonl"
+
+        def segmented() -> dict[str, dict]:
+            lines = read_outcomes(outcomes_file) if outcomes_file.exists() else []
+            return {Path(line["film"]).stem: line for line in lines if line["event"] == "segmented"}
+
+        outcomes = _wait(lambda: len(segmented()) == len(films) and segmented(), 600, "every film segmented")
+        yield {"orthanc": orthanc, "node": node, "films": films, "outcomes": outcomes, "out": out, "root": root}
+    finally:
+        if node.poll() is None:
+            node.kill()
+        orthanc.stop()
+
+
+def _folder_run(films: dict[str, Path], output: Path) -> dict[str, str]:
+    """Folder inference over the same files; return {SOP instance UID: status}."""
+    lungseg_main(["--input-dir", str(next(iter(films.values())).parent), "--output-dir", str(output)])
+    with (output / "run_summary.csv").open() as handle:
+        status = {row["file"]: row["status"] for row in csv.DictReader(handle)}
+    return {uid: status[path.name] for uid, path in films.items()}
+
+
+def test_films_sent_by_orthanc_come_back_as_segs_equal_to_folder_inference(pacs_and_node):
+    orthanc, films, outcomes = pacs_and_node["orthanc"], pacs_and_node["films"], pacs_and_node["outcomes"]
+    folder_out = pacs_and_node["root"] / "folder-run"
+    assert {uid: line["status"] for uid, line in outcomes.items()} == _folder_run(films, folder_out)
+    done = {uid for uid, line in outcomes.items() if line["status"] == "done"}
+    assert len(done) >= 10 and any(line["status"] == "failed" for line in outcomes.values())  # the broken J2K
+    seg_ids = _wait(lambda: len(ids := orthanc.find_instances({"Modality": "SEG"})) >= len(done) and ids, 120, "SEGs")
+    assert len(seg_ids) == len(done)
+    for seg_id in seg_ids:
+        seg = hd.seg.Segmentation.from_dataset(pydicom.dcmread(BytesIO(orthanc.file(seg_id))))
+        referenced = seg.ReferencedSeriesSequence[0]
+        uid = str(referenced.ReferencedInstanceSequence[0].ReferencedSOPInstanceUID)
+        source = pydicom.dcmread(films[uid], stop_before_pixels=True)
+        assert uid in done and referenced.SeriesInstanceUID == source.SeriesInstanceUID
+        assert seg.StudyInstanceUID == source.StudyInstanceUID
+        mask = seg.get_pixels_by_source_instance([uid], combine_segments=True)  # highdicom reads the SEG back
+        folder_mask = np.asarray(Image.open(folder_out / f"{films[uid].name}.mask.png")) > 0
+        assert np.array_equal(np.squeeze(mask) > 0, folder_mask), films[uid].name
+    log = (pacs_and_node["out"] / "lungseg.log").read_text()
+    assert "association from ORTHANC@127.0.0.1" in log and log.count("SEG of ") >= len(done)
+
+
+def test_echo_from_orthanc_an_unsupported_sop_class_and_a_peer_not_allowed(pacs_and_node):
+    orthanc = pacs_and_node["orthanc"]
+    assert orthanc.post("/modalities/lungseg/echo", {}) == {}
+    seg = orthanc.find_instances({"Modality": "SEG"})[0]  # a SEG is not a film: the node refuses its SOP class
+    with pytest.raises(urllib.error.HTTPError):
+        orthanc.post("/modalities/lungseg/store", {"Resources": [seg], "Synchronous": True})
+    assert "Segmentation Storage" not in (pacs_and_node["out"] / "lungseg.log").read_text()
+    port = int(pacs_and_node["orthanc"].config["DicomModalities"]["lungseg"][2])
+    assert scu("INTRUDER").associate("127.0.0.1", port, ae_title="LUNGSEG").is_rejected
+
+
+def test_segment_study_over_dicomweb(pacs_and_node):
+    orthanc, films = pacs_and_node["orthanc"], pacs_and_node["films"]
+    study = str(pydicom.dcmread(films[next(u for u, p in films.items() if p.stem == "RG1_UNCR")]).StudyInstanceUID)
+    chest = [u for u, p in films.items() if pydicom.dcmread(p, stop_before_pixels=True).StudyInstanceUID == study]
+    before = orthanc.find_instances({"Modality": "SEG", "StudyInstanceUID": study})
+    out = pacs_and_node["root"] / "dicomweb"
+    command = [LUNGSEG, "segment-study", "--dicomweb", f"{orthanc.url}/dicom-web", "--study", study]
+    run = subprocess.run([*command, "--output-dir", str(out)], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    lines = [line for line in read_outcomes(out / "outcomes.jsonl") if line["event"] == "segmented"]
+    assert sorted(Path(line["film"]).stem for line in lines) == sorted(chest)  # the SEGs there are not films
+    after = orthanc.find_instances({"Modality": "SEG", "StudyInstanceUID": study})
+    assert len(after) == len(before) + sum(line["status"] == "done" for line in lines) > len(before)
+
+
+def test_sigterm_stops_the_node_cleanly(pacs_and_node):
+    node = pacs_and_node["node"]
+    node.send_signal(signal.SIGTERM)
+    output, _ = node.communicate(timeout=60)
+    assert node.returncode == 0, output
+    assert "stopping: Ctrl-C or SIGTERM" in output
+    assert not any(
+        name.startswith(".") and name.endswith(".tmp")
+        for _, _, names in os.walk(pacs_and_node["out"])
+        for name in names
+    )
+
+
+def test_the_readme_shows_the_orthanc_configuration_of_this_test(tmp_path):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Run it as a DICOM node", 1)[1].split("\n## ", 1)[0]
+    shown = json.loads(section.split("```json\n", 1)[1].split("```", 1)[0])
+    orthanc = Orthanc(tmp_path, {"lungseg": ["LUNGSEG", "127.0.0.1", 11112]})
+    try:
+        used = orthanc.config
+    finally:
+        orthanc.stop()
+    ports = {"DicomPort", "HttpPort"}  # chosen free at run time
+    assert {k: v for k, v in shown.items() if k not in ports} == {k: used[k] for k in shown if k not in ports}
+    assert set(used) - set(shown) == {"Name", "StorageDirectory", "IndexDirectory"}

@@ -1,0 +1,147 @@
+"""``StorageNode`` on real films over real associations (pynetdicom SCUs on loopback)."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import highdicom as hd
+import numpy as np
+import pytest
+from dicom_peers import SegCollector, read_film, scu, send
+from PIL import Image
+from pydicom.uid import generate_uid
+from pynetdicom.sop_class import ComputedRadiographyImageStorage, CTImageStorage
+
+from lungseg_monai.inference.bundle_workflow import resolve_bundle
+from lungseg_monai.node import (
+    AllowedPeer,
+    BundleRunner,
+    FilmSpool,
+    OutcomeLog,
+    RemoteNode,
+    StorageNode,
+    read_outcomes,
+)
+from lungseg_monai.node.forwarding import SegForwarder
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+
+@pytest.fixture
+def start_node(tmp_path):
+    nodes: list[StorageNode] = []
+
+    def start(forward_to: RemoteNode | None = None, **options) -> StorageNode:
+        out = tmp_path / "out"
+        runner = BundleRunner(resolve_bundle("unet"), out / "received", out / "segmentations", batch_size=4)
+        forwarder = SegForwarder(forward_to, "LUNGSEG", out / "forwarded") if forward_to else None
+        spool, log = FilmSpool(runner.spool), OutcomeLog(out / "outcomes.jsonl")
+        node = StorageNode("LUNGSEG", 0, runner, spool, log, host="127.0.0.1", forwarder=forwarder, **options)
+        node.start()
+        nodes.append(node)
+        return node
+
+    yield start
+    for node in nodes:
+        node.stop()
+
+
+def _outcomes(node: StorageNode, event: str = "segmented") -> dict[str, dict]:
+    return {line["film"]: line for line in read_outcomes(node.outcomes.path) if line["event"] == event}
+
+
+def test_echo_unsupported_sop_class_and_allowed_peers(start_node, dicom_dir):
+    node = start_node(allow=[AllowedPeer("TESTSCU", "127.0.0.1")])
+    contexts = [(ComputedRadiographyImageStorage, "1.2.840.10008.1.2.1"), (CTImageStorage, "1.2.840.10008.1.2.1")]
+    assoc = scu("TESTSCU", contexts).associate("127.0.0.1", node.port, ae_title="LUNGSEG")
+    assert assoc.is_established
+    try:
+        assert int(assoc.send_c_echo().Status) == 0x0000
+        accepted = {str(c.abstract_syntax) for c in assoc.accepted_contexts}
+        rejected = {str(c.abstract_syntax): c.result for c in assoc.rejected_contexts}
+    finally:
+        assoc.release()
+    assert str(ComputedRadiographyImageStorage) in accepted
+    assert rejected == {str(CTImageStorage): 0x03}  # abstract syntax not supported
+    other = scu("OTHER").associate("127.0.0.1", node.port, ae_title="LUNGSEG")
+    assert other.is_rejected and not other.is_established
+
+
+def test_broken_film_and_bad_uid_are_answered_and_the_node_goes_on(start_node, dicom_dir, tmp_path):
+    node = start_node()
+    broken = read_film(dicom_dir / "pylibjpeg-data" / "966_BROKEN_truncated_j2k.dcm", fresh_uids=True)
+    good = read_film(dicom_dir / "pydicom-data_pypi" / "RG1_UNCR.dcm", fresh_uids=True)
+    evil = read_film(dicom_dir / "pydicom-data_pypi" / "RG1_UNCR.dcm", fresh_uids=True, study="../../escaped")
+    assert send(node.port, [broken, good, evil]) == [0x0000, 0x0000, 0xC000]
+    assert node.wait_until_idle(timeout=120)
+    outcomes = _outcomes(node)
+    broken_film = f"{broken.StudyInstanceUID}/{broken.SOPInstanceUID}.dcm"
+    good_film = f"{good.StudyInstanceUID}/{good.SOPInstanceUID}.dcm"
+    assert outcomes[broken_film]["status"] == "failed"
+    assert "decod" in outcomes[broken_film]["reason"].lower() or "j2k" in outcomes[broken_film]["reason"].lower()
+    assert outcomes[good_film]["status"] == "done"
+    record = json.loads((tmp_path / "out" / "segmentations" / f"{good_film}.json").read_text())
+    assert (
+        record["outputs"]["dicom_seg"].endswith(".seg.dcm")
+        and record["right_lung_px"] > 100_000 < record["left_lung_px"]
+    )
+    assert not any(tmp_path.rglob("escaped*")) and len(list((tmp_path / "out" / "received").rglob("*.dcm"))) == 2
+    # The node still takes films after the broken one.
+    assert send(node.port, [read_film(dicom_dir / "pydicom-data_pypi" / "RG1_UNCR.dcm", fresh_uids=True)]) == [0]
+
+
+def test_a_burst_of_50_parallel_sends(start_node, dicom_dir, tmp_path):
+    node = start_node(max_queue=60, max_workers=2)
+    study = generate_uid()
+    films = [read_film(dicom_dir / "pydicom-data_pypi" / "RG1_UNCR.dcm", True, study) for _ in range(50)]
+    with ThreadPoolExecutor(50) as pool:
+        statuses = list(pool.map(lambda ds: send(node.port, [ds])[0], films))
+    assert statuses == [0x0000] * 50
+    assert node.wait_until_idle(timeout=400)
+    outcomes = _outcomes(node)
+    assert sorted(outcomes) == sorted(f"{study}/{ds.SOPInstanceUID}.dcm" for ds in films)
+    assert {line["status"] for line in outcomes.values()} == {"done"}
+    masks = [np.asarray(Image.open(p)) > 0 for p in sorted((tmp_path / "out" / "segmentations").rglob("*.mask.png"))]
+    assert len(masks) == 50 and all(np.array_equal(mask, masks[0]) for mask in masks)  # one film, 50 copies
+
+
+def test_beyond_max_queue_the_node_answers_busy(start_node, dicom_dir, tmp_path):
+    node = start_node(max_queue=2, max_workers=1)
+    films = [read_film(dicom_dir / "pydicom-data_pypi" / "RG1_UNCR.dcm", fresh_uids=True) for _ in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda ds: send(node.port, [ds])[0], films))
+    assert set(statuses) == {0x0000, 0xA700} and statuses.count(0x0000) >= 2
+    assert node.wait_until_idle(timeout=120)
+    kept = {p.name for p in (tmp_path / "out" / "received").rglob("*.dcm")}
+    assert kept == {f"{ds.SOPInstanceUID}.dcm" for ds, status in zip(films, statuses, strict=True) if status == 0}
+    assert len(_outcomes(node)) == statuses.count(0x0000)
+
+
+def test_a_restarted_node_takes_up_unfinished_films_and_unsent_segs(start_node, dicom_dir, tmp_path):
+    pacs = SegCollector()
+    try:
+        spool = FilmSpool(tmp_path / "out" / "received")
+        films = [
+            spool.store_dataset(read_film(dicom_dir / name, fresh_uids=True))
+            for name in ("pydicom-data_pypi/RG1_UNCR.dcm", "pylibjpeg-data/RG1_JLSN.dcm")
+        ]
+        runner = BundleRunner(resolve_bundle("unet"), spool.root, tmp_path / "out" / "segmentations")
+        assert [r.status for r in runner.run(films[:1])] == ["done"]  # segmented, then the node was killed
+        node = start_node(forward_to=RemoteNode("PACS", "127.0.0.1", pacs.port))
+        assert node.wait_until_idle(timeout=120)
+        assert {line["status"] for line in _outcomes(node).values()} == {"already_done", "done"}
+        referenced = {
+            str(seg.ReferencedSeriesSequence[0].ReferencedInstanceSequence[0].ReferencedSOPInstanceUID)
+            for seg in pacs.received
+        }
+        assert referenced == {Path(film).stem for film in films}
+        assert len(list((tmp_path / "out" / "forwarded").rglob("*.json"))) == 2
+        node.stop()
+        again = start_node(forward_to=RemoteNode("PACS", "127.0.0.1", pacs.port))
+        assert again.in_flight == 0 and len(pacs.received) == 2  # nothing left to do
+        seg = hd.seg.segread(tmp_path / "out" / "segmentations" / f"{spool.relative(films[1])}.seg.dcm")
+        assert seg.SegmentSequence[0].SegmentLabel == "Lungs"
+    finally:
+        pacs.stop()
