@@ -155,11 +155,17 @@ class StorageNode:
         return self.address[1]
 
     def stop(self) -> None:
-        """Stop listening; the workers finish the batch in hand. Films still queued stay in the spool for later."""
+        """Stop listening and end open associations; the workers finish the batch in hand, queued films stay queued.
+
+        A film whose C-STORE was not answered yet is not confirmed to its sender (the association is aborted), so
+        the sender sends it again; films already answered are in the spool and taken up at the next start.
+        """
         if self._server is None:
             return
         self._server.shutdown()
         self._server = None
+        for assoc in self._ae.active_associations:
+            assoc.abort()
         self._stopping.set()
         for worker in self._workers:
             worker.join()

@@ -41,6 +41,18 @@ def scu(calling: str = "TESTSCU", sop_classes_and_syntaxes=()) -> AE:
     return ae
 
 
+def echo(port: int, calling: str = "TESTSCU") -> bool:
+    """Whether a node answers C-ECHO on ``port`` (the association is released either way)."""
+    assoc = scu(calling).associate("127.0.0.1", port, ae_title="LUNGSEG")
+    if not assoc.is_established:
+        return False
+    try:
+        status = assoc.send_c_echo()
+    finally:
+        assoc.release()
+    return bool(status) and int(status.Status) == 0x0000
+
+
 def send(port: int, datasets: list[pydicom.Dataset], calling: str = "TESTSCU") -> list[int | None]:
     """C-STORE ``datasets`` in one association; return each status (None: no answer)."""
     pairs = sorted({(str(ds.SOPClassUID), str(ds.file_meta.TransferSyntaxUID)) for ds in datasets})

@@ -17,7 +17,7 @@ import highdicom as hd
 import numpy as np
 import pydicom
 import pytest
-from dicom_peers import free_port, read_film, scu
+from dicom_peers import echo, free_port, read_film, scu
 from orthanc_server import MISSING, Orthanc
 from PIL import Image
 
@@ -65,7 +65,7 @@ def pacs_and_node(tmp_path_factory, dicom_dir):
     command += ["--allow", "TESTSCU", "--max-workers", "2"]
     node = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        _wait(lambda: scu().associate("127.0.0.1", node_port, ae_title="LUNGSEG").is_established, 120, "the node")
+        _wait(lambda: echo(node_port), 120, "the node")
         ids = {uid: orthanc.post("/instances", path.read_bytes())["ID"] for uid, path in films.items()}
         answer = orthanc.post("/modalities/lungseg/store", {"Resources": list(ids.values()), "Synchronous": True})
         assert answer["FailedInstancesCount"] == 0 and answer["InstancesCount"] == len(films)

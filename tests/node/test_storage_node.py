@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import highdicom as hd
 import numpy as np
 import pytest
-from dicom_peers import SegCollector, read_film, scu, send
+from dicom_peers import SegCollector, echo, free_port, read_film, scu, send
 from PIL import Image
 from pydicom.uid import generate_uid
 from pynetdicom.sop_class import ComputedRadiographyImageStorage, CTImageStorage
@@ -145,3 +149,39 @@ def test_a_restarted_node_takes_up_unfinished_films_and_unsent_segs(start_node, 
         assert seg.SegmentSequence[0].SegmentLabel == "Lungs"
     finally:
         pacs.stop()
+
+
+def test_a_node_killed_with_films_in_hand_finishes_them_when_restarted(dicom_dir, tmp_path):
+    out, port = tmp_path / "node", free_port()
+    command = [str(Path(sys.executable).with_name("lungseg")), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--output-dir", str(out), "--batch-size", "1"]
+
+    def start() -> subprocess.Popen:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while not echo(port):
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.5)
+        return process
+
+    films = [read_film(dicom_dir / "pydicom-data_pypi" / "RG1_UNCR.dcm", fresh_uids=True) for _ in range(6)]
+    node = start()
+    assert send(port, films) == [0x0000] * 6  # answered at once; segmenting takes longer
+    node.kill()  # kill -9: no clean stop
+    node.wait()
+    records = lambda: list((out / "segmentations").rglob("*.json"))  # noqa: E731
+    killed_with = len(records())
+    assert killed_with < 6
+    node = start()
+    try:
+        deadline = time.monotonic() + 180
+        while len(records()) < 6:
+            assert time.monotonic() < deadline, "the restarted node did not finish the films"
+            time.sleep(0.5)
+    finally:
+        node.terminate()
+        assert node.wait(timeout=60) == 0
+    assert sorted(p.name for p in records()) == sorted(f"{ds.SOPInstanceUID}.dcm.json" for ds in films)
+    assert not [p for p in out.rglob(".*.tmp")]
+    taken_up = re.findall(r"\((\d+) film\(s\) taken up from the spool\)", (out / "lungseg.log").read_text())
+    assert taken_up[0] == "0" and int(taken_up[1]) == 6 - killed_with
