@@ -33,6 +33,10 @@ _EPILOG = f"""exit codes:
   {EXIT_USAGE}    usage error (a bad argument; nothing was done)
   {EXIT_ERROR}    the run could not start or stopped on an error (details in <output-dir>/lungseg.log)
   {EXIT_INTERRUPTED}  interrupted by Ctrl-C or SIGTERM (run_summary marks the files not reached)
+
+other commands:
+  lungseg serve ...          a DICOM node (C-STORE SCP) that segments the films it receives (lungseg serve --help)
+  lungseg segment-study ...  one study over DICOMweb (lungseg segment-study --help)
 """
 
 

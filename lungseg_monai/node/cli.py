@@ -17,8 +17,10 @@ import sys
 import time
 from contextlib import ExitStack
 from pathlib import Path
+from urllib.parse import urlparse
 
 from dicomweb_client import DICOMwebClient
+from pydicom.uid import UID
 
 from lungseg_monai.inference.bundle_workflow import resolve_bundle, warn_unless_shipped
 from lungseg_monai.inference.cli import run_reporting_errors
@@ -59,7 +61,10 @@ def _parser() -> argparse.ArgumentParser:
         prog="lungseg", epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter, description=__doc__
     )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_ArgumentParser)
-    serve = commands.add_parser("serve", help="a DICOM node: receive chest films, segment them, send the SEGs on")
+    common = {"epilog": _EPILOG, "formatter_class": argparse.RawDescriptionHelpFormatter}
+    serve = commands.add_parser(
+        "serve", help="a DICOM node: receive chest films, segment them, send the SEGs on", **common
+    )
     serve.add_argument("--ae-title", default="LUNGSEG", help="this node's AE title (default LUNGSEG)")
     serve.add_argument("--port", type=int, default=11112, help="TCP port to listen on (default 11112)")
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all)")
@@ -69,7 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--max-queue", type=int, default=100, help="films in hand at most; beyond: busy (0xA700)")
     serve.add_argument("--max-workers", type=int, default=1, help="threads that segment (default 1)")
-    study = commands.add_parser("segment-study", help="segment one study over DICOMweb and store the SEGs back")
+    study = commands.add_parser(
+        "segment-study", help="segment one study over DICOMweb and store the SEGs back", **common
+    )
     study.add_argument("--dicomweb", required=True, metavar="URL", help="DICOMweb root, e.g. http://pacs/dicom-web")
     study.add_argument("--study", required=True, metavar="UID", help="StudyInstanceUID")
     for command in (serve, study):
@@ -93,6 +100,12 @@ def _check(args: argparse.Namespace) -> Path:
             raise UsageError(f"--port {args.port}: must be 0 to 65535")
         args.forward_to = RemoteNode.parse(args.forward_to) if args.forward_to else None
         args.allow = [AllowedPeer.parse(text) for text in args.allow]
+    else:
+        url = urlparse(args.dicomweb)
+        if url.scheme not in ("http", "https") or not url.netloc:
+            raise UsageError(f"--dicomweb {args.dicomweb}: expected an http(s) URL, e.g. http://pacs:8042/dicom-web")
+        if not UID(args.study).is_valid:
+            raise UsageError(f"--study {args.study}: not a valid UID")
     return bundle
 
 

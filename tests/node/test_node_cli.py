@@ -28,6 +28,18 @@ def test_bad_arguments_are_one_line_and_exit_2(arguments, message, tmp_path, cap
     assert err.startswith("lungseg: error: ") and message in err and err.count("\n") == 1
 
 
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--dicomweb", "pacs:8042", "--study", "1.2.3"], "--dicomweb pacs:8042: expected an http(s) URL"),
+        (["--dicomweb", "http://pacs/dicom-web", "--study", "../1"], "--study ../1: not a valid UID"),
+    ],
+)
+def test_segment_study_refuses_a_bad_url_or_uid(arguments, message, tmp_path, capsys):
+    assert main(["segment-study", "--output-dir", str(tmp_path / "out"), *arguments]) == 2
+    assert message in capsys.readouterr().err
+
+
 def test_a_port_in_use_and_an_output_folder_in_use_are_usage_errors(tmp_path, capsys):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
