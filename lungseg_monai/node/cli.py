@@ -72,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--allow", metavar="AE[@HOST]", action="append", default=[], help="accept only these peers (repeatable)"
     )
+    serve.add_argument(
+        "--forward-retry", type=float, default=60.0, metavar="SECONDS", help="pause between sends of unconfirmed SEGs"
+    )
     serve.add_argument("--max-queue", type=int, default=100, help="films in hand at most; beyond: busy (0xA700)")
     serve.add_argument("--max-workers", type=int, default=1, help="threads that segment (default 1)")
     study = commands.add_parser(
@@ -96,6 +99,8 @@ def _check(args: argparse.Namespace) -> Path:
         check_ae_title("--ae-title", args.ae_title)
         check_at_least("--max-queue", args.max_queue, 1)
         check_at_least("--max-workers", args.max_workers, 1)
+        if not args.forward_retry > 0:
+            raise UsageError(f"--forward-retry {args.forward_retry}: must be more than 0 seconds")
         if not 0 <= args.port < 65536:
             raise UsageError(f"--port {args.port}: must be 0 to 65535")
         args.forward_to = RemoteNode.parse(args.forward_to) if args.forward_to else None
@@ -134,6 +139,7 @@ def _serve(bundle: Path, args: argparse.Namespace) -> int:
             max_queue=args.max_queue,
             max_workers=args.max_workers,
             batch_size=args.batch_size,
+            forward_retry_seconds=args.forward_retry,
         )
         try:
             node.start()

@@ -69,8 +69,9 @@ class StorageNode:
     (:class:`~lungseg_monai.node.bundle_runner.BundleRunner`); with a ``forwarder`` each film's SEG is then sent
     on. At most ``max_queue`` films wait or are being segmented: beyond that a C-STORE is answered 0xA700
     (out of resources) and nothing is stored. A film whose segmentation fails is recorded as in folder runs; the
-    node goes on. On :meth:`start` the spool is searched for films without outputs (or without a confirmed
-    forward): a node killed with films in hand takes them up again.
+    node goes on. A SEG the peer did not confirm is sent again every ``forward_retry_seconds`` while the node
+    runs. On :meth:`start` the spool is searched for films without outputs (or without a confirmed forward): a
+    node killed with films in hand takes them up again.
 
     Args:
         ae_title: this node's AE title.
@@ -84,6 +85,7 @@ class StorageNode:
         max_queue: films waiting or being segmented, at most.
         max_workers: threads that segment.
         batch_size: films per segmentation run, at most.
+        forward_retry_seconds: the pause between attempts to send again the SEGs the peer did not confirm.
 
     """
 
@@ -100,6 +102,7 @@ class StorageNode:
         max_queue: int = 100,
         max_workers: int = 1,
         batch_size: int = 4,
+        forward_retry_seconds: float = 60.0,
     ) -> None:
         self.address = (host, port)
         self.runner, self.spool, self.outcomes, self.forwarder = runner, spool, outcomes, forwarder
@@ -118,6 +121,8 @@ class StorageNode:
         self._workers: list[threading.Thread] = []
         self._server: Any = None
         self._stored_by_assoc: dict[int, list[int]] = {}
+        self.forward_retry_seconds = forward_retry_seconds
+        self._unsent: dict[str, Path] = {}  # film source -> its SEG, for SEGs the peer did not confirm
 
     @property
     def in_flight(self) -> int:
@@ -134,6 +139,10 @@ class StorageNode:
             worker = threading.Thread(target=self._work, name=f"lungseg-segment-{number}", daemon=True)
             worker.start()
             self._workers.append(worker)
+        if self.forwarder is not None:
+            retry = threading.Thread(target=self._retry_unsent, name="lungseg-forward-retry", daemon=True)
+            retry.start()
+            self._workers.append(retry)
         handlers = [
             (evt.EVT_REQUESTED, self._on_requested),
             (evt.EVT_ESTABLISHED, self._on_established),
@@ -336,11 +345,32 @@ class StorageNode:
         source = self.spool.relative(result.film).as_posix()
         if self.forwarder.is_sent(source):
             return
+        self._send(source, result.seg)
+
+    def _send(self, source: str, seg: Path) -> bool:
+        """Send the SEG of film ``source``; return whether the peer confirmed it (if not, it is tried again)."""
+        assert self.forwarder is not None
+        destination = str(self.forwarder.target)
         try:
-            self.forwarder.send(result.seg, source)
+            self.forwarder.send(seg, source)
         except (ForwardError, OSError) as err:
-            logger.warning("SEG of %s not sent: %s; it is sent again at the next start", source, err)
-            self.outcomes.append("forward_failed", source, destination=str(self.forwarder.target), reason=str(err))
-        else:
-            logger.info("SEG of %s sent to %s", source, self.forwarder.target)
-            self.outcomes.append("forwarded", source, destination=str(self.forwarder.target), seg=result.seg.name)
+            with self._lock:
+                self._unsent[source] = seg
+            retry = f"tried again in {self.forward_retry_seconds:g} s and at the next start"
+            logger.warning("SEG of %s not sent: %s; %s", source, err, retry)
+            self.outcomes.append("forward_failed", source, destination=destination, reason=str(err))
+            return False
+        with self._lock:
+            self._unsent.pop(source, None)
+        logger.info("SEG of %s sent to %s", source, destination)
+        self.outcomes.append("forwarded", source, destination=destination, seg=seg.name)
+        return True
+
+    def _retry_unsent(self) -> None:
+        """Send again, every ``forward_retry_seconds``, the SEGs the peer did not confirm; stop at the first refusal."""
+        while not self._stopping.wait(self.forward_retry_seconds):
+            with self._lock:
+                unsent = list(self._unsent.items())
+            for source, seg in unsent:
+                if self._stopping.is_set() or not self._send(source, seg):
+                    break  # the peer is still away: wait for the next round

@@ -151,6 +151,28 @@ def test_a_restarted_node_takes_up_unfinished_films_and_unsent_segs(start_node, 
         pacs.stop()
 
 
+def test_segs_the_peer_did_not_confirm_are_sent_when_it_is_back(start_node, dicom_dir, tmp_path):
+    port = free_port()  # the PACS is away at first
+    node = start_node(forward_to=RemoteNode("PACS", "127.0.0.1", port), forward_retry_seconds=0.5)
+    film = read_film(dicom_dir / "pydicom-data_pypi" / "RG1_UNCR.dcm", fresh_uids=True)
+    assert send(node.port, [film]) == [0x0000]
+    assert node.wait_until_idle(timeout=120)
+    events = [line["event"] for line in read_outcomes(node.outcomes.path)]
+    assert events[:2] == ["segmented", "forward_failed"] and set(events) == {"segmented", "forward_failed"}
+    pacs = SegCollector(port=port)
+    try:
+        deadline = time.monotonic() + 60
+        while not pacs.received:
+            assert time.monotonic() < deadline, "the SEG was not sent again"
+            time.sleep(0.2)
+        assert str(
+            pacs.received[0].ReferencedSeriesSequence[0].ReferencedInstanceSequence[0].ReferencedSOPInstanceUID
+        ) == str(film.SOPInstanceUID)
+        assert _outcomes(node, "forwarded") and len(list((tmp_path / "out" / "forwarded").rglob("*.json"))) == 1
+    finally:
+        pacs.stop()
+
+
 def test_a_node_killed_with_films_in_hand_finishes_them_when_restarted(dicom_dir, tmp_path):
     out, port = tmp_path / "node", free_port()
     command = [str(Path(sys.executable).with_name("lungseg")), "serve", "--host", "127.0.0.1", "--port", str(port)]
