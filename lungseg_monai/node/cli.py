@@ -159,12 +159,8 @@ def _segment_study(bundle: Path, args: argparse.Namespace) -> int:
     output = Path(args.output_dir)
     runner = _runner(bundle, output, args.batch_size)
     with locked_file(output / ".lungseg-node.lock", f"--output-dir {output}: another node uses it"):
-        client, spool, outcomes = (
-            DICOMwebClient(args.dicomweb),
-            FilmSpool(runner.spool),
-            OutcomeLog(output / "outcomes.jsonl"),
-        )
-        results = segment_study(client, args.study, runner, spool, outcomes)
+        outcomes = OutcomeLog(output / "outcomes.jsonl")
+        results = segment_study(DICOMwebClient(args.dicomweb), args.study, runner, FilmSpool(runner.spool), outcomes)
     return run_exit_code(False, any(result.status == FAILED for result in results))
 
 

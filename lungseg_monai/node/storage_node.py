@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,7 @@ class StorageNode:
         syntaxes = decodable_transfer_syntaxes()
         for sop_class in CHEST_STORAGE_CLASSES:
             self._ae.add_supported_context(sop_class, syntaxes)
+        # Each association holds at most the film being received in memory; the queue bound is on disk.
         self._ae.maximum_associations = max(10, max_queue)
         self._queue: queue.Queue[Path] = queue.Queue()
         self._queued: set[Path] = set()
@@ -131,18 +133,13 @@ class StorageNode:
             return self._in_flight
 
     def start(self) -> None:
-        """Take up the films a killed node left, start the workers and listen (returns at once)."""
+        """Listen, take up the films a killed node left and start the workers (returns at once).
+
+        Raises:
+            OSError: the address cannot be listened on (nothing else was started).
+
+        """
         self.spool.remove_leftovers()
-        for film in self._unfinished_films():
-            self._enqueue(film, counted=False)
-        for number in range(self.max_workers):
-            worker = threading.Thread(target=self._work, name=f"lungseg-segment-{number}", daemon=True)
-            worker.start()
-            self._workers.append(worker)
-        if self.forwarder is not None:
-            retry = threading.Thread(target=self._retry_unsent, name="lungseg-forward-retry", daemon=True)
-            retry.start()
-            self._workers.append(retry)
         handlers = [
             (evt.EVT_REQUESTED, self._on_requested),
             (evt.EVT_ESTABLISHED, self._on_established),
@@ -152,8 +149,18 @@ class StorageNode:
             (evt.EVT_C_ECHO, self._on_echo),
         ]
         self._server = self._ae.start_server(self.address, block=False, evt_handlers=handlers)
-        host, port = self._server.server_address[:2]
-        self.address = (host, port)
+        self.address = tuple(self._server.server_address[:2])  # the port the system chose for port 0
+        for film in self._unfinished_films():  # a film received meanwhile is queued once
+            self._enqueue(film, counted=False)
+        for number in range(self.max_workers):
+            worker = threading.Thread(target=self._work, name=f"lungseg-segment-{number}", daemon=True)
+            worker.start()
+            self._workers.append(worker)
+        if self.forwarder is not None:
+            retry = threading.Thread(target=self._retry_unsent, name="lungseg-forward-retry", daemon=True)
+            retry.start()
+            self._workers.append(retry)
+        host, port = self.address
         logger.info(
             "%s listening on %s:%d (%d film(s) taken up from the spool)", self._ae.ae_title, host, port, self.in_flight
         )
@@ -183,15 +190,12 @@ class StorageNode:
 
     def wait_until_idle(self, timeout: float | None = None) -> bool:
         """Wait until no film is waiting or being segmented; return whether that happened within ``timeout``."""
-        done = threading.Event()
-
-        def poll() -> None:
-            while self.in_flight and not self._stopping.is_set():
-                self._stopping.wait(0.1)
-            done.set()
-
-        threading.Thread(target=poll, daemon=True).start()
-        return done.wait(timeout) and not self.in_flight
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.in_flight:
+            if self._stopping.is_set() or (deadline is not None and time.monotonic() > deadline):
+                return False
+            self._stopping.wait(0.1)
+        return True
 
     # Association events -------------------------------------------------------------------------------------
 
