@@ -10,12 +10,20 @@ trap 'rm -rf "$WORK"' EXIT
 # shellcheck disable=SC1091
 source "$REPO/.venv/bin/activate"
 
-report_run() {  # label, input folder, [seconds: else the wall time in $WORK/out/run_summary.json]
-    python - "$1" "$2" "${3:-}" "$WORK/out/run_summary.json" <<'PY'
+report_run() {  # label, input folder, [seconds: else the wall time in $WORK/out/run_summary.json], [stages]
+    python - "$1" "$2" "${3:-}" "$WORK/out/run_summary.json" "${4:-}" <<'PY'
 import json, sys
-label, folder, seconds, summary_file = sys.argv[1:]
+label, folder, seconds, summary_file, stages = sys.argv[1:]
 summary = json.load(open(summary_file))
 done, wall = summary["counts"].get("done", 0), float(seconds or summary["wall_seconds"])
-print(f"{label:26s} {folder.rstrip('/').split('/')[-1]:8s} done {done:3d}  wall {wall:6.2f} s  {done / wall:5.2f} img/s")
+line = f"{label:26s} {folder.rstrip('/').split('/')[-1]:8s} done {done:3d}  wall {wall:6.2f} s  {done / wall:5.2f} img/s"
+if stages:  # seconds per stage: waiting for data (reading), network and post-processing, each writer
+    short = {"wait for data": "read", "network and": "net+post"}
+    parts = []
+    for name, value in summary.get("seconds_by_stage", {}).items():
+        label_ = next((v for k, v in short.items() if name.startswith(k)), name.split(" ")[0])
+        parts.append(f"{label_} {value['seconds']:.2f}")
+    line += "  [" + ", ".join(parts) + "]"
+print(line)
 PY
 }

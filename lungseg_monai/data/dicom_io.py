@@ -20,6 +20,7 @@ from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from lungseg_monai.data.errors import NotARadiographError, RadiographReadError, one_line
 from lungseg_monai.data.limits import check_pixel_count
+from lungseg_monai.data.reduced_decode import decode_reduced_dicom, reduction_factor
 
 __all__ = ["DicomRadiograph", "is_dicom_file", "read_dicom_radiograph", "pixel_spacing_of"]
 
@@ -65,6 +66,7 @@ class DicomRadiograph:
         spacing_source: ``"PixelSpacing"``, ``"ImagerPixelSpacing"`` (uncalibrated, at the detector) or ``"none"``.
         photometric: the file's original PhotometricInterpretation.
         header: selected header values for records and DICOM SEG outputs.
+        original_shape: the file's (rows, columns); ``pixels`` is smaller after a reduced decode.
 
     """
 
@@ -73,6 +75,7 @@ class DicomRadiograph:
     spacing_source: str
     photometric: str
     header: dict[str, Any] = field(default_factory=dict)
+    original_shape: tuple[int, int] | None = None
 
 
 def is_dicom_file(path: str | Path) -> bool:
@@ -170,12 +173,14 @@ def _header_summary(ds: pydicom.Dataset) -> dict[str, Any]:
     return {key: (str(ds.get(key)) if ds.get(key) is not None else None) for key in keys}
 
 
-def read_dicom_radiograph(path: str | Path, require_chest: bool = True) -> DicomRadiograph:
+def read_dicom_radiograph(path: str | Path, require_chest: bool = True, min_side: int = 0) -> DicomRadiograph:
     """Read one DICOM radiograph and return MONOCHROME2 display values.
 
     Args:
         path: a DICOM file, with or without a file-meta header or ``.dcm`` suffix.
         require_chest: refuse files whose BodyPartExamined names another body part.
+        min_side: decode at a reduced resolution, keeping at least this many pixels on the shorter side, where
+            the codec offers it (JPEG 2000, baseline JPEG; see ``reduced_decode``); 0 decodes in full.
 
     Returns:
         The decoded image and its spacing/header facts.
@@ -193,20 +198,23 @@ def read_dicom_radiograph(path: str | Path, require_chest: bool = True) -> Dicom
         raise RadiographReadError(f"{path}: unreadable DICOM ({one_line(err)})") from err
     # pydicom parses elements when first used, so a damaged element raises wherever it is first read.
     try:
-        return _decode(ds, path, require_chest)
+        return _decode(ds, path, require_chest, min_side)
     except RadiographReadError:
         raise
     except _CORRUPT_HEADER_ERRORS as err:
         raise RadiographReadError(f"{path}: corrupt DICOM header ({type(err).__name__}: {one_line(err)})") from err
 
 
-def _decode(ds: pydicom.Dataset, path: Path, require_chest: bool) -> DicomRadiograph:
+def _decode(ds: pydicom.Dataset, path: Path, require_chest: bool, min_side: int = 0) -> DicomRadiograph:
     if "SOPClassUID" not in ds and "PixelData" not in ds:
         raise RadiographReadError(f"{path}: not a DICOM dataset")
     _check_is_radiograph(ds, path, require_chest)
     _ensure_transfer_syntax(ds)
+    factor = reduction_factor(int(ds.get("Rows", 0)), int(ds.get("Columns", 0)), min_side)
+    stored = decode_reduced_dicom(ds, factor) if factor > 1 else None
     try:
-        stored = ds.pixel_array
+        if stored is None:
+            stored = ds.pixel_array
     except _CORRUPT_PIXEL_ERRORS as err:
         raise RadiographReadError(f"{path}: pixel data cannot be decoded ({one_line(err)})") from err
     modality_values = np.asarray(apply_modality_lut(stored, ds), dtype=np.float32)
@@ -217,4 +225,5 @@ def _decode(ds: pydicom.Dataset, path: Path, require_chest: bool) -> DicomRadiog
     spacing, source = pixel_spacing_of(ds)
     header = _header_summary(ds)
     header["VOI"] = voi
-    return DicomRadiograph(values, spacing, source, photometric, header)
+    original_shape = (int(ds.Rows), int(ds.Columns)) if "Rows" in ds and "Columns" in ds else values.shape
+    return DicomRadiograph(values, spacing, source, photometric, header, tuple(original_shape))

@@ -19,6 +19,7 @@ from lungseg_monai.data.dicom_io import is_dicom_file, read_dicom_radiograph
 from lungseg_monai.data.errors import RadiographReadError
 from lungseg_monai.data.jsrt_io import JSRT_SUFFIXES, is_jsrt_file, read_jsrt_image
 from lungseg_monai.data.limits import check_pixel_count
+from lungseg_monai.data.reduced_decode import draft_reduced_jpeg, reduction_factor
 
 __all__ = [
     "read_radiograph",
@@ -44,13 +45,18 @@ def _to_greyscale(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("L"), dtype=np.float32)
 
 
-def read_pil_image(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
-    """Read a PNG/JPEG/TIFF file as a ``(rows, columns)`` float32 array (RGB and RGBA become luminance)."""
+def read_pil_image(path: str | Path, min_side: int = 0) -> tuple[np.ndarray, dict[str, Any]]:
+    """Read a PNG/JPEG/TIFF file as a ``(rows, columns)`` float32 array (RGB and RGBA become luminance).
+
+    With ``min_side`` a JPEG is decoded at 1/2, 1/4 or 1/8 of its size (DCT scaling), keeping at least
+    ``min_side`` pixels on the shorter side; ``original_shape`` in the meta is the file's size.
+    """
     path = Path(path)
     try:
         with Image.open(path) as image:
             columns, rows = image.size
             check_pixel_count(path, rows, columns)
+            draft_reduced_jpeg(image, reduction_factor(rows, columns, min_side))
             image.load()
             mode = image.mode
             pixels = _to_greyscale(image)
@@ -61,7 +67,7 @@ def read_pil_image(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
     except (ValueError, TypeError, IndexError, struct.error) as err:
         raise RadiographReadError(f"{path}: corrupt image ({type(err).__name__}: {err})") from err
     meta = {"source_format": "image", "source_mode": mode, "spacing_mm": None, "spacing_source": "none"}
-    return pixels, meta
+    return pixels, {**meta, "original_shape": (rows, columns)}
 
 
 def read_nifti_image(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
@@ -85,15 +91,17 @@ def read_nifti_image(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
     return np.ascontiguousarray(data.T), meta
 
 
-def read_radiograph(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
+def read_radiograph(path: str | Path, min_side: int = 0) -> tuple[np.ndarray, dict[str, Any]]:
     """Read any supported radiograph or mask file.
 
     Args:
         path: PNG/JPEG/TIFF (8 or 16 bit, L/RGB/RGBA), DICOM (any suffix or none), NIfTI or a JSRT raw ``.IMG``.
+        min_side: decode JPEG 2000 and JPEG data at a reduced resolution, keeping at least this many pixels on
+            the shorter side (0: in full); ``meta["original_shape"]`` is then the file's size.
 
     Returns:
         ``(pixels, meta)``: a ``(rows, columns)`` float32 array in display polarity, and facts about the source
-        (format, spacing in mm and where it came from, DICOM header values).
+        (format, spacing in mm and where it came from, DICOM header values, the file's ``original_shape``).
 
     Raises:
         RadiographReadError: missing, unreadable or unsupported file; the message names it.
@@ -106,12 +114,13 @@ def read_radiograph(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
     if name.endswith(NIFTI_SUFFIXES):
         return read_nifti_image(path)
     if name.endswith(PIL_SUFFIXES):
-        return read_pil_image(path)
+        return read_pil_image(path, min_side)
     if is_jsrt_file(path):
         return read_jsrt_image(path)
     if is_dicom_file(path):
-        decoded = read_dicom_radiograph(path)
+        decoded = read_dicom_radiograph(path, min_side=min_side)
         meta = {
+            "original_shape": decoded.original_shape,
             "source_format": "dicom",
             "spacing_mm": decoded.spacing_mm,
             "spacing_source": decoded.spacing_source,

@@ -28,6 +28,10 @@ class RadiographReader(ImageReader):
     spacing is unknown) with ``spacing_source`` naming where it came from (``"none"`` when unknown). Use
     :func:`pixel_spacing` to read it back. The meta also holds ``source_format`` (``dicom``, ``image``, ...).
 
+    With ``min_side`` (folder inference), JPEG 2000 and JPEG data are decoded at a reduced resolution that keeps at
+    least ``min_side`` pixels on the shorter side; ``original_shape`` in the meta is always the file's (rows,
+    columns), the affine is that of the decoded grid and the original affine that of the file.
+
     The file is decoded in :meth:`get_data`, so that a ``RadiographReadError`` naming the file and the problem
     reaches the caller as it is (``LoadImage`` would turn an error of :meth:`read` into a generic one).
 
@@ -36,6 +40,10 @@ class RadiographReader(ImageReader):
         >>> load({"image": "images/CHNCXR_0001_0.png"})["image"].shape  # (1, rows, columns)
 
     """
+
+    def __init__(self, min_side: int = 0) -> None:
+        super().__init__()
+        self.min_side = min_side
 
     def verify_suffix(self, filename: Sequence[str | Path] | str | Path) -> bool:
         """Accept any single file: DICOM files often have no suffix; :meth:`get_data` says what it cannot read."""
@@ -55,12 +63,15 @@ class RadiographReader(ImageReader):
             RadiographReadError: the file cannot be read (``NotARadiographError`` when it is not a chest film).
 
         """
-        pixels, source = read_radiograph(img)
+        pixels, source = read_radiograph(img, self.min_side)
+        original_shape = tuple(int(n) for n in source.get("original_shape") or pixels.shape)
         spacing = source.get("spacing_mm")
         affine = np.diag([float(spacing[0]), float(spacing[1]), 1.0]) if spacing else np.eye(3)
+        scale = [original / decoded for original, decoded in zip(original_shape, pixels.shape, strict=True)]
         meta = {
-            MetaKeys.AFFINE: affine,
+            MetaKeys.AFFINE: affine @ np.diag([*scale, 1.0]),
             MetaKeys.ORIGINAL_AFFINE: affine.copy(),
+            "original_shape": np.asarray(original_shape),
             MetaKeys.SPATIAL_SHAPE: np.asarray(pixels.shape),
             MetaKeys.ORIGINAL_CHANNEL_DIM: "no_channel",
             "spacing_source": source.get("spacing_source", UNKNOWN_SPACING) if spacing else UNKNOWN_SPACING,

@@ -62,7 +62,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-nifti", action="store_true", help="do not write NIfTI masks")
     parser.add_argument("--no-overlay", action="store_true", help="do not write overlay PNGs")
     parser.add_argument(
-        "--overlay-full-size", action="store_true", help="overlays at the film's full size (default: 1024 px preview)"
+        "--overlay-full-size",
+        action="store_true",
+        help="overlays at the film's full size (default: 1024 px preview); implies --full-decode",
+    )
+    parser.add_argument(
+        "--full-decode",
+        action="store_true",
+        help="decode every film at full resolution (default: JPEG 2000 and JPEG at >= 512 px on the shorter side; "
+        "the masks are on the full grid either way)",
     )
     parser.add_argument(
         "--shard",
@@ -84,10 +92,13 @@ def _check(args: argparse.Namespace) -> Path:
 
 def _workflow(bundle: Path, args: argparse.Namespace) -> ConfigWorkflow:
     """Build the bundle's inference workflow with the arguments as overrides (paths as literal ``Path``)."""
-    # Set only when asked for, so the bundle's own defaults (overlay_max_side, shard from torchrun) hold otherwise.
+    # Set only when asked for, so the bundle's own defaults (overlay_max_side, decode_min_side, shard from torchrun)
+    # hold otherwise.
     optional = {"shard": args.shard} if args.shard is not None else {}
     if args.overlay_full_size:
         optional["overlay_max_side"] = 0
+    if args.full_decode or args.overlay_full_size:
+        optional["decode_min_side"] = 0
     return inference_workflow(
         bundle,
         input_dir=Path(args.input_dir),

@@ -41,12 +41,17 @@ def write_mask_nifti(target: str | Path, mask: np.ndarray, spacing_mm: tuple[flo
 def write_overlay_png(target: str | Path, pixels: np.ndarray, mask: np.ndarray, max_side: int = 1024) -> Path:
     """Write the radiograph with the lungs tinted red and outlined in yellow, at most ``max_side`` pixels wide.
 
-    ``max_side`` 0 keeps the full size.
+    ``max_side`` 0 keeps the mask's (the film's) full size. ``pixels`` may be smaller than ``mask`` (a reduced
+    decode); the overlay then has the size it would have from a full decode.
     """
-    step = max(1, int(np.ceil(max(pixels.shape) / max_side))) if max_side > 0 else 1
-    # Subsample first: a quick-look overlay needs no more than max_side pixels, and this keeps it cheap.
-    grey = display_uint8(pixels[::step, ::step])
-    lung = mask[::step, ::step] > 0
+    step = max(1, int(np.ceil(max(mask.shape) / max_side))) if max_side > 0 else 1
+    # Subsample first: a quick-look overlay needs no more than max_side pixels, and this keeps it cheap. The size
+    # follows the mask (the film's grid); the pixels may have been decoded smaller (reduced decode): nearest ones.
+    rows, columns = np.arange(0, mask.shape[0], step), np.arange(0, mask.shape[1], step)
+    lung = mask[np.ix_(rows, columns)] > 0
+    pixel_rows = rows * pixels.shape[0] // mask.shape[0]
+    pixel_columns = columns * pixels.shape[1] // mask.shape[1]
+    grey = display_uint8(pixels[np.ix_(pixel_rows, pixel_columns)])
     rgb = np.stack([grey] * 3, axis=-1).astype(np.float32)
     rgb[lung] = 0.6 * rgb[lung] + 0.4 * np.array([255, 40, 40], dtype=np.float32)
     rgb[lung & ~_eroded(lung)] = (255, 230, 0)

@@ -100,8 +100,14 @@ class ResizeToMatch(Transform):
         self.mode = mode
 
     def __call__(self, img: torch.Tensor, img_dst: torch.Tensor) -> torch.Tensor:
-        """Return ``img`` resized to ``img_dst.shape[1:]`` (unchanged when the shapes already match)."""
-        shape = tuple(int(n) for n in img_dst.shape[1:])
+        """Return ``img`` resized to ``img_dst``'s file shape (unchanged when the shapes already match).
+
+        That is ``img_dst.meta["original_shape"]`` when ``img_dst`` was decoded at a reduced resolution
+        (``RadiographReader(min_side=...)``), else ``img_dst.shape[1:]``.
+        """
+        original = getattr(img_dst, "meta", {}).get("original_shape")
+        source = img_dst.shape[1:] if original is None else np.asarray(original).ravel()
+        shape = tuple(int(n) for n in source)
         if tuple(img.shape[1:]) == shape:
             return img
         return Resize(spatial_size=shape, mode=self.mode, anti_aliasing=False)(img)

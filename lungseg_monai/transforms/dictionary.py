@@ -96,7 +96,7 @@ class ResizeToMatchd(MapTransform):
         self.resizer = ResizeToMatch(mode=mode)
 
     def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
-        """Return a copy of ``data`` with each key resized to ``data[key_dst]``'s spatial shape."""
+        """Return a copy of ``data`` with each key resized to ``data[key_dst]``'s (file's) spatial shape."""
         d = dict(data)
         for key in self.key_iterator(d):
             d[key] = self.resizer(d[key], d[self.key_dst])

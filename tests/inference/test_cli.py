@@ -102,7 +102,7 @@ def test_other_output_options_redo_and_remove_outputs_no_longer_written(one_ches
     record = json.loads((outputs / "chest.json").read_text())
     assert set(record["outputs"]) == {"mask_png", "mask_nifti"}
     assert not (outputs / "chest.overlay.png").exists() and not (outputs / "chest.seg.dcm").exists()
-    options = {"dicom_seg": False, "nifti": True, "overlay": False, "overlay_max_side": 1024}
+    options = {"dicom_seg": False, "nifti": True, "overlay": False, "overlay_max_side": 1024, "decode_min_side": 512}
     assert record["provenance"]["options"] == options
 
 
