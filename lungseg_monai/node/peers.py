@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
 
 from lungseg_monai.inference.usage import UsageError
@@ -49,24 +50,35 @@ class RemoteNode:
 
 @dataclass(frozen=True)
 class AllowedPeer:
-    """A peer allowed to open associations: an AE title, from any host or from one host (``--allow PACS@10.0.0.5``)."""
+    """A peer allowed to open associations: an AE title, from any host or from one host (``--allow PACS@10.0.0.5``).
+
+    A host name is resolved once, when the option is read; the peer's address must be one of its addresses.
+    """
 
     ae_title: str
     host: str | None = None
+    addresses: frozenset[str] = frozenset()
 
     @classmethod
     def parse(cls, text: str) -> AllowedPeer:
-        """Read ``AE`` or ``AE@host``.
+        """Read ``AE`` or ``AE@host`` (an IP address or a name).
 
         Raises:
-            UsageError: an invalid AE title or an empty host.
+            UsageError: an invalid AE title, an empty host or a name that does not resolve.
 
         """
         title, at, host = text.partition("@")
         if at and not host:
             raise UsageError(f"--allow {text}: expected AE or AE@host")
-        return cls(check_ae_title("--allow", title), host or None)
+        title = check_ae_title("--allow", title)
+        if not host:
+            return cls(title)
+        try:
+            found = {info[4][0] for info in socket.getaddrinfo(host, None)}
+        except OSError as err:
+            raise UsageError(f"--allow {text}: host {host} cannot be resolved ({err})") from err
+        return cls(title, host, frozenset(found))
 
-    def admits(self, ae_title: str, host: str) -> bool:
-        """Whether a peer calling as ``ae_title`` from ``host`` is this one."""
-        return ae_title.strip() == self.ae_title.strip() and self.host in (None, host)
+    def admits(self, ae_title: str, address: str) -> bool:
+        """Whether a peer calling as ``ae_title`` from IP ``address`` is this one."""
+        return ae_title.strip() == self.ae_title.strip() and (self.host is None or address in self.addresses)

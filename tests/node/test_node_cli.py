@@ -18,6 +18,7 @@ from lungseg_monai.node import AllowedPeer, RemoteNode
         (["--forward-to", "PACS@host"], "--forward-to PACS@host: expected AE@host:port"),
         (["--forward-to", "TOO_LONG_AE_TITLE_X@h:104"], "an AE title has 1 to 16 printable characters"),
         (["--allow", "PACS@"], "--allow PACS@: expected AE or AE@host"),
+        (["--allow", "PACS@no-such-host.invalid"], "--allow PACS@no-such-host.invalid: host no-such-host.invalid"),
         (["--max-queue", "0"], "--max-queue 0: must be at least 1"),
         (["--bundle", "nope"], "--bundle nope: neither unet, pix2pix nor a bundle folder"),
     ],
@@ -59,5 +60,6 @@ def test_peer_addresses():
     allowed = AllowedPeer.parse("PACS@10.0.0.5")
     assert allowed.admits("PACS", "10.0.0.5") and not allowed.admits("PACS", "10.0.0.6")
     assert AllowedPeer.parse("PACS").admits("PACS  ", "anywhere") and not AllowedPeer.parse("PACS").admits("X", "h")
+    assert AllowedPeer.parse("PACS@localhost").admits("PACS", "127.0.0.1")  # a name is resolved once
     with pytest.raises(UsageError):
         RemoteNode.parse("PACS@host:70000")

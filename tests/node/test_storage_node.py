@@ -57,7 +57,7 @@ def _outcomes(node: StorageNode, event: str = "segmented") -> dict[str, dict]:
 
 
 def test_echo_unsupported_sop_class_and_allowed_peers(start_node, dicom_dir):
-    node = start_node(allow=[AllowedPeer("TESTSCU", "127.0.0.1")])
+    node = start_node(allow=[AllowedPeer.parse("TESTSCU@127.0.0.1")])
     contexts = [(ComputedRadiographyImageStorage, "1.2.840.10008.1.2.1"), (CTImageStorage, "1.2.840.10008.1.2.1")]
     assoc = scu("TESTSCU", contexts).associate("127.0.0.1", node.port, ae_title="LUNGSEG")
     assert assoc.is_established
