@@ -10,7 +10,8 @@ from typing import Any
 
 from lungseg_monai.inference.bundle_workflow import inference_workflow
 from lungseg_monai.inference.provenance import read_record, record_path
-from lungseg_monai.inference.statuses import ALREADY_DONE, DONE
+from lungseg_monai.inference.run_summary import FileOutcome
+from lungseg_monai.inference.statuses import ALREADY_DONE, DONE, NOT_REACHED
 
 __all__ = ["BundleRunner", "FilmResult"]
 
@@ -88,10 +89,10 @@ class BundleRunner:
         pairs = zip(films, sources, strict=True)
         return [self._result(film, outcomes.get(source.as_posix())) for film, source in pairs]
 
-    def _result(self, film: Path, outcome: Any) -> FilmResult:
+    def _result(self, film: Path, outcome: FileOutcome | None) -> FilmResult:
         source = film.relative_to(self.spool).as_posix()
         if outcome is None:  # not reached: the run was stopped
-            return FilmResult(film, "not_reached", "the run stopped before this film", None, None)
+            return FilmResult(film, NOT_REACHED, "the run stopped before this film", None, None)
         base = self.output_dir / source
         record = read_record(record_path(base)) if outcome.status in (DONE, ALREADY_DONE) else None
         outputs = (record or {}).get("outputs")

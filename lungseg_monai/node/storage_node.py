@@ -22,6 +22,7 @@ from pynetdicom.sop_class import (
     Verification,
 )
 
+from lungseg_monai.inference.statuses import FAILED
 from lungseg_monai.node.bundle_runner import BundleRunner, FilmResult
 from lungseg_monai.node.film_spool import FilmSpool, InvalidFilmError
 from lungseg_monai.node.forwarding import ForwardError, SegForwarder
@@ -340,7 +341,7 @@ class StorageNode:
     def _report(self, result: FilmResult) -> None:
         source = self.spool.relative(result.film)
         reason = f" ({result.reason})" if result.reason else ""
-        log = logger.warning if result.status == "failed" else logger.info
+        log = logger.warning if result.status == FAILED else logger.info
         log("film %s: %s%s", source, result.status, reason)
         self.outcomes.append("segmented", source.as_posix(), status=result.status, reason=result.reason)
 
