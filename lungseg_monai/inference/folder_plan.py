@@ -8,13 +8,13 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from lungseg_monai.inference.input_scan import InputScan, classify_entry, scan_input_folder
+from lungseg_monai.inference.input_scan import scan_input_folder, scan_listed_files
 from lungseg_monai.inference.output_folder import claim_output_folder, remove_temporary_files
 from lungseg_monai.inference.output_handlers import OUTPUT_SUFFIXES
 from lungseg_monai.inference.provenance import OutputProvenance, read_record, record_path
 from lungseg_monai.inference.run_summary import FileOutcome
 from lungseg_monai.inference.shards import Shard
-from lungseg_monai.inference.statuses import ALREADY_DONE, FAILED
+from lungseg_monai.inference.statuses import ALREADY_DONE
 from lungseg_monai.inference.usage import check_folders
 
 __all__ = ["FolderPlan"]
@@ -90,22 +90,10 @@ class FolderPlan:
     def _source(self, path: Path) -> str:
         return path.relative_to(self.input_dir).as_posix()
 
-    def _listed_files(self, files: list[Path]) -> InputScan:
-        """Classify the listed files as a scan would; a missing one fails."""
-        scan = InputScan()
-        for path in sorted(files):
-            if not path.is_file():
-                scan.others.append((path, FAILED, "no such file"))
-                continue
-            outcome = classify_entry(path, path.relative_to(self.input_dir))
-            if outcome is None:
-                scan.images.append(path)
-            else:
-                scan.others.append((path, *outcome))
-        return scan
-
     def _plan(self, overwrite: bool) -> None:
-        scan = scan_input_folder(self.input_dir) if self.files is None else self._listed_files(self.files)
+        scan = (
+            scan_input_folder(self.input_dir) if self.files is None else scan_listed_files(self.input_dir, self.files)
+        )
         images = [p for i, p in enumerate(scan.images) if self.shard is None or self.shard.owns(i)]
         if self.shard is None or self.shard.index == 0:
             self.outcomes = [FileOutcome(self._source(path), status, reason) for path, status, reason in scan.others]

@@ -11,7 +11,7 @@ from lungseg_monai.data.dicom_io import is_dicom_file
 from lungseg_monai.data.radiograph_io import JSRT_SUFFIXES, NIFTI_SUFFIXES, PIL_SUFFIXES
 from lungseg_monai.inference.statuses import FAILED, IGNORED
 
-__all__ = ["InputScan", "classify_entry", "scan_input_folder"]
+__all__ = ["InputScan", "classify_entry", "scan_input_folder", "scan_listed_files"]
 
 
 @dataclass
@@ -27,6 +27,14 @@ class InputScan:
 
     images: list[Path] = field(default_factory=list)
     others: list[tuple[Path, str, str]] = field(default_factory=list)
+
+    def add(self, path: Path, input_dir: Path) -> None:
+        """Put ``path`` (an entry under ``input_dir``) with the images or, with its status and reason, the others."""
+        outcome = classify_entry(path, path.relative_to(input_dir))
+        if outcome is None:
+            self.images.append(path)
+        else:
+            self.others.append((path, *outcome))
 
 
 def _looks_like_image(path: Path) -> bool:
@@ -74,14 +82,20 @@ def scan_input_folder(input_dir: Path) -> InputScan:
         linked_folders = [name for name in folders if (root_path / name).is_symlink()]
         folders[:] = sorted(set(folders) - set(linked_folders))
         for name in sorted(files + linked_folders):
-            path = root_path / name
-            outcome = classify_entry(path, path.relative_to(input_dir))
-            if outcome is None:
-                scan.images.append(path)
-            else:
-                scan.others.append((path, *outcome))
+            scan.add(root_path / name, input_dir)
     for err in unlistable:
         scan.others.append((Path(err.filename), FAILED, f"folder cannot be listed ({err.strerror})"))
     scan.images.sort()
     scan.others.sort()
+    return scan
+
+
+def scan_listed_files(input_dir: Path, files: list[Path]) -> InputScan:
+    """Classify only ``files`` (paths under ``input_dir``) as :func:`scan_input_folder` would; a missing one fails."""
+    scan = InputScan()
+    for path in sorted(files):
+        if path.is_file():
+            scan.add(path, input_dir)
+        else:
+            scan.others.append((path, FAILED, "no such file"))
     return scan

@@ -15,7 +15,7 @@ import argparse
 import logging
 import sys
 import time
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -114,6 +114,11 @@ def _check(args: argparse.Namespace) -> Path:
     return bundle
 
 
+def _node_lock(output: Path) -> AbstractContextManager[None]:
+    """Hold ``<output>/.lungseg-node.lock``: one node command at a time per output folder."""
+    return locked_file(output / ".lungseg-node.lock", f"--output-dir {output}: another node uses it")
+
+
 def _runner(bundle: Path, output: Path, batch_size: int) -> BundleRunner:
     return BundleRunner(bundle, output / "received", output / "segmentations", batch_size=batch_size)
 
@@ -122,7 +127,7 @@ def _serve(bundle: Path, args: argparse.Namespace) -> int:
     output = Path(args.output_dir)
     runner = _runner(bundle, output, args.batch_size)
     with ExitStack() as stack:
-        stack.enter_context(locked_file(output / ".lungseg-node.lock", f"--output-dir {output}: another node uses it"))
+        stack.enter_context(_node_lock(output))
         stack.enter_context(claim_output_folder(runner.output_dir, shared=True))
         forwarder = None
         if args.forward_to is not None:
@@ -158,7 +163,7 @@ def _serve(bundle: Path, args: argparse.Namespace) -> int:
 def _segment_study(bundle: Path, args: argparse.Namespace) -> int:
     output = Path(args.output_dir)
     runner = _runner(bundle, output, args.batch_size)
-    with locked_file(output / ".lungseg-node.lock", f"--output-dir {output}: another node uses it"):
+    with _node_lock(output):
         outcomes = OutcomeLog(output / "outcomes.jsonl")
         results = segment_study(DICOMwebClient(args.dicomweb), args.study, runner, FilmSpool(runner.spool), outcomes)
     return run_exit_code(False, any(result.status == FAILED for result in results))

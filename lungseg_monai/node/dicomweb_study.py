@@ -35,9 +35,7 @@ def segment_study(
     results = runner.run(films) if films else []
     segs = [pydicom.dcmread(result.seg) for result in results if result.seg is not None]
     for result in results:
-        reason = f" ({result.reason})" if result.reason else ""
-        logger.info("film %s: %s%s", spool.relative(result.film), result.status, reason)
-        outcomes.append("segmented", spool.relative(result.film).as_posix(), status=result.status, reason=result.reason)
+        outcomes.segmented(spool.relative(result.film).as_posix(), result.status, result.reason)
     if segs:
         client.store_instances(segs)
         logger.info("study %s: %d SEG(s) stored on %s", study_uid, len(segs), client.base_url)

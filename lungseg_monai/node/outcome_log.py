@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from lungseg_monai.inference.statuses import FAILED
+
 __all__ = ["OutcomeLog", "read_outcomes"]
+
+logger = logging.getLogger(__name__)
 
 
 class OutcomeLog:
@@ -37,6 +42,12 @@ class OutcomeLog:
                 os.write(handle, data)
             finally:
                 os.close(handle)
+
+    def segmented(self, film: str, status: str, reason: str) -> None:
+        """Log one line for a segmented film (a warning when it failed) and append its ``segmented`` event."""
+        log = logger.warning if status == FAILED else logger.info
+        log("film %s: %s%s", film, status, f" ({reason})" if reason else "")
+        self.append("segmented", film, status=status, reason=reason)
 
 
 def read_outcomes(path: str | Path) -> list[dict[str, Any]]:

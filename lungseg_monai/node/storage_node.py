@@ -22,7 +22,7 @@ from pynetdicom.sop_class import (
     Verification,
 )
 
-from lungseg_monai.inference.statuses import FAILED
+from lungseg_monai.inference.provenance import record_path
 from lungseg_monai.node.bundle_runner import BundleRunner, FilmResult
 from lungseg_monai.node.film_spool import FilmSpool, InvalidFilmError
 from lungseg_monai.node.forwarding import ForwardError, SegForwarder
@@ -250,18 +250,14 @@ class StorageNode:
             dataset = event.dataset
             dataset.file_meta = event.file_meta
             film = self.spool.store_encoded(dataset, event.encoded_dataset())
-        except InvalidFilmError as err:
-            self._finished()
-            logger.warning("film %s from %s refused: %s", instance, peer, err)
-            return STATUS_CANNOT_UNDERSTAND
-        except OSError as err:
-            self._finished()
-            logger.error("film %s from %s not stored: %s", instance, peer, err)
-            return STATUS_BUSY
-        # A data set that cannot be decoded is the sender's problem, answered; the node goes on.
+        # A data set that cannot be decoded or kept is answered; the node goes on.
         except Exception as err:  # noqa: BLE001
             self._finished()
-            logger.warning("film %s from %s refused: %s: %s", instance, peer, type(err).__name__, err)
+            if isinstance(err, OSError):  # the disk, not the film: the sender may try again later
+                logger.error("film %s from %s not stored: %s", instance, peer, err)
+                return STATUS_BUSY
+            reason = str(err) if isinstance(err, InvalidFilmError) else f"{type(err).__name__}: {err}"
+            logger.warning("film %s from %s refused: %s", instance, peer, reason)
             return STATUS_CANNOT_UNDERSTAND
         name = UID(str(event.request.AffectedSOPClassUID)).name
         logger.info("received %s (%s) from %s", self.spool.relative(film), name, peer)
@@ -275,7 +271,7 @@ class StorageNode:
         unfinished = []
         for film in self.spool.films():
             source = self.spool.relative(film).as_posix()
-            if not Path(f"{self.runner.output_dir / source}.json").is_file():
+            if not record_path(self.runner.output_dir / source).is_file():
                 unfinished.append(film)
             elif self.forwarder is not None and not self.forwarder.is_sent(source):
                 unfinished.append(film)
@@ -339,11 +335,7 @@ class StorageNode:
                 self._forward(result)
 
     def _report(self, result: FilmResult) -> None:
-        source = self.spool.relative(result.film)
-        reason = f" ({result.reason})" if result.reason else ""
-        log = logger.warning if result.status == FAILED else logger.info
-        log("film %s: %s%s", source, result.status, reason)
-        self.outcomes.append("segmented", source.as_posix(), status=result.status, reason=result.reason)
+        self.outcomes.segmented(self.spool.relative(result.film).as_posix(), result.status, result.reason)
 
     def _forward(self, result: FilmResult) -> None:
         assert self.forwarder is not None and result.seg is not None
