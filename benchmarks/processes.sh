@@ -15,7 +15,7 @@ CONFIGS="['bundles/unet/configs/train.json','bundles/unet/configs/inference.json
 for folder in "${FOLDERS[@]}"; do
     for _ in $(seq "$REPEATS"); do
         for decode in full reduced; do
-            if [ "$decode" = full ]; then flag=(--full-decode); side=0; else flag=(); side=512; fi
+            if [ "$decode" = full ]; then flag=(--full-decode); side=0; else flag=(); side=768; fi
             rm -rf "$WORK/out"
             start=$(date +%s.%N)
             lungseg --input-dir "$folder" --output-dir "$WORK/out" "${flag[@]}" >/dev/null 2>&1 || true

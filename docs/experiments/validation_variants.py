@@ -1,4 +1,4 @@
-"""Dice of a bundle's evaluation pipeline with and without flip averaging and post-processing.
+"""Dice per structure of a bundle's evaluation pipeline with and without flip averaging and post-processing.
 
 Used to choose ``tta_flip`` on the validation split (never the test split):
 
@@ -14,6 +14,7 @@ import torch
 from monai.bundle import ConfigWorkflow
 from monai.transforms import AsDiscreted, Compose
 
+from lungseg_monai.inferers import FlipAveragingInferer
 from lungseg_monai.networks import load_model_weights
 from lungseg_monai.paths import bundle_config_files, bundle_path
 from lungseg_monai.reports import mask_dice
@@ -30,6 +31,7 @@ def main() -> None:
     parser.add_argument("--checkpoint", help="default: the bundle's models/model.pt")
     parser.add_argument("--split", default="validation")
     parser.add_argument("--dataset-dir", default="../shared/data/cxr-lung-lr")
+    parser.add_argument("--threshold", type=float, default=0.5, help="probability threshold of every channel")
     args = parser.parse_args()
     configs = f"{bundle_path(args.bundle)}/configs"
     checkpoint = args.checkpoint or f"{bundle_path(args.bundle)}/models/model.pt"
@@ -48,21 +50,33 @@ def main() -> None:
     dataset = workflow.parser.get_parsed_content("validate#dataset")
     postprocessing = workflow.parser.get_parsed_content("validate#postprocessing")
     # The bundle's own post-processing: in full, or up to the threshold (without largest components / fill holes).
+    discretize = postprocessing.transforms[_index_of(postprocessing, AsDiscreted)]
+    discretize.threshold = [args.threshold] * len(discretize.threshold)
     until_threshold = Compose(postprocessing.transforms[: _index_of(postprocessing, AsDiscreted) + 1])
-    dice: dict[tuple[bool, bool], list[float]] = {}
+    dice: dict[tuple[bool, bool], list[list[float]]] = {}
+    flip_averaging = FlipAveragingInferer(enabled=True)  # mirrors and swaps the right- and left-lung channels
     with torch.inference_mode():
         for item in dataset:
-            image, label = item["image"][None], np.asarray(item["label"][0]) > 0
-            plain = network(image)
-            mirrored = torch.flip(network(torch.flip(image, (3,))), (3,))
+            image, label = item["image"][None], np.asarray(item["label"]) > 0
             for flip in (False, True):
-                logits = ((plain + mirrored) / 2 if flip else plain)[0]  # as FlipAveragingInferer averages
+                logits = (flip_averaging(image, network) if flip else network(image))[0]
                 for post in (False, True):
                     steps = postprocessing if post else until_threshold
-                    pred = np.asarray(steps({**item, "pred": logits})["pred"][0]) > 0
-                    dice.setdefault((flip, post), []).append(mask_dice(pred, label))
+                    pred = np.asarray(steps({**item, "pred": logits})["pred"]) > 0
+                    dice.setdefault((flip, post), []).append(
+                        [
+                            mask_dice(pred[0] | pred[1], label[0] | label[1]),
+                            mask_dice(pred[0], label[0]),
+                            mask_dice(pred[1], label[1]),
+                            mask_dice(pred[2], label[2]),
+                        ]
+                    )
     for (flip, post), values in dice.items():
-        print(f"flip averaging {flip!s:5}  largest components + fill holes {post!s:5}  Dice {np.mean(values):.4f}")
+        lungs, right, left, heart = np.mean(values, axis=0)
+        print(
+            f"flip averaging {flip!s:5}  largest components + fill holes {post!s:5}  Dice: lungs {lungs:.4f}  "
+            f"right {right:.4f}  left {left:.4f}  cardiomediastinum {heart:.4f}"
+        )
 
 
 if __name__ == "__main__":

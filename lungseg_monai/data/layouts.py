@@ -3,12 +3,14 @@
 Supported layouts (paths relative to the dataset folder):
 
 * ``montgomery``: ``images/`` or ``CXR_png/`` with ``ManualMask/leftMask/<stem>.png`` and
-  ``ManualMask/rightMask/<stem>.png`` (NLM Montgomery County; also the cxr-lung-lr set).
+  ``ManualMask/rightMask/<stem>.png`` (NLM Montgomery County; also the cxr-lung-lr set, which adds
+  ``ManualMask/cardiomediastinumMask/<stem>.png`` and a second reader's lungs in ``SecondReader/<stem>.png``).
 * ``shenzhen``: ``CXR_png/`` or ``images/`` with one merged mask ``<stem>_mask.png`` in ``mask/`` or ``masks/``
   or beside the image (NLM Shenzhen with its published lung masks).
 * ``jsrt``: the JSRT raw films (``All247images/*.IMG`` or ``images/*.IMG``) with the SCR lung masks found
   anywhere below the dataset folder in folders named ``right lung`` and ``left lung`` (as published:
-  ``scratch/fold1/masks/right lung/JPCLN001.gif``); SCR masks are 1024 px for the 2048 px films.
+  ``scratch/fold1/masks/right lung/JPCLN001.gif``), and the SCR ``heart`` masks where present; SCR masks are
+  1024 px for the 2048 px films.
 * ``plain``: ``images/`` and ``masks/`` holding files with the same stem.
 """
 
@@ -23,7 +25,9 @@ __all__ = ["Case", "detect_layout", "find_cases", "LAYOUTS"]
 
 LAYOUTS = ("montgomery", "shenzhen", "jsrt", "plain")
 _IMAGE_DIRS = ("images", "CXR_png", "All247images", "image", "imgs")
-_SCR_LUNG_DIRS = {"right_mask": "right lung", "left_mask": "left lung"}
+_SCR_LUNG_DIRS = {"right_mask": "right lung", "left_mask": "left lung", "heart_mask": "heart"}
+#: Optional masks of the Montgomery layout (cxr-lung-lr): key to folder.
+_MONTGOMERY_OPTIONAL = {"heart_mask": "ManualMask/cardiomediastinumMask", "second_reader": "SecondReader"}
 _MASK_SUFFIXES = (".png", ".gif", ".bmp", ".tif", ".tiff")
 
 
@@ -33,7 +37,8 @@ class Case:
 
     Attributes:
         image: relative image path.
-        masks: mask keys (``right_mask``/``left_mask`` or ``label``) to relative paths; missing masks are absent.
+        masks: mask keys (``right_mask``/``left_mask`` or ``label``; ``heart_mask`` and ``second_reader`` where
+            the set has them) to relative paths; missing masks are absent.
         expected_masks: the mask keys this layout requires.
 
     """
@@ -85,7 +90,7 @@ def _find_mask(folders: list[Path], stem: str, root: Path) -> str | None:
 
 
 def _scr_masks(root: Path) -> dict[str, dict[str, str]]:
-    """Map each mask key to ``{stem: relative path}`` for the SCR lung masks below ``root``."""
+    """Map each mask key to ``{stem: relative path}`` for the SCR lung (and heart) masks below ``root``."""
     found: dict[str, dict[str, str]] = {key: {} for key in _SCR_LUNG_DIRS}
     for key, folder_name in _SCR_LUNG_DIRS.items():
         for folder in sorted(p for p in root.rglob(folder_name) if p.is_dir()):
@@ -125,6 +130,10 @@ def find_cases(root: str | Path, layout: str | None = None) -> list[Case]:
             case.expected_masks = ("right_mask", "left_mask")
             for key, folder in (("right_mask", "rightMask"), ("left_mask", "leftMask")):
                 found = _find_mask([root / "ManualMask" / folder], stem, root)
+                if found:
+                    case.masks[key] = found
+            for key, folder in _MONTGOMERY_OPTIONAL.items():
+                found = _find_mask([root / folder], stem, root)
                 if found:
                     case.masks[key] = found
         elif layout == "jsrt":

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PIL import Image
 
 from lungseg_monai.data.errors import RadiographReadError
@@ -25,7 +26,15 @@ from lungseg_monai.data.layouts import LAYOUTS, Case, find_cases
 from lungseg_monai.data.mask_scale import mask_upscale_factor
 from lungseg_monai.data.radiograph_io import read_radiograph
 
-__all__ = ["ManifestReport", "build_manifest", "split_by_patient", "load_patient_ids", "main"]
+__all__ = [
+    "ManifestReport",
+    "build_manifest",
+    "lung_convention_of",
+    "manifest_lung_convention",
+    "split_by_patient",
+    "load_patient_ids",
+    "main",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +90,44 @@ def _check_case(root: Path, case: Case) -> str | None:
     return None
 
 
+#: Lungs sharing more than this part of their area with the cardiomediastinum are anatomical lungs.
+_ANATOMICAL_OVERLAP = 0.05
+
+
+def _lung_share_in_heart(root: Path, case: Case) -> float | None:
+    """Return the part of the case's lung area inside its cardiomediastinum mask (None without both)."""
+    lung_keys = [k for k in ("right_mask", "left_mask", "label") if k in case.masks]
+    if "heart_mask" not in case.masks or not lung_keys:
+        return None
+    heart = read_radiograph(root / case.masks["heart_mask"])[0] > 0
+    lungs = np.zeros_like(heart)
+    for key in lung_keys:
+        mask = read_radiograph(root / case.masks[key])[0] > 0
+        if mask.shape != heart.shape:
+            return None
+        lungs |= mask
+    return float((lungs & heart).sum() / max(int(lungs.sum()), 1))
+
+
+def lung_convention_of(shares: list[float]) -> tuple[str, str]:
+    """Return the lung convention of a dataset and why, from the lung share inside the heart of its cases.
+
+    Anatomical lungs include the lung behind the heart (about 18% of their area in cxr-lung-lr); visible lung
+    fields stop at the heart border. Without heart masks the set is taken to mark visible lung fields, as the
+    public screening sets (Montgomery, Shenzhen, JSRT/SCR) do.
+    """
+    if not shares:
+        return "visible", "assumed: no cardiomediastinum masks (the public screening sets mark visible lung fields)"
+    share = float(np.median(shares))
+    convention = "anatomical" if share > _ANATOMICAL_OVERLAP else "visible"
+    return convention, f"measured: median {share:.1%} of the lung area lies inside the cardiomediastinum mask"
+
+
+def manifest_lung_convention(datalist: str | Path) -> str:
+    """Return the ``lung_convention`` a manifest records (``anatomical`` for manifests older than the field)."""
+    return str(json.loads(Path(datalist).read_text()).get("lung_convention", "anatomical"))
+
+
 def _file_digest(path: Path) -> str:
     return hashlib.sha1(path.read_bytes()).hexdigest()
 
@@ -122,8 +169,8 @@ def build_manifest(
         seed: the split's random seed.
 
     Returns:
-        The datalist (paths relative to ``root``) and a report of refused images (no mask, duplicate,
-        unreadable, mask size mismatch, empty mask).
+        The datalist (paths relative to ``root``, with the set's ``lung_convention``) and a report of refused
+        images (no mask, duplicate, unreadable, mask size mismatch, empty mask).
 
     """
     root = Path(root)
@@ -131,7 +178,7 @@ def build_manifest(
         raise ValueError(f"split fractions {fractions} do not add up to 1")
     metadata_csv = metadata_csv or (root / "SOURCE_metadata.csv" if (root / "SOURCE_metadata.csv").is_file() else None)
     patient_ids = load_patient_ids(metadata_csv) if metadata_csv else {}
-    report, seen, patients = ManifestReport(), {}, defaultdict(list)
+    report, seen, patients, heart_shares = ManifestReport(), {}, defaultdict(list), []
     for case in find_cases(root, layout):
         reason = _check_case(root, case)
         digest = _file_digest(root / case.image) if reason is None else ""
@@ -141,16 +188,22 @@ def build_manifest(
             report.refuse(case.image, reason)
             continue
         seen[digest] = case.image
+        share = _lung_share_in_heart(root, case)
+        if share is not None:
+            heart_shares.append(share)
         name = Path(case.image).name
         entry = {"image": case.image, **case.masks, "patient_id": patient_ids.get(name, Path(name).stem)}
         report.kept.append(entry)
         patients[entry["patient_id"]].append(entry)
+    convention, convention_source = lung_convention_of(heart_shares)
     datalist = {
         "name": root.name,
         "description": f"lung masks of {root.name}; paths relative to the dataset_dir",
         "seed": seed,
         "split_fractions": list(fractions),
         "split_unit": "patient_id",
+        "lung_convention": convention,
+        "lung_convention_source": convention_source,
         **split_by_patient(patients, fractions, seed),
         "refused": report.refused,
     }

@@ -14,6 +14,8 @@ from monai.utils import AdversarialIterationEvents, AdversarialKeys
 from monai.utils.enums import CommonKeys as Keys
 from torch.optim.optimizer import Optimizer
 
+from lungseg_monai.transforms.known_channels import fill_unknown_channels
+
 __all__ = ["Pix2PixTrainer", "logits_to_image_range", "mask_to_image_range"]
 
 L1_LOSS = "l1_loss"
@@ -46,14 +48,15 @@ class Pix2PixTrainer(Trainer):
         device: where to train.
         max_epochs: epochs to run.
         train_data_loader: yields dicts with ``image`` in [-1, 1] and a ``label`` in [0, 1] (binary, or soft at the
-            outline when resized by area averaging as the bundle does).
-        g_network: generator (a MONAI ``UNet`` with one output channel of logits).
+            outline when resized by area averaging as the bundle does), one channel per structure; a channel the
+            dataset does not annotate holds ``UNKNOWN`` (-1) and is left out of L1, D and the Dice loss.
+        g_network: generator (a MONAI ``UNet`` with one output channel of logits per structure).
         g_optimizer: optimizer of G (Pix2Pix: Adam, lr 2e-4, betas (0.5, 0.999)).
         d_network: discriminator taking ``(image, mask)``, e.g. ``ConditionalPatchDiscriminator``.
         d_optimizer: optimizer of D.
         adversarial_loss: ``PatchAdversarialLoss`` (called with ``target_is_real`` and ``for_discriminator``).
         lambda_l1: weight of the L1 term (100 in Pix2Pix).
-        dice_loss: optional extra segmentation loss on G logits (e.g. ``DiceLoss(sigmoid=True)``).
+        dice_loss: optional extra segmentation loss on G logits (``KnownChannelsDiceCELoss(lambda_ce=0)``).
         lambda_dice: its weight.
         d_loss_scale: D loss is multiplied by this (0.5 in Pix2Pix, slowing D relative to G).
         Other arguments are those of ``monai.engines.Trainer``.
@@ -112,13 +115,13 @@ class Pix2PixTrainer(Trainer):
         if batchdata is None:
             raise ValueError("Must provide batch data for current iteration.")
         image, label = engine.prepare_batch(batchdata, engine.state.device, engine.non_blocking)[:2]
-        real_mask = mask_to_image_range(label)
-        engine.state.output = out = {Keys.IMAGE: image, Keys.LABEL: label, AdversarialKeys.REALS: real_mask}
-
         engine.g_network.train()
         engine.d_network.train()
         logits = engine.g_inferer(image, engine.g_network)
         fake_mask = logits_to_image_range(logits)
+        # A structure the dataset does not annotate (UNKNOWN channel) shows D and L1 the generator's own mask.
+        real_mask = mask_to_image_range(fill_unknown_channels(label, torch.sigmoid(logits).detach()))
+        engine.state.output = out = {Keys.IMAGE: image, Keys.LABEL: label, AdversarialKeys.REALS: real_mask}
         out[Keys.PRED], out[AdversarialKeys.FAKES] = logits, fake_mask
         engine.fire_event(AdversarialIterationEvents.GENERATOR_FORWARD_COMPLETED)
         engine.fire_event(IterationEvents.FORWARD_COMPLETED)

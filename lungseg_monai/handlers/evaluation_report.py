@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,19 @@ from PIL import Image
 
 from lungseg_monai.data.display import display_uint8
 from lungseg_monai.data.radiograph_reader import pixel_spacing
-from lungseg_monai.handlers.report_metrics import ASD_MM, ASD_PX, CONFUSION, HD95_MM, HD95_PX, IOU, LUNG_DICE
+from lungseg_monai.handlers.report_metrics import ASD_MM, ASD_PX, CONFUSION, HD95_MM, HD95_PX, IOU
+from lungseg_monai.reports.mask_dice import mask_dice
 from lungseg_monai.reports.report_writer import CaseResult, write_evaluation_report
 from lungseg_monai.reports.statistics import RocAccumulator
+from lungseg_monai.transforms.cardiothoracic import cardiothoracic_ratio
+from lungseg_monai.transforms.structures import EVALUATION_CHANNELS, heart_annotated
 
 __all__ = ["EvaluationReportHandler"]
+
+#: Column prefix of each evaluation channel (the anatomical lungs keep the plain names: ``dice``, ``hd95``...).
+_PREFIX = {"lungs": "", **{name: f"{name}_" for name in EVALUATION_CHANNELS[1:]}}
+#: Channels that need the reference cardiomediastinum.
+_NEED_HEART = {"visible_lungs", "cardiomediastinum"}
 
 #: Report columns computed from the confusion buffer with MONAI's ``compute_confusion_matrix_metric``.
 _FROM_CONFUSION = {
@@ -41,19 +50,29 @@ def _per_case(details: dict[str, Any], name: str) -> torch.Tensor:
     return torch.as_tensor(details[name]).float().reshape(len(details[name]), -1)
 
 
+def _ctr(structures: np.ndarray) -> float:
+    ratio = cardiothoracic_ratio(structures[0] > 0.5, structures[1] > 0.5, structures[2] > 0.5).ratio
+    return math.nan if ratio is None else ratio
+
+
 class EvaluationReportHandler:
     """Write ``per_case.csv``, ``summary.json``, ROC, montages and HTML when the evaluator completes.
 
-    The figures come from the evaluator's MONAI metric handlers: its key metric ``dice`` and the handlers of
-    :func:`~lungseg_monai.handlers.report_metrics.report_metrics` (IoU, the confusion counts behind precision,
-    recall, specificity and pixel accuracy, HD95 and average surface distance, per-lung Dice). Distances are
-    reported in mm when every case has a pixel spacing, otherwise in pixels for all cases (never a mean of both).
-    What this handler computes itself is what MONAI lacks: the pixel-level ROC (a histogram, not every pixel),
-    thumbnails for the montages, and the bootstrap CIs and HTML of the report writer.
+    The figures come from the evaluator's MONAI metric handlers over the evaluation channels
+    (``EvaluationChannelsd``: anatomical lungs, visible lungs, right lung, left lung, cardiomediastinum): its key
+    metric ``dice`` and the handlers of :func:`~lungseg_monai.handlers.report_metrics.report_metrics` (IoU, the
+    confusion counts behind precision, recall, specificity and pixel accuracy, HD95 and average symmetric surface
+    distance). Distances are reported in mm when every case has a pixel spacing, otherwise in pixels for all
+    cases (never a mean of both). Structures the reference lacks on any case (a set without heart masks) are
+    left out. This handler adds what MONAI lacks: the cardiothoracic ratio of prediction and reference, the
+    human reference (a second reader's lungs, where the case has one, scored with the same Dice), the
+    pixel-level ROC (a histogram, not every pixel), thumbnails for the montages, and the report writer's
+    bootstrap CIs and HTML.
 
-    Each decollated output item must hold ``prob_key`` (probabilities at the original resolution) and ``pred`` and
-    ``label`` on that grid; the batch item must hold ``image`` (file name, spacing) and ``original_key`` (the
-    unnormalised image, for montages).
+    Each decollated output item must hold ``prob_key`` (3-structure probabilities at the original resolution),
+    ``pred`` and ``label`` (3-structure masks on that grid; ``label`` may mark the heart ``UNKNOWN``); the batch
+    item must hold ``image`` (file name, spacing), ``original_key`` (the unnormalised image, for montages) and,
+    where a second reader drew the lungs, ``reader_key``.
 
     Args:
         output_dir: the report folder.
@@ -61,6 +80,7 @@ class EvaluationReportHandler:
         tensorboard_dir: training logs to plot.
         prob_key: output key of the probabilities.
         original_key: batch key of the original image.
+        reader_key: batch key of the second reader's lung mask (optional per case).
         thumbnail_rows: montage height in pixels.
 
     """
@@ -72,15 +92,13 @@ class EvaluationReportHandler:
         tensorboard_dir: str | None = None,
         prob_key: str = "prob",
         original_key: str = "original",
+        reader_key: str = "second_reader",
         thumbnail_rows: int = 256,
     ) -> None:
         self.output_dir, self.facts, self.tensorboard_dir = Path(output_dir), facts, tensorboard_dir
-        self.prob_key, self.original_key, self.thumbnail_rows = prob_key, original_key, thumbnail_rows
-        self.names: list[str] = []
-        self.thumbnails: list[dict[str, np.ndarray]] = []
-        self.spacing_known: list[bool] = []
-        self.roc = RocAccumulator()
-        self.summary: dict[str, Any] = {}
+        self.prob_key, self.original_key, self.reader_key = prob_key, original_key, reader_key
+        self.thumbnail_rows = thumbnail_rows
+        self.reset()
 
     def attach(self, engine: Engine) -> None:
         """Collect at each iteration, reset at start, write at completion (after the metrics are computed)."""
@@ -88,17 +106,38 @@ class EvaluationReportHandler:
         engine.add_event_handler(Events.ITERATION_COMPLETED, self.collect)
         engine.add_event_handler(Events.COMPLETED, self.write)
 
-    def reset(self, engine: Engine) -> None:
+    def reset(self, engine: Engine | None = None) -> None:
         """Forget the cases of a previous run."""
-        self.names, self.thumbnails, self.spacing_known, self.roc = [], [], [], RocAccumulator()
+        self.names: list[str] = []
+        self.thumbnails: list[dict[str, np.ndarray]] = []
+        self.spacing_known: list[bool] = []
+        self.heart_known: list[bool] = []
+        self.extra: list[dict[str, float]] = []
+        self.roc = RocAccumulator()
+        self.summary: dict[str, Any] = {}
 
     def collect(self, engine: Engine) -> None:
-        """Keep each case's name, spacing, thumbnails and ROC counts (the metrics are MONAI's)."""
+        """Keep each case's name, spacing, CTRs, second-reader Dice, thumbnails and ROC counts."""
         for batch_item, output in zip(engine.state.batch, engine.state.output, strict=True):
-            pred = np.asarray(output["pred"][0]) > 0.5
-            truth = np.asarray(output["label"][0]) > 0.5
+            pred_structures, label_structures = np.asarray(output["pred"]), np.asarray(output["label"])
+            pred, truth = pred_structures[:2].max(axis=0) > 0.5, label_structures[:2].max(axis=0) > 0.5
             meta = batch_item["image"].meta
-            self.roc.update(np.asarray(output[self.prob_key][0]), truth)
+            self.roc.update(np.asarray(output[self.prob_key][:2]).max(axis=0), truth)
+            heart_known = heart_annotated(label_structures)
+            extra = {
+                "ctr_pred": _ctr(pred_structures),
+                "ctr_truth": _ctr(label_structures) if heart_known else math.nan,
+            }
+            extra["ctr_abs_error"] = abs(extra["ctr_pred"] - extra["ctr_truth"])
+            reader = batch_item.get(self.reader_key)
+            reader = np.asarray(reader[0]) > 0 if reader is not None else None
+            if reader is not None and reader.shape == truth.shape:
+                extra["reader2_vs_reader1_dice"] = mask_dice(reader, truth)
+                extra["model_vs_reader2_dice"] = mask_dice(pred, reader)
+            else:
+                extra["reader2_vs_reader1_dice"] = extra["model_vs_reader2_dice"] = math.nan
+            self.extra.append(extra)
+            self.heart_known.append(heart_known)
             grey = display_uint8(np.asarray(batch_item[self.original_key][0]))
             rows = self.thumbnail_rows
             self.thumbnails.append(
@@ -116,24 +155,29 @@ class EvaluationReportHandler:
         details = engine.state.metric_details
         in_mm = bool(self.spacing_known) and all(self.spacing_known)
         confusion = torch.as_tensor(details[CONFUSION]).float().reshape(len(self.names), -1, 4)
-        lungs = _per_case(details, LUNG_DICE)  # channels: right lung, left lung
-        columns = {
-            "dice": _per_case(details, "dice")[:, 0],
-            "iou": _per_case(details, IOU)[:, 0],
-            **{
-                column: compute_confusion_matrix_metric(name, confusion)[:, 0]
-                for column, name in _FROM_CONFUSION.items()
-            },
-            "hd95": _per_case(details, HD95_MM if in_mm else HD95_PX)[:, 0],
-            "asd": _per_case(details, ASD_MM if in_mm else ASD_PX)[:, 0],
-            "right_lung_dice": lungs[:, 0],
-            "left_lung_dice": lungs[:, 1],
+        per_channel = {
+            "dice": _per_case(details, "dice"),
+            "iou": _per_case(details, IOU),
+            "hd95": _per_case(details, HD95_MM if in_mm else HD95_PX),
+            "asd": _per_case(details, ASD_MM if in_mm else ASD_PX),
         }
+        columns = {
+            column: compute_confusion_matrix_metric(name, confusion)[:, 0] for column, name in _FROM_CONFUSION.items()
+        }
+        with_heart = all(self.heart_known)
+        for index, channel in enumerate(EVALUATION_CHANNELS):
+            if channel in _NEED_HEART and not with_heart:
+                continue
+            for metric, values in per_channel.items():
+                columns[_PREFIX[channel] + metric] = values[:, index]
         cases = []
         for index, name in enumerate(self.names):
             tp, fp, tn, fn = (int(v) for v in confusion[index, 0])
             metrics = {column: float(values[index]) for column, values in columns.items()}
+            extra = self.extra[index]
+            if not with_heart:
+                extra = {k: v for k, v in extra.items() if not k.startswith("ctr_")}
             counts = {"tp": tp, "fp": fp, "fn": fn, "tn": tn}
-            cases.append(CaseResult(name, metrics, counts, self.thumbnails[index]))
+            cases.append(CaseResult(name, {**metrics, **extra}, counts, self.thumbnails[index]))
         facts = {**self.facts, "distance_unit": "mm" if in_mm else "px"}
         self.summary = write_evaluation_report(self.output_dir, cases, self.roc, facts, self.tensorboard_dir)

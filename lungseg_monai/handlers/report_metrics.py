@@ -11,14 +11,14 @@ import math
 from collections.abc import Sequence
 
 import torch
-from monai.handlers import ConfusionMatrix, HausdorffDistance, MeanDice, MeanIoUHandler, SurfaceDistance, from_engine
+from monai.handlers import ConfusionMatrix, HausdorffDistance, MeanIoUHandler, SurfaceDistance, from_engine
 
 from lungseg_monai.data.radiograph_reader import pixel_spacing
 
-__all__ = ["SpacedHausdorffDistance", "SpacedSurfaceDistance", "report_metrics", "CONFUSION", "LUNG_DICE"]
+__all__ = ["SpacedHausdorffDistance", "SpacedSurfaceDistance", "report_metrics", "CONFUSION"]
 
 #: Handler names the report reads (besides the evaluator's key metric ``dice``).
-IOU, CONFUSION, LUNG_DICE = "iou", "confusion", "lung_dice"
+IOU, CONFUSION = "iou", "confusion"
 HD95_PX, ASD_PX, HD95_MM, ASD_MM = "hd95_px", "asd_px", "hd95_mm", "asd_mm"
 
 
@@ -47,15 +47,15 @@ class SpacedSurfaceDistance(_InMillimetres, SurfaceDistance):
     """MONAI's ``SurfaceDistance`` handler in mm (NaN for a case without pixel spacing)."""
 
 
-def report_metrics(
-    pred: str = "pred", label: str = "label", lungs: tuple[str, str] = ("pred_lungs", "label_lungs")
-) -> dict[str, object]:
+def report_metrics(pred: str = "pred_eval", label: str = "label_eval") -> dict[str, object]:
     """Return the metric handlers (by the names the report reads) to add to an evaluator's ``dice`` key metric.
 
+    Each scores every channel of ``pred`` against ``label`` per case (``EvaluationChannelsd``: both lungs in each
+    convention, each lung, the cardiomediastinum).
+
     Args:
-        pred: output key of the binary prediction at the original resolution.
-        label: key of the reference mask on the same grid.
-        lungs: keys of the per-lung (right, left) 2-channel masks (``SplitLungsd``).
+        pred: output key of the binary prediction channels at the original resolution.
+        label: key of the reference channels on the same grid.
 
     """
     pair = from_engine([pred, label])
@@ -66,5 +66,4 @@ def report_metrics(
         ASD_PX: SurfaceDistance(include_background=True, symmetric=True, output_transform=pair),
         HD95_MM: SpacedHausdorffDistance(include_background=True, percentile=95, output_transform=pair),
         ASD_MM: SpacedSurfaceDistance(include_background=True, symmetric=True, output_transform=pair),
-        LUNG_DICE: MeanDice(include_background=True, output_transform=from_engine(list(lungs))),
     }

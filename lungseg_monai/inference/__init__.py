@@ -6,9 +6,10 @@ from lungseg_monai.inference.exit_codes import exit_unless_ok
 from lungseg_monai.inference.folder_evaluator import FolderEvaluator
 from lungseg_monai.inference.folder_plan import FolderPlan
 from lungseg_monai.inference.interrupts import quiet_worker
-from lungseg_monai.inference.lung_measures import LungMeasures, measure_lungs
+from lungseg_monai.inference.lung_measures import AnatomyMeasures, measure_anatomy
 from lungseg_monai.inference.output_handlers import (
     DicomSegWriter,
+    HeartPngWriter,
     MaskNiftiWriter,
     MaskPngWriter,
     OverlayPngWriter,
@@ -23,7 +24,8 @@ __all__ = [
     "DicomSegWriter",
     "FolderEvaluator",
     "FolderPlan",
-    "LungMeasures",
+    "AnatomyMeasures",
+    "HeartPngWriter",
     "MaskNiftiWriter",
     "MaskPngWriter",
     "OutputProvenance",
@@ -35,6 +37,6 @@ __all__ = [
     "collate_radiographs",
     "exit_unless_ok",
     "file_sha256",
-    "measure_lungs",
+    "measure_anatomy",
     "quiet_worker",
 ]

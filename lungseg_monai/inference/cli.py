@@ -22,6 +22,7 @@ from lungseg_monai.inference.exit_codes import EXIT_ERROR, EXIT_FAILED, EXIT_INT
 from lungseg_monai.inference.interrupts import sigterm_as_keyboard_interrupt
 from lungseg_monai.inference.shards import Shard
 from lungseg_monai.inference.usage import UsageError, check_folders, check_run_options
+from lungseg_monai.transforms.structures import CONVENTIONS
 
 __all__ = ["main", "run_reporting_errors", "EXIT_ERROR"]
 
@@ -69,8 +70,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--full-decode",
         action="store_true",
-        help="decode every film at full resolution (default: JPEG 2000 and JPEG at >= 512 px on the shorter side; "
+        help="decode every film at full resolution (default: JPEG 2000 and JPEG at >= 768 px on the shorter side; "
         "the masks are on the full grid either way)",
+    )
+    parser.add_argument(
+        "--convention",
+        choices=CONVENTIONS,
+        help="what <name>.mask.png, the NIfTI and the SEG's lung segments hold: anatomical lungs (the part behind "
+        "the heart included; the bundle default) or visible lung fields (stopping at the heart border)",
     )
     parser.add_argument(
         "--shard",
@@ -95,6 +102,8 @@ def _workflow(bundle: Path, args: argparse.Namespace) -> ConfigWorkflow:
     # Set only when asked for, so the bundle's own defaults (overlay_max_side, decode_min_side, shard from torchrun)
     # hold otherwise.
     optional = {"shard": args.shard} if args.shard is not None else {}
+    if args.convention is not None:
+        optional["convention"] = args.convention
     if args.overlay_full_size:
         optional["overlay_max_side"] = 0
     if args.full_decode or args.overlay_full_size:

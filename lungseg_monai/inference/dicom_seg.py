@@ -1,4 +1,4 @@
-"""Write a predicted lung mask as a DICOM Segmentation object (highdicom) referencing its source image."""
+"""Write predicted lungs and cardiomediastinum as a DICOM Segmentation object (highdicom) referencing the source."""
 
 from __future__ import annotations
 
@@ -76,28 +76,53 @@ def _prepare_source(source: pydicom.Dataset) -> pydicom.Dataset:
     return source
 
 
-def _segment(number: int, label: str, algorithm: hd.AlgorithmIdentificationSequence) -> hd.seg.SegmentDescription:
-    return hd.seg.SegmentDescription(
+#: Per structure: segment label, property category, property type and laterality modifier (SNOMED CT).
+_SEGMENTS = {
+    "right_lung": ("Right lung", codes.SCT.Organ, codes.SCT.Lung, codes.SCT.Right),
+    "left_lung": ("Left lung", codes.SCT.Organ, codes.SCT.Lung, codes.SCT.Left),
+    # The cardiomediastinal silhouette: the heart with the rest of the mediastinum (SCT 72410000 Mediastinum).
+    "cardiomediastinum": ("Cardiomediastinum", codes.SCT.AnatomicalStructure, codes.SCT.Mediastinum, None),
+}
+
+
+def _segment(
+    number: int, structure: str, convention: str, algorithm: hd.AlgorithmIdentificationSequence
+) -> hd.seg.SegmentDescription:
+    label, category, property_type, laterality = _SEGMENTS[structure]
+    description = hd.seg.SegmentDescription(
         segment_number=number,
         segment_label=label,
-        segmented_property_category=codes.SCT.Organ,
-        segmented_property_type=codes.SCT.Lung,
+        segmented_property_category=category,
+        segmented_property_type=property_type,
         algorithm_type=hd.seg.SegmentAlgorithmTypeValues.AUTOMATIC,
         algorithm_identification=algorithm,
     )
+    if laterality is not None:
+        # Segmented Property Type Modifier: the side, as DICOM's lung segment templates code it.
+        modifier = hd.sr.CodedConcept(laterality.value, laterality.scheme_designator, laterality.meaning)
+        description.SegmentedPropertyTypeCodeSequence[0].SegmentedPropertyTypeModifierCodeSequence = [modifier]
+        description.SegmentDescription = f"{label}, {convention} convention"
+    return description
 
 
 def write_dicom_seg(
-    target: str | Path, source_path: str | Path, mask: np.ndarray, model_name: str, model_version: str
+    target: str | Path,
+    source_path: str | Path,
+    masks: dict[str, np.ndarray],
+    model_name: str,
+    model_version: str,
+    convention: str = "anatomical",
 ) -> Path:
-    """Write a binary DICOM SEG of ``mask`` (rows x columns of the source) that references ``source_path``.
+    """Write a binary DICOM SEG with one segment per structure of ``masks`` that references ``source_path``.
 
     Args:
         target: the ``.dcm`` file to write (atomically).
-        source_path: the DICOM radiograph the mask was predicted on.
-        mask: binary mask at the source's resolution.
+        source_path: the DICOM radiograph the masks were predicted on.
+        masks: ``right_lung``, ``left_lung`` and ``cardiomediastinum`` (any of them), binary, rows x columns of
+            the source; segments are numbered in that order.
         model_name: algorithm name recorded in the SEG.
         model_version: algorithm version recorded in the SEG.
+        convention: the lung convention of the lung masks, in their segment descriptions.
 
     Raises:
         ValueError: the source lacks what a SEG must reference (e.g. UIDs) or the sizes differ.
@@ -105,12 +130,16 @@ def write_dicom_seg(
     """
     # Only the header is referenced; the pixels were decoded once already by the reader.
     source = _prepare_source(pydicom.dcmread(source_path, force=True, stop_before_pixels=True))
-    if (int(source.Rows), int(source.Columns)) != mask.shape:
-        raise ValueError(f"mask is {mask.shape}, source {source_path} is {(source.Rows, source.Columns)}")
+    structures = [name for name in _SEGMENTS if name in masks]
+    for name in structures:
+        if (int(source.Rows), int(source.Columns)) != masks[name].shape:
+            raise ValueError(
+                f"{name} mask is {masks[name].shape}, source {source_path} is {(source.Rows, source.Columns)}"
+            )
     with warnings.catch_warnings():
         # Anonymised files carry one-word patient names; highdicom warns about each, the SEG is still valid.
         warnings.filterwarnings("ignore", message=".*unlikely to represent the intended person name.*")
-        seg = _segmentation(source, mask, model_name, model_version)
+        seg = _segmentation(source, [masks[n] for n in structures], structures, convention, model_name, model_version)
     # Type 2C in the General Image module of a SEG without a plane orientation: the source's, else empty.
     seg.PatientOrientation = source.get("PatientOrientation", "")
     with atomic_path(target) as temp:
@@ -119,16 +148,23 @@ def write_dicom_seg(
 
 
 def _segmentation(
-    source: pydicom.Dataset, mask: np.ndarray, model_name: str, model_version: str
+    source: pydicom.Dataset,
+    masks: list[np.ndarray],
+    structures: list[str],
+    convention: str,
+    model_name: str,
+    model_version: str,
 ) -> hd.seg.Segmentation:
     algorithm = hd.AlgorithmIdentificationSequence(
         name=model_name, version=model_version, family=codes.cid7162.ArtificialIntelligence
     )
     return hd.seg.Segmentation(
         source_images=[source],
-        pixel_array=(mask > 0).astype(np.uint8)[None],
+        pixel_array=np.stack([m > 0 for m in masks], axis=-1).astype(np.uint8)[None],
         segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
-        segment_descriptions=[_segment(1, "Lungs", algorithm)],
+        segment_descriptions=[
+            _segment(number, name, convention, algorithm) for number, name in enumerate(structures, start=1)
+        ],
         series_instance_uid=hd.UID(),
         series_number=900,
         sop_instance_uid=hd.UID(),
@@ -137,5 +173,5 @@ def _segmentation(
         manufacturer_model_name=model_name,
         software_versions=model_version,
         device_serial_number="none",
-        series_description=f"Lung segmentation ({model_name})",
+        series_description=f"Lung and heart segmentation ({model_name})",
     )

@@ -57,7 +57,8 @@ class FolderEvaluator(SupervisedEvaluator):
 
     Args:
         device, val_data_loader, network, inferer, amp: as for ``SupervisedEvaluator``.
-        postprocessing: dict transform from ``pred`` (logits) to a binary mask on the original grid.
+        postprocessing: dict transform from ``pred`` (logits) to binary structure masks (right lung, left lung,
+            cardiomediastinum) on the original grid.
         val_handlers: attached in this order after the evaluator's own decollation and post-processing.
         item_threads: threads that post-process, and write the outputs of, the images of a batch side by side
             (:meth:`map_items`); image codecs, zlib and torch release the GIL there. 1: one image after the other.
@@ -143,7 +144,7 @@ class FolderEvaluator(SupervisedEvaluator):
         try:
             if self.postprocessing is not None:
                 item, output = engine_apply_transform(item, output, self.postprocessing)
-            output[MASK] = np.asarray(output["pred"][0]) > 0
+            output[MASK] = np.asarray(output["pred"]) > 0
             output[OUTCOME] = None
         # One image's failure is recorded and the run goes on; the traceback goes to the log.
         except Exception as err:  # noqa: BLE001

@@ -109,10 +109,24 @@ class FolderPlan:
             differences = self.provenance.differences(record) if record is not None else []
             if record is not None and not differences and not overwrite:
                 kept = "outputs of the same bundle, weights and options"
-                self.outcomes.append(FileOutcome(source, ALREADY_DONE, kept))
+                self.outcomes.append(_kept_outcome(source, kept, record))
                 continue
             redone += bool(differences)
             replacing = f"replaced earlier outputs ({', '.join(differences)} differed)" if differences else ""
             self.data.append({"image": str(path), "source": source, "output_base": str(base), "replacing": replacing})
         if redone:
             logger.info("%d image(s) have outputs made otherwise; they are redone", redone)
+
+
+def _kept_outcome(source: str, reason: str, record: dict) -> FileOutcome:
+    """Return the outcome of an image left as it is, with the quality, CTR and flags its record gives."""
+    flags = record.get("flags")
+    ratio = record.get("cardiothoracic_ratio")
+    return FileOutcome(
+        source,
+        ALREADY_DONE,
+        reason,
+        str(record.get("quality", "")),
+        ratio if isinstance(ratio, (int, float)) else None,
+        [str(flag) for flag in flags] if isinstance(flags, list) else [],
+    )

@@ -1,44 +1,82 @@
-"""Measure the right and left lung of a binary lung mask and flag implausible masks."""
+"""Measure the predicted structures of one film (lung and heart areas, CTR) and flag implausible anatomy."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+from scipy import ndimage
+from scipy.spatial import ConvexHull
 
-from lungseg_monai.transforms.lung_split import split_lungs
+from lungseg_monai.transforms.cardiothoracic import cardiothoracic_ratio
+from lungseg_monai.transforms.structures import CARDIOMEDIASTINUM, CONVENTIONS, lung_masks
 
-__all__ = ["LungMeasures", "measure_lungs"]
+__all__ = ["AnatomyMeasures", "measure_anatomy", "LUNG_FLAGS", "ANATOMY_FLAGS"]
 
-#: A second component smaller than this share of the largest is not a lung.
+#: A lung smaller than this share of the other is missing.
 _MIN_SECOND_LUNG_SHARE = 0.15
 #: Two lungs whose areas differ more than this ratio (smaller / larger) are implausible.
 _MIN_LUNG_AREA_RATIO = 0.5
 #: Lungs covering less than this share of the image count as "no lungs".
 _MIN_LUNG_FRACTION = 0.02
-#: More than this share of the image is not plausible for both lungs of a chest film.
-_MAX_LUNG_FRACTION = 0.75
-#: Share of the image border covered by the mask above which the lungs "touch the border".
+#: Plausible share of a chest film covered by both lungs (cxr-lung-lr reference masks: 0.20 to 0.59).
+_LUNG_FRACTION = (0.12, 0.75)
+#: A lung whose area is less than this share of its convex hull's is not lung-shaped (reference masks: 0.80 and up).
+_MIN_LUNG_SOLIDITY = 0.7
+#: Share of the image border covered by the lungs above which they "touch the border".
 _MAX_BORDER_SHARE = 0.05
 #: Images smaller than this (pixels, shorter side) are thumbnails, not diagnostic radiographs.
 _MIN_IMAGE_SIDE = 256
+#: A cardiomediastinum covering less than this share of the image is missing.
+_MIN_HEART_FRACTION = 0.02
+#: Plausible cardiomediastinum area / anatomical lung area (cxr-lung-lr reference masks: 0.21 to 0.62).
+_HEART_TO_LUNG_AREA = (0.12, 1.0)
+#: Plausible CTR (cxr-lung-lr reference masks: 0.35 to 0.61; severe cardiomegaly stays below 0.8).
+_CTR_RANGE = (0.3, 0.8)
+#: Plausible position of the heart's centre between the lungs' centres (0 = right lung, 1 = left lung;
+#: cxr-lung-lr reference masks: 0.50 to 0.74, the heart lies left of the midline).
+_HEART_POSITION = (0.42, 0.9)
+
+#: Flags raised from the lungs alone, and from the layout of lungs and heart.
+LUNG_FLAGS = (
+    "no_lungs",
+    "one_lung",
+    "asymmetric_lungs",
+    "implausible_area",
+    "irregular_lung_shape",
+    "lungs_touch_border",
+)
+ANATOMY_FLAGS = ("no_heart", "heart_not_between_lungs", "implausible_heart_size", "implausible_ctr")
 
 
 @dataclass
-class LungMeasures:
-    """Areas of both lungs and quality flags for one predicted mask.
+class AnatomyMeasures:
+    """Areas, cardiothoracic ratio and quality flags of one film's predicted structures.
 
     Attributes:
-        right_lung_px, left_lung_px: areas in pixels (right lung = patient's right, image left on a PA film).
-        right_lung_cm2, left_lung_cm2: areas in cm², None when the pixel spacing is unknown.
-        flags: quality flags; empty means the mask looks plausible.
+        convention: the lung convention of ``right_lung_*``/``left_lung_*`` and of the mask files.
+        right_lung_px, left_lung_px: lung areas in pixels in ``convention`` (right = patient's right).
+        right_lung_cm2, left_lung_cm2: the same in cm², None when the pixel spacing is unknown.
+        lung_areas: per convention (``anatomical``, ``visible``), the four figures above.
+        cardiomediastinum_px, cardiomediastinum_cm2: area of the cardiomediastinal silhouette.
+        cardiothoracic_ratio: see :mod:`lungseg_monai.transforms.cardiothoracic`; None without heart or lungs.
+        cardiac_width_px, thoracic_width_px, thoracic_width_row: what the ratio comes from.
+        flags: quality flags; empty means the structures look plausible.
 
     """
 
+    convention: str
     right_lung_px: int
     left_lung_px: int
     right_lung_cm2: float | None
     left_lung_cm2: float | None
+    lung_areas: dict[str, dict[str, float | int | None]]
+    cardiomediastinum_px: int
+    cardiomediastinum_cm2: float | None
+    cardiothoracic_ratio: float | None
+    cardiac_width_px: int
+    thoracic_width_px: int
+    thoracic_width_row: int | None
     spacing_mm: list[float] | None
     spacing_source: str
     flags: list[str] = field(default_factory=list)
@@ -58,45 +96,114 @@ def _border_share(mask: np.ndarray) -> float:
     return float(border.mean())
 
 
-def measure_lungs(
-    mask: np.ndarray, spacing_mm: tuple[float, float] | None = None, spacing_source: str = "none"
-) -> LungMeasures:
-    """Measure a binary ``(rows, columns)`` lung mask at the original resolution.
+def _solidity(mask: np.ndarray) -> float:
+    """Return the area of ``mask`` over that of its convex hull (1 for a convex shape; 0 when empty)."""
+    outline = mask & ~ndimage.binary_erosion(mask)
+    rows, columns = np.nonzero(outline)
+    if rows.size < 3 or len(set(rows)) < 2 or len(set(columns)) < 2:
+        return 0.0
+    hull = ConvexHull(np.stack([columns, rows], axis=1))
+    return float(min(1.0, mask.sum() / max(hull.volume, 1.0)))
 
-    Args:
-        mask: the predicted mask, non-zero = lung.
-        spacing_mm: (row, column) pixel spacing, or None.
-        spacing_source: where the spacing came from (``ImagerPixelSpacing`` means uncalibrated).
 
-    Returns:
-        Per-lung areas and flags: ``no_lungs``, ``one_lung``, ``asymmetric_lungs``, ``lungs_touch_border``,
-        ``implausible_area``, ``small_image``, ``uncalibrated_spacing``.
+def _centre_column(mask: np.ndarray) -> float | None:
+    per_column = mask.sum(axis=0)
+    total = per_column.sum()
+    return float((per_column * np.arange(mask.shape[1])).sum() / total) if total else None
 
-    """
-    right, left = split_lungs(mask)
+
+def _areas(right: np.ndarray, left: np.ndarray, pixel_cm2: float | None) -> dict[str, float | int | None]:
     right_px, left_px = int(right.sum()), int(left.sum())
-    pixel_cm2 = spacing_mm[0] * spacing_mm[1] / 100.0 if spacing_mm else None
+    return {
+        "right_lung_px": right_px,
+        "left_lung_px": left_px,
+        "right_lung_cm2": round(right_px * pixel_cm2, 2) if pixel_cm2 else None,
+        "left_lung_cm2": round(left_px * pixel_cm2, 2) if pixel_cm2 else None,
+    }
+
+
+def _lung_flags(right: np.ndarray, left: np.ndarray) -> list[str]:
+    right_px, left_px = int(right.sum()), int(left.sum())
+    lung_fraction = (right_px + left_px) / right.size
     flags = []
-    lung_fraction = (right_px + left_px) / mask.size
     if lung_fraction < _MIN_LUNG_FRACTION:
         flags.append("no_lungs")
     elif min(right_px, left_px) < _MIN_SECOND_LUNG_SHARE * max(right_px, left_px):
         flags.append("one_lung")
     elif min(right_px, left_px) < _MIN_LUNG_AREA_RATIO * max(right_px, left_px):
         flags.append("asymmetric_lungs")
-    if lung_fraction > _MAX_LUNG_FRACTION:
+    if "no_lungs" not in flags and not _LUNG_FRACTION[0] <= lung_fraction <= _LUNG_FRACTION[1]:
         flags.append("implausible_area")
-    if _border_share(mask > 0) > _MAX_BORDER_SHARE:
+    if (
+        "no_lungs" not in flags
+        and "one_lung" not in flags
+        and min(_solidity(right), _solidity(left)) < _MIN_LUNG_SOLIDITY
+    ):
+        flags.append("irregular_lung_shape")
+    if _border_share(right | left) > _MAX_BORDER_SHARE:
         flags.append("lungs_touch_border")
-    if min(mask.shape) < _MIN_IMAGE_SIDE:
+    return flags
+
+
+def _anatomy_flags(right: np.ndarray, left: np.ndarray, heart: np.ndarray, ctr: float | None) -> list[str]:
+    """Return the flags of the layout: the heart present, between the lungs, of a plausible size and CTR."""
+    if heart.sum() < _MIN_HEART_FRACTION * heart.size:
+        return ["no_heart"]
+    flags = []
+    centres = [_centre_column(m) for m in (right, left, heart)]
+    if None not in centres:
+        right_c, left_c, heart_c = centres
+        position = (heart_c - right_c) / (left_c - right_c) if left_c > right_c else -1.0
+        if not _HEART_POSITION[0] <= position <= _HEART_POSITION[1]:
+            flags.append("heart_not_between_lungs")
+    lungs = int((right | left).sum())
+    if lungs and not _HEART_TO_LUNG_AREA[0] <= heart.sum() / lungs <= _HEART_TO_LUNG_AREA[1]:
+        flags.append("implausible_heart_size")
+    if ctr is not None and not _CTR_RANGE[0] <= ctr <= _CTR_RANGE[1]:
+        flags.append("implausible_ctr")
+    return flags
+
+
+def measure_anatomy(
+    structures: np.ndarray,
+    spacing_mm: tuple[float, float] | None = None,
+    spacing_source: str = "none",
+    convention: str = "anatomical",
+) -> AnatomyMeasures:
+    """Measure a boolean ``(3, rows, columns)`` structure mask (right lung, left lung, cardiomediastinum).
+
+    Args:
+        structures: the predicted masks at the original resolution, anatomical lungs.
+        spacing_mm: (row, column) pixel spacing, or None.
+        spacing_source: where the spacing came from (``ImagerPixelSpacing`` means uncalibrated).
+        convention: the lung convention of the headline areas (``anatomical`` or ``visible``).
+
+    Returns:
+        Areas in both conventions, the CTR and the flags of :data:`LUNG_FLAGS` (on the anatomical lungs) and
+        :data:`ANATOMY_FLAGS`, plus ``small_image`` and ``uncalibrated_spacing``.
+
+    """
+    pixel_cm2 = spacing_mm[0] * spacing_mm[1] / 100.0 if spacing_mm else None
+    lung_areas = {name: _areas(*lung_masks(structures, name), pixel_cm2) for name in CONVENTIONS}
+    right, left = lung_masks(structures, "anatomical")
+    heart = structures[CARDIOMEDIASTINUM] > 0
+    ctr = cardiothoracic_ratio(right, left, heart)
+    flags = _lung_flags(right, left) + _anatomy_flags(right, left, heart, ctr.ratio)
+    if min(heart.shape) < _MIN_IMAGE_SIDE:
         flags.append("small_image")
     if spacing_source == "ImagerPixelSpacing":
         flags.append("uncalibrated_spacing")
-    return LungMeasures(
-        right_lung_px=right_px,
-        left_lung_px=left_px,
-        right_lung_cm2=round(right_px * pixel_cm2, 2) if pixel_cm2 else None,
-        left_lung_cm2=round(left_px * pixel_cm2, 2) if pixel_cm2 else None,
+    heart_px = int(heart.sum())
+    return AnatomyMeasures(
+        convention=convention,
+        **lung_areas[convention],
+        lung_areas=lung_areas,
+        cardiomediastinum_px=heart_px,
+        cardiomediastinum_cm2=round(heart_px * pixel_cm2, 2) if pixel_cm2 else None,
+        cardiothoracic_ratio=ctr.ratio,
+        cardiac_width_px=ctr.cardiac_width_px,
+        thoracic_width_px=ctr.thoracic_width_px,
+        thoracic_width_row=ctr.thoracic_width_row,
         spacing_mm=list(spacing_mm) if spacing_mm else None,
         spacing_source=spacing_source,
         flags=flags,

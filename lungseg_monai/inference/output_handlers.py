@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from ignite.engine import Engine, Events
 from monai.engines.utils import IterationEvents
 
@@ -21,15 +22,17 @@ from lungseg_monai.data.errors import one_line
 from lungseg_monai.data.radiograph_reader import pixel_spacing
 from lungseg_monai.inference.dicom_seg import write_dicom_seg
 from lungseg_monai.inference.folder_evaluator import MASK, OUTCOME, OUTPUTS, FolderEvaluator, fail_item
-from lungseg_monai.inference.lung_measures import measure_lungs
+from lungseg_monai.inference.lung_measures import AnatomyMeasures, measure_anatomy
 from lungseg_monai.inference.provenance import OutputProvenance, read_record, record_path
 from lungseg_monai.inference.run_summary import FileOutcome
 from lungseg_monai.inference.statuses import DONE
 from lungseg_monai.inference.writers import write_mask_nifti, write_mask_png, write_overlay_png
+from lungseg_monai.transforms.structures import CARDIOMEDIASTINUM, CONVENTIONS, lung_masks
 
 __all__ = [
     "ImageOutputWriter",
     "MaskPngWriter",
+    "HeartPngWriter",
     "MaskNiftiWriter",
     "OverlayPngWriter",
     "DicomSegWriter",
@@ -97,42 +100,80 @@ class ImageOutputWriter:
         fail_item(item, output, err, "writing outputs")
 
 
+def _checked(convention: str) -> str:
+    if convention not in CONVENTIONS:
+        raise ValueError(f"unknown lung convention {convention!r}; expected one of {', '.join(CONVENTIONS)}")
+    return convention
+
+
+def lung_label_map(structures: np.ndarray, convention: str) -> np.ndarray:
+    """Return the lungs of a ``(3, rows, columns)`` structure mask as a label map: 1 right lung, 2 left lung."""
+    right, left = lung_masks(structures, convention)
+    return np.where(left, 2, np.where(right, 1, 0)).astype(np.uint8)
+
+
 class MaskPngWriter(ImageOutputWriter):
-    """``<name>.mask.png``: the lung mask at the original resolution (lung 255)."""
+    """``<name>.mask.png``: both lungs in the chosen convention at the original resolution (lung 255).
+
+    Args:
+        convention: ``anatomical`` (lungs including the part behind the heart) or ``visible`` (lung fields).
+
+    """
 
     kind, suffix = "mask_png", ".mask.png"
 
+    def __init__(self, convention: str = "anatomical") -> None:
+        self.convention = _checked(convention)
+
     def write(self, target: Path, item: dict[str, Any], output: dict[str, Any]) -> Path:
         """Write the mask PNG."""
-        return write_mask_png(target, output[MASK])
+        right, left = lung_masks(output[MASK], self.convention)
+        return write_mask_png(target, right | left)
+
+
+class HeartPngWriter(ImageOutputWriter):
+    """``<name>.heart.png``: the cardiomediastinal silhouette at the original resolution (255)."""
+
+    kind, suffix = "heart_png", ".heart.png"
+
+    def write(self, target: Path, item: dict[str, Any], output: dict[str, Any]) -> Path:
+        """Write the cardiomediastinum PNG."""
+        return write_mask_png(target, output[MASK][CARDIOMEDIASTINUM])
 
 
 class MaskNiftiWriter(ImageOutputWriter):
-    """``<name>.mask.nii.gz``: the mask with the pixel spacing where known."""
+    """``<name>.mask.nii.gz``: the lungs in the chosen convention (1 right, 2 left), with the pixel spacing."""
 
     kind, suffix = "mask_nifti", ".mask.nii.gz"
 
+    def __init__(self, convention: str = "anatomical") -> None:
+        self.convention = _checked(convention)
+
     def write(self, target: Path, item: dict[str, Any], output: dict[str, Any]) -> Path:
         """Write the mask NIfTI."""
-        return write_mask_nifti(target, output[MASK], pixel_spacing(item["image"].meta))
+        labels = lung_label_map(output[MASK], self.convention)
+        return write_mask_nifti(target, labels, pixel_spacing(item["image"].meta))
 
 
 class OverlayPngWriter(ImageOutputWriter):
-    """``<name>.overlay.png``: the radiograph (its full-resolution ``original``) with the lungs outlined.
+    """``<name>.overlay.png``: the radiograph (its ``original``) with the lungs and the heart outlined.
 
     Args:
         max_side: a preview at most this many pixels wide or high (default 1024); 0 writes the full size.
+        convention: the lung convention shown.
 
     """
 
     kind, suffix = "overlay_png", ".overlay.png"
 
-    def __init__(self, max_side: int = 1024) -> None:
-        self.max_side = max_side
+    def __init__(self, max_side: int = 1024, convention: str = "anatomical") -> None:
+        self.max_side, self.convention = max_side, _checked(convention)
 
     def write(self, target: Path, item: dict[str, Any], output: dict[str, Any]) -> Path:
         """Write the overlay PNG."""
-        return write_overlay_png(target, item["original"][0], output[MASK], self.max_side)
+        right, left = lung_masks(output[MASK], self.convention)
+        heart = output[MASK][CARDIOMEDIASTINUM]
+        return write_overlay_png(target, item["original"][0], right | left, self.max_side, heart)
 
 
 class DicomSegWriter(ImageOutputWriter):
@@ -141,13 +182,14 @@ class DicomSegWriter(ImageOutputWriter):
     Args:
         model_name: the algorithm name in the SEG.
         model_version: the algorithm version in the SEG.
+        convention: the lung convention of the lung segments.
 
     """
 
     kind, suffix = "dicom_seg", ".seg.dcm"
 
-    def __init__(self, model_name: str, model_version: str) -> None:
-        self.model_name, self.model_version = model_name, model_version
+    def __init__(self, model_name: str, model_version: str, convention: str = "anatomical") -> None:
+        self.model_name, self.model_version, self.convention = model_name, model_version, _checked(convention)
 
     def applies_to(self, item: dict[str, Any]) -> bool:
         """Only DICOM inputs get a SEG."""
@@ -155,7 +197,9 @@ class DicomSegWriter(ImageOutputWriter):
 
     def write(self, target: Path, item: dict[str, Any], output: dict[str, Any]) -> Path:
         """Write the DICOM SEG."""
-        return write_dicom_seg(target, item["image_path"], output[MASK], self.model_name, self.model_version)
+        right, left = lung_masks(output[MASK], self.convention)
+        masks = {"right_lung": right, "left_lung": left, "cardiomediastinum": output[MASK][CARDIOMEDIASTINUM] > 0}
+        return write_dicom_seg(target, item["image_path"], masks, self.model_name, self.model_version, self.convention)
 
     def failed(self, item: dict[str, Any], output: dict[str, Any], err: BaseException) -> None:
         """Record why the image has no SEG; the image stays done.
@@ -170,7 +214,8 @@ class DicomSegWriter(ImageOutputWriter):
 class RecordWriter:
     """Remove an image's earlier record before its outputs are written; write the new one after all of them.
 
-    The record holds the source, the provenance, the image size, lung areas and quality flags, and the outputs
+    The record holds the source, the provenance, the image size, lung and heart areas in both lung conventions,
+    the cardiothoracic ratio, quality flags, and the outputs
     written; outputs an earlier record listed that this run did not write (``--no-overlay``) are removed.
     Attach it after every :class:`ImageOutputWriter`.
 
@@ -200,21 +245,23 @@ class RecordWriter:
 
     def _write_one(self, item: dict[str, Any], output: dict[str, Any]) -> None:
         try:
-            quality = self._write(item, output)
+            measures = self._write(item, output)
         except Exception as err:  # noqa: BLE001 - one image's failure; the run goes on
             fail_item(item, output, err, "writing outputs")
         else:
-            output[OUTCOME] = FileOutcome(item["source"], DONE, item["replacing"], quality)
+            output[OUTCOME] = FileOutcome(
+                item["source"], DONE, item["replacing"], measures.quality, measures.cardiothoracic_ratio, measures.flags
+            )
 
-    def _write(self, item: dict[str, Any], output: dict[str, Any]) -> str:
+    def _write(self, item: dict[str, Any], output: dict[str, Any]) -> AnatomyMeasures:
         mask, meta = output[MASK], item["image"].meta
-        measures = measure_lungs(mask, pixel_spacing(meta), str(meta["spacing_source"]))
+        measures = measure_anatomy(mask, pixel_spacing(meta), str(meta["spacing_source"]), self.provenance.convention)
         record = {
             "source": item["source"],
             "model": self.provenance.bundle,
             "bundle_version": self.provenance.version,
             "provenance": self.provenance.as_dict(),
-            "image_size": [int(mask.shape[0]), int(mask.shape[1])],
+            "image_size": [int(mask.shape[1]), int(mask.shape[2])],
             **measures.as_dict(),
         }
         if "dicom_seg_error" in output:
@@ -223,7 +270,7 @@ class RecordWriter:
         base = Path(item["output_base"])
         write_json(record_path(base), record)
         _remove_outputs_no_longer_written(output.get(_EARLIER_RECORD), base.parent, set(record["outputs"].values()))
-        return measures.quality
+        return measures
 
 
 def _remove_outputs_no_longer_written(earlier: dict | None, folder: Path, kept: set[str]) -> None:
@@ -237,4 +284,7 @@ def _remove_outputs_no_longer_written(earlier: dict | None, folder: Path, kept: 
 
 
 #: What each image's outputs add to ``<output>/<rel>/<name>`` (the record and every writer's file).
-OUTPUT_SUFFIXES = (".json", *(w.suffix for w in (MaskPngWriter, MaskNiftiWriter, OverlayPngWriter, DicomSegWriter)))
+OUTPUT_SUFFIXES = (
+    ".json",
+    *(w.suffix for w in (MaskPngWriter, HeartPngWriter, MaskNiftiWriter, OverlayPngWriter, DicomSegWriter)),
+)

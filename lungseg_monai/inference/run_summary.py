@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from lungseg_monai.data.atomic_writes import write_csv, write_json
@@ -22,6 +22,8 @@ class FileOutcome:
     status: str
     reason: str = ""
     quality: str = ""
+    cardiothoracic_ratio: float | None = None
+    flags: list[str] = field(default_factory=list)
 
 
 class RunSummary:
@@ -46,8 +48,9 @@ class RunSummary:
 
     def write(self, output_dir: Path, extra: dict | None = None, name: str = "run_summary") -> None:
         """Write ``<name>.csv`` and ``<name>.json`` atomically into ``output_dir``."""
-        rows = [asdict(outcome) for outcome in self.outcomes]
-        write_csv(output_dir / f"{name}.csv", rows, ["file", "status", "reason", "quality"])
+        rows = [{**asdict(outcome), "flags": " ".join(outcome.flags)} for outcome in self.outcomes]
+        columns = ["file", "status", "reason", "quality", "cardiothoracic_ratio", "flags"]
+        write_csv(output_dir / f"{name}.csv", rows, columns)
         record = {**(extra or {}), "counts": self.counts, "files": [asdict(o) for o in self.outcomes]}
         write_json(output_dir / f"{name}.json", record)
 

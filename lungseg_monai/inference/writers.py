@@ -25,12 +25,15 @@ def write_mask_png(target: str | Path, mask: np.ndarray) -> Path:
     return write_atomic(target, lambda p: image.save(p, format="PNG", compress_level=1))
 
 
-def write_mask_nifti(target: str | Path, mask: np.ndarray, spacing_mm: tuple[float, float] | None) -> Path:
-    """Write a mask as NIfTI with x = column and y = row (read back by ``read_nifti_image``)."""
+def write_mask_nifti(target: str | Path, labels: np.ndarray, spacing_mm: tuple[float, float] | None) -> Path:
+    """Write a label map (0 background, 1 right lung, 2 left lung) as NIfTI with x = column and y = row.
+
+    Read back by ``read_nifti_image``; any non-zero voxel is lung, as in the binary masks of earlier versions.
+    """
     row_mm, col_mm = spacing_mm or (1.0, 1.0)
     affine = np.diag([col_mm, row_mm, 1.0, 1.0])
     # The transposed view is Fortran-ordered as NIfTI stores it: nibabel writes it without another copy.
-    voxels = np.asarray(mask > 0).view(np.uint8).T[..., None]
+    voxels = np.asarray(labels, dtype=np.uint8).T[..., None]
     image = nib.Nifti1Image(voxels, affine)
     # nibabel picks the format from the suffix, so the temporary file keeps ".nii.gz".
     with atomic_path(target, suffix=".tmp.nii.gz") as temp:
@@ -38,11 +41,14 @@ def write_mask_nifti(target: str | Path, mask: np.ndarray, spacing_mm: tuple[flo
     return Path(target)
 
 
-def write_overlay_png(target: str | Path, pixels: np.ndarray, mask: np.ndarray, max_side: int = 1024) -> Path:
+def write_overlay_png(
+    target: str | Path, pixels: np.ndarray, mask: np.ndarray, max_side: int = 1024, heart: np.ndarray | None = None
+) -> Path:
     """Write the radiograph with the lungs tinted red and outlined in yellow, at most ``max_side`` pixels wide.
 
-    ``max_side`` 0 keeps the mask's (the film's) full size. ``pixels`` may be smaller than ``mask`` (a reduced
-    decode); the overlay then has the size it would have from a full decode.
+    ``heart``, when given, is outlined in cyan. ``max_side`` 0 keeps the mask's (the film's) full size.
+    ``pixels`` may be smaller than ``mask`` (a reduced decode); the overlay then has the size it would have from
+    a full decode.
     """
     step = max(1, int(np.ceil(max(mask.shape) / max_side))) if max_side > 0 else 1
     # Subsample first: a quick-look overlay needs no more than max_side pixels, and this keeps it cheap. The size
@@ -55,6 +61,9 @@ def write_overlay_png(target: str | Path, pixels: np.ndarray, mask: np.ndarray, 
     rgb = np.stack([grey] * 3, axis=-1).astype(np.float32)
     rgb[lung] = 0.6 * rgb[lung] + 0.4 * np.array([255, 40, 40], dtype=np.float32)
     rgb[lung & ~_eroded(lung)] = (255, 230, 0)
+    if heart is not None:
+        cardiac = heart[np.ix_(rows, columns)] > 0
+        rgb[cardiac & ~_eroded(cardiac)] = (0, 220, 255)
     image = Image.fromarray(rgb.astype(np.uint8), mode="RGB")
     # zlib level 3: on radiograph overlays about as small as the default level 6, and faster to write.
     return write_atomic(target, lambda p: image.save(p, format="PNG", compress_level=3))

@@ -36,6 +36,7 @@ from lungseg_monai.node.forwarding import SegForwarder
 from lungseg_monai.node.outcome_log import OutcomeLog
 from lungseg_monai.node.peers import AllowedPeer, RemoteNode, check_ae_title
 from lungseg_monai.node.storage_node import StorageNode
+from lungseg_monai.transforms.structures import CONVENTIONS
 
 __all__ = ["COMMANDS", "main"]
 
@@ -86,6 +87,11 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--bundle", default="unet", help="unet, pix2pix or a bundle folder")
         command.add_argument("--output-dir", required=True, help="films, outputs, marks and the log go here")
         command.add_argument("--batch-size", type=int, default=4, help="films per segmentation run (>= 1)")
+        command.add_argument(
+            "--convention",
+            choices=CONVENTIONS,
+            help="lungs in the masks and SEG: anatomical (the bundle default) or visible lung fields",
+        )
     return parser
 
 
@@ -119,13 +125,16 @@ def _node_lock(output: Path) -> AbstractContextManager[None]:
     return locked_file(output / ".lungseg-node.lock", f"--output-dir {output}: another node uses it")
 
 
-def _runner(bundle: Path, output: Path, batch_size: int) -> BundleRunner:
-    return BundleRunner(bundle, output / "received", output / "segmentations", batch_size=batch_size)
+def _runner(bundle: Path, output: Path, args: argparse.Namespace) -> BundleRunner:
+    overrides: dict[str, object] = {"batch_size": args.batch_size}
+    if args.convention is not None:
+        overrides["convention"] = args.convention
+    return BundleRunner(bundle, output / "received", output / "segmentations", **overrides)
 
 
 def _serve(bundle: Path, args: argparse.Namespace) -> int:
     output = Path(args.output_dir)
-    runner = _runner(bundle, output, args.batch_size)
+    runner = _runner(bundle, output, args)
     with ExitStack() as stack:
         stack.enter_context(_node_lock(output))
         stack.enter_context(claim_output_folder(runner.output_dir, shared=True))
@@ -162,7 +171,7 @@ def _serve(bundle: Path, args: argparse.Namespace) -> int:
 
 def _segment_study(bundle: Path, args: argparse.Namespace) -> int:
     output = Path(args.output_dir)
-    runner = _runner(bundle, output, args.batch_size)
+    runner = _runner(bundle, output, args)
     with _node_lock(output):
         outcomes = OutcomeLog(output / "outcomes.jsonl")
         results = segment_study(DICOMwebClient(args.dicomweb), args.study, runner, FilmSpool(runner.spool), outcomes)

@@ -15,23 +15,35 @@ from lungseg_monai.reports.html_report import render_report
 from lungseg_monai.reports.statistics import RocAccumulator, summarize
 from lungseg_monai.reports.training_curves import read_scalar_curves
 
-__all__ = ["CaseResult", "METRIC_NAMES", "write_evaluation_report"]
+__all__ = ["CaseResult", "METRIC_NAMES", "lower_is_better", "write_evaluation_report"]
 
-#: The per-case columns of a report (from MONAI's metrics, see ``lungseg_monai.handlers.report_metrics``).
-METRIC_NAMES = (
-    "dice",
-    "iou",
-    "precision",
-    "recall",
-    "specificity",
-    "pixel_accuracy",
-    "hd95",
-    "asd",
-    "right_lung_dice",
-    "left_lung_dice",
-)
+#: The headline per-case columns of a report (the anatomical lungs; from MONAI's metrics, see
+#: ``lungseg_monai.handlers.report_metrics``). A report adds per-structure columns (``visible_lungs_dice``,
+#: ``right_lung_hd95``, ``cardiomediastinum_dice``...), the cardiothoracic ratio (``ctr_*``) and the human
+#: reference (``reader2_vs_reader1_dice``, ``model_vs_reader2_dice``) where its data has them.
+METRIC_NAMES = ("dice", "iou", "precision", "recall", "specificity", "pixel_accuracy", "hd95", "asd")
 
-_LOWER_IS_BETTER = {"hd95", "asd"}
+
+def lower_is_better(column: str) -> bool:
+    """Whether a smaller value of ``column`` is better (distances and errors)."""
+    return column.endswith(("hd95", "asd", "abs_error"))
+
+
+def _human_reference(cases: list[CaseResult]) -> dict[str, Any] | None:
+    """Mean Dice of reader 2 vs reader 1 beside the model's against each, on the cases a second reader drew."""
+    drawn = [c for c in cases if np.isfinite(c.metrics.get("reader2_vs_reader1_dice", np.nan))]
+    if not drawn:
+        return None
+    rows = {
+        "reader 2 vs reader 1 (human agreement)": [c.metrics["reader2_vs_reader1_dice"] for c in drawn],
+        "model vs reader 1 (the reference of this report)": [c.metrics["dice"] for c in drawn],
+        "model vs reader 2": [c.metrics["model_vs_reader2_dice"] for c in drawn],
+    }
+    return {
+        "structure": "both lungs, anatomical",
+        "cases": [c.name for c in drawn],
+        "dice": {name: summarize(values) for name, values in rows.items()},
+    }
 
 
 @dataclass
@@ -79,24 +91,40 @@ def write_evaluation_report(
     output_dir = Path(output_dir)
     if not cases:
         raise ValueError(f"no cases to report in {output_dir}")
+    columns = list(cases[0].metrics)
     rows = [{"case": c.name, **c.metrics} for c in cases]
-    write_csv(output_dir / "per_case.csv", rows, ["case", *METRIC_NAMES])
-    per_metric = {name: [c.metrics[name] for c in cases] for name in METRIC_NAMES}
-    summary = {name: summarize(values, name not in _LOWER_IS_BETTER) for name, values in per_metric.items()}
+    write_csv(output_dir / "per_case.csv", rows, ["case", *columns])
+    per_metric = {name: [c.metrics[name] for c in cases] for name in columns}
+    summary = {name: summarize(values, not lower_is_better(name)) for name, values in per_metric.items()}
     totals = {key: int(sum(c.counts[key] for c in cases)) for key in ("tp", "fp", "fn", "tn")}
     fpr, tpr, thresholds = roc.curve()
     auc = roc.auc()
     record = {**facts, "cases": len(cases), "pixel_auc": auc, "metrics": summary}
+    human = _human_reference(cases)
+    if human is not None:
+        record["human_reference"] = human
     write_json(output_dir / "summary.json", record)
-    write_json(output_dir / "confusion_matrix.json", {"pixels": totals, "layout": "binary lung vs background"})
+    write_json(output_dir / "confusion_matrix.json", {"pixels": totals, "layout": "both lungs (anatomical) vs rest"})
     roc_rows = [{"threshold": t, "fpr": f, "tpr": r} for t, f, r in zip(thresholds, fpr, tpr, strict=True)]
     write_csv(output_dir / "roc.csv", roc_rows, ["threshold", "fpr", "tpr"])
-    images = {"Metric distributions": metric_histograms(per_metric), "Pixel-level ROC": roc_figure(fpr, tpr, auc)}
+    headline = {name: per_metric[name] for name in METRIC_NAMES if name in per_metric}
+    images = {"Metric distributions": metric_histograms(headline), "Pixel-level ROC": roc_figure(fpr, tpr, auc)}
     curves = read_scalar_curves(tensorboard_dir)
     if curves:
         images["Training curves"] = curves_figure(curves)
+    tables = {"Per case (click a heading to sort)": rows}
+    if human is not None:
+        tables["Human reference: second reader, same cases (Dice, both lungs, anatomical)"] = [
+            {"comparison": name, **{k: stats.get(k) for k in ("n", "mean", "median", "worst")}}
+            for name, stats in human["dice"].items()
+        ]
     page = render_report(
-        f"Evaluation: {facts.get('model', '')}", {**facts, "pixel AUC": auc}, summary, images, _montages(cases)
+        f"Evaluation: {facts.get('model', '')}",
+        {**facts, "pixel AUC": auc},
+        summary,
+        images,
+        _montages(cases),
+        tables,
     )
     write_atomic(output_dir / "report.html", lambda p: p.write_text(page, encoding="utf-8"))
     return record

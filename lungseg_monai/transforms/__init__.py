@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lungseg_monai.transforms.array import MergeLungMasks, ResizeToMatch, binarize_mask
+from lungseg_monai.transforms.cardiothoracic import CardiothoracicRatio, cardiothoracic_ratio
 from lungseg_monai.transforms.dictionary import (
     MergeLungMasksD,
     MergeLungMasksd,
@@ -10,7 +11,21 @@ from lungseg_monai.transforms.dictionary import (
     ResizeToMatchD,
     ResizeToMatchd,
     ResizeToMatchDict,
-    SplitLungsd,
+)
+from lungseg_monai.transforms.known_channels import KnownChannelsDiceCELoss, fill_unknown_channels, known_channels
+from lungseg_monai.transforms.structures import (
+    CARDIOMEDIASTINUM,
+    CONVENTIONS,
+    EVALUATION_CHANNELS,
+    LEFT_LUNG,
+    RIGHT_LUNG,
+    STRUCTURES,
+    UNKNOWN,
+    EvaluationChannelsd,
+    RandLateralFlipd,
+    StackStructureMasksd,
+    heart_annotated,
+    lung_masks,
 )
 
 __all__ = [
@@ -22,6 +37,22 @@ __all__ = [
     "ResizeToMatchD",
     "ResizeToMatchDict",
     "ResizeToMatchd",
-    "SplitLungsd",
     "binarize_mask",
+    "KnownChannelsDiceCELoss",
+    "fill_unknown_channels",
+    "known_channels",
+    "CARDIOMEDIASTINUM",
+    "CONVENTIONS",
+    "LEFT_LUNG",
+    "RIGHT_LUNG",
+    "STRUCTURES",
+    "UNKNOWN",
+    "RandLateralFlipd",
+    "StackStructureMasksd",
+    "lung_masks",
+    "EVALUATION_CHANNELS",
+    "EvaluationChannelsd",
+    "heart_annotated",
+    "CardiothoracicRatio",
+    "cardiothoracic_ratio",
 ]

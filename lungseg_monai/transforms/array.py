@@ -11,7 +11,7 @@ from monai.utils import ImageMetaKey, MetaKeys
 from lungseg_monai.data.errors import MaskError
 from lungseg_monai.data.mask_scale import mask_upscale_factor
 
-__all__ = ["MergeLungMasks", "ResizeToMatch", "binarize_mask", "source_name"]
+__all__ = ["MergeLungMasks", "ResizeToMatch", "binarize_mask", "mask_at_size_of", "source_name"]
 
 #: Label values of the 3-class (per-lung) label.
 BACKGROUND, RIGHT_LUNG, LEFT_LUNG = 0, 1, 2
@@ -50,7 +50,7 @@ class MergeLungMasks(Transform):
         Masks must match the reference in size, except masks published at exactly ``1/k`` of it (JSRT's SCR
         masks are 1024 px for 2048 px films), which are upsampled by repeating pixels.
         """
-        right, left = (_at_size_of(mask, reference if reference is not None else right) for mask in (right, left))
+        right, left = (mask_at_size_of(mask, reference if reference is not None else right) for mask in (right, left))
         right_bin, left_bin = binarize_mask(right), binarize_mask(left)
         if self.require_both:
             for name, mask, source in (("right", right_bin, right), ("left", left_bin, left)):
@@ -65,7 +65,13 @@ class MergeLungMasks(Transform):
         return merged
 
 
-def _at_size_of(mask: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+def mask_at_size_of(mask: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    """Return ``mask`` at ``reference``'s size: as is, or upsampled by repeating pixels when it is exactly 1/k.
+
+    Raises:
+        MaskError: any other size mismatch (naming both files).
+
+    """
     if tuple(mask.shape[-2:]) == tuple(reference.shape[-2:]):
         return mask
     factor = mask_upscale_factor(mask.shape, reference.shape)

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 
-import numpy as np
 import torch
 from monai.config import KeysCollection
-from monai.data import MetaTensor
 from monai.transforms import MapTransform
 
 from lungseg_monai.data.errors import MaskError
 from lungseg_monai.transforms.array import MergeLungMasks, ResizeToMatch, binarize_mask
-from lungseg_monai.transforms.lung_split import split_lungs
 
 __all__ = [
     "MergeLungMasksd",
@@ -21,7 +18,6 @@ __all__ = [
     "ResizeToMatchd",
     "ResizeToMatchD",
     "ResizeToMatchDict",
-    "SplitLungsd",
 ]
 
 
@@ -105,32 +101,3 @@ class ResizeToMatchd(MapTransform):
 
 MergeLungMasksD = MergeLungMasksDict = MergeLungMasksd
 ResizeToMatchD = ResizeToMatchDict = ResizeToMatchd
-
-
-class SplitLungsd(MapTransform):
-    """Add, for each binary lung mask ``key``, a 2-channel mask (patient's right lung, left lung) as ``name``.
-
-    The lungs are the mask's two largest components, ordered by side (:func:`split_lungs`), so MONAI metrics on
-    the new keys score each lung on its own (per-lung Dice in the evaluation report).
-
-    Args:
-        keys: 1-channel binary masks.
-        names: the new keys, one per key (``pred_lungs``).
-
-    """
-
-    def __init__(self, keys: KeysCollection, names: KeysCollection, allow_missing_keys: bool = False) -> None:
-        super().__init__(keys, allow_missing_keys)
-        self.names = [names] if isinstance(names, str) else list(names)
-        if len(self.names) != len(self.keys):
-            raise ValueError(f"SplitLungsd: {len(self.keys)} keys but {len(self.names)} names")
-
-    def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
-        """Add the per-lung masks."""
-        d = dict(data)
-        for key, name in self.key_iterator(d, self.names):
-            mask = d[key]
-            right, left = split_lungs(np.asarray(mask[0].detach().cpu() if torch.is_tensor(mask) else mask[0]) > 0)
-            lungs = torch.as_tensor(np.stack([right, left]), dtype=torch.float32)
-            d[name] = MetaTensor(lungs, meta=mask.meta) if isinstance(mask, MetaTensor) else lungs
-        return d

@@ -74,11 +74,12 @@ def test_training_labels_keep_the_mask_outline_at_network_size(bundle, resize, c
 
     from lungseg_monai.paths import manifest_for
     from lungseg_monai.reports import mask_dice
-    from lungseg_monai.transforms import MergeLungMasksd, ResizeToMatchd
+    from lungseg_monai.transforms import ResizeToMatchd, StackStructureMasksd
 
     workflow = make_workflow(bundle, "train.json", initialize=False, dataset_dir=str(cxr_dir))
     item = load_decathlon_datalist(manifest_for(str(cxr_dir)), data_list_key="training", base_dir=str(cxr_dir))[0]
-    full = Compose([load_radiographs(keys=["image", "right_mask", "left_mask"]), MergeLungMasksd()])(item)["label"]
+    masks = ["right_mask", "left_mask", "heart_mask"]
+    full = Compose([load_radiographs(keys=["image", *masks]), StackStructureMasksd(keys=masks)])(item)["label"]
     to_network = workflow.parser.get_parsed_content("load_transforms")
     if resize != "load_transforms":  # Pix2Pix resizes after its shared loading steps
         to_network = [*to_network, workflow.parser.get_parsed_content(resize)]
@@ -86,7 +87,9 @@ def test_training_labels_keep_the_mask_outline_at_network_size(bundle, resize, c
     assert small.shape[-2:] == tuple(workflow.parser.get_parsed_content("spatial_size"))
     assert int(((small > 0) & (small < 1)).sum()) > 100  # the outline is soft: the fraction of lung per pixel
     back = ResizeToMatchd(keys="label", key_dst="full", mode="bilinear")({"label": small, "full": full})["label"]
-    assert mask_dice(np.asarray(back[0]) >= 0.5, np.asarray(full[0]) > 0) > 0.997
+    assert small.shape[0] == 3  # right lung, left lung, cardiomediastinum
+    for channel in range(3):
+        assert mask_dice(np.asarray(back[channel]) >= 0.5, np.asarray(full[channel]) > 0) > 0.997
 
 
 @pytest.mark.parametrize("bundle", BUNDLES)
@@ -98,6 +101,8 @@ def test_model_zoo_metadata_checks(bundle):
     summary = json.loads((REPO / "docs" / "results" / f"{bundle}_test_summary.json").read_text())
     assert meta["eval_metrics"]["test_mean_dice"] == round(summary["metrics"]["dice"]["mean"], 4)
     assert meta["eval_metrics"]["test_mean_hd95_px"] == round(summary["metrics"]["hd95"]["mean"], 1)
-    assert "lungs" in meta["network_data_format"]["outputs"]["pred"]["channel_def"]["0"]
+    channels = meta["network_data_format"]["outputs"]["pred"]["channel_def"]
+    assert [channels[str(i)].split(" (")[0] for i in range(3)] == ["right lung", "left lung", "cardiomediastinum"]
+    assert meta["network_data_format"]["outputs"]["pred"]["num_channels"] == 3
     licence = (_configs(bundle).parent / "docs" / "data_license.txt").read_text()
     assert "CC BY 4.0" in licence and "CC BY-NC-SA 4.0" in licence

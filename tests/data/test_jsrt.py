@@ -15,7 +15,7 @@ from lungseg_monai.data.layouts import detect_layout, find_cases
 from lungseg_monai.data.manifest import build_manifest
 from lungseg_monai.data.radiograph_io import read_radiograph
 from lungseg_monai.inference.input_scan import scan_input_folder
-from lungseg_monai.transforms import MergeLungMasksd
+from lungseg_monai.transforms import MergeLungMasksd, StackStructureMasksd
 
 
 def _raw_film(path: Path, offset: int) -> np.ndarray:
@@ -41,6 +41,7 @@ def jsrt_root(tmp_path: Path) -> Path:
         if fold:
             _scr_mask(root / "scratch" / fold / "masks" / "right lung" / f"{stem}.gif", slice(150, 450))
             _scr_mask(root / "scratch" / fold / "masks" / "left lung" / f"{stem}.gif", slice(580, 880))
+    _scr_mask(root / "scratch" / "fold1" / "masks" / "heart" / "JPCLN001.gif", slice(440, 590))  # SCR heart
     return root
 
 
@@ -74,6 +75,23 @@ def test_layout_finds_scr_masks_in_any_fold_and_refuses_films_without_them(jsrt_
     assert report.refused == [{"image": "All247images/JPCNN003.IMG", "reason": "no mask for right_mask, left_mask"}]
     images = scan_input_folder(jsrt_root / "All247images").images
     assert len(images) == 3
+
+
+def test_scr_heart_masks_become_the_cardiomediastinum_channel(jsrt_root):
+    cases = {c.image: c for c in find_cases(jsrt_root)}
+    assert cases["All247images/JPCLN001.IMG"].masks["heart_mask"] == "scratch/fold1/masks/heart/JPCLN001.gif"
+    assert "heart_mask" not in cases["All247images/JPCNN002.IMG"].masks
+    case = cases["All247images/JPCLN001.IMG"]
+    keys = ["image", "right_mask", "left_mask", "heart_mask"]
+    item = load_radiographs(keys=keys)({k: str(jsrt_root / v) for k, v in {"image": case.image, **case.masks}.items()})
+    label = StackStructureMasksd()(item)["label"]
+    assert tuple(label.shape) == (3, 2048, 2048)
+    heart = torch.zeros(2048, 2048)
+    heart[400:1400, 880:1180] = 1  # the 1024 px SCR mask at the film's size
+    assert torch.equal(label[2].as_tensor(), heart)
+    datalist, _ = build_manifest(jsrt_root, fractions=(1.0, 0.0, 0.0))
+    # SCR marks visible lung fields: these lungs share 10 and 10 columns of 300 with the heart, under 5%.
+    assert datalist["lung_convention"] == "visible" and datalist["lung_convention_source"].startswith("measured")
 
 
 def test_half_size_scr_masks_are_merged_at_the_film_size(jsrt_root):

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from lungseg_monai.data.layouts import detect_layout, find_cases
-from lungseg_monai.data.manifest import build_manifest, main, split_by_patient
+from lungseg_monai.data.manifest import build_manifest, lung_convention_of, main, split_by_patient
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -28,6 +28,12 @@ def test_cxr_manifest_splits_by_patient(cxr_dir):
     assert patients["validation"].isdisjoint(patients["test"])
     assert len(set().union(*patients.values())) == 63
     assert 0.6 < len(splits["training"]) / 84 < 0.75
+    cases = [e for items in splits.values() for e in items]
+    assert all(e["heart_mask"] == "ManualMask/cardiomediastinumMask/" + Path(e["right_mask"]).name for e in cases)
+    assert sum("second_reader" in e for e in cases) == 52  # 53 drawn, one of them is in incomplete/
+    # The lungs overlap the cardiomediastinum (the lung behind the heart): anatomical lungs, measured.
+    assert datalist["lung_convention"] == "anatomical"
+    assert datalist["lung_convention_source"].startswith("measured: median 18.6%")
 
 
 def test_committed_manifest_is_what_the_command_builds(cxr_dir, tmp_path):
@@ -104,6 +110,16 @@ def test_shenzhen_layout(tmp_path):
     assert detect_layout(root) == "shenzhen"
     datalist, _ = build_manifest(root, fractions=(1.0, 0.0, 0.0))
     assert {e["label"] for e in datalist["training"]} == {"mask/CHNCXR_0001_0_mask.png", "mask/CHNCXR_0002_1_mask.png"}
+    assert datalist["lung_convention"] == "visible" and datalist["lung_convention_source"].startswith("assumed")
+
+
+def test_lung_convention_from_the_overlap_of_lungs_and_heart():
+    assert lung_convention_of([0.18, 0.2, 0.15])[0] == "anatomical"
+    assert lung_convention_of([0.0, 0.01, 0.02])[0] == "visible"  # SCR: lung fields stop at the heart border
+    assert lung_convention_of([]) == (
+        "visible",
+        "assumed: no cardiomediastinum masks (the public screening sets mark visible lung fields)",
+    )
 
 
 def test_plain_layout(tmp_path):

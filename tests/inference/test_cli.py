@@ -10,7 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nibabel as nib
+import numpy as np
 import pytest
+from PIL import Image
 
 from lungseg_monai.inference.cli import main as lungseg_main
 
@@ -94,15 +97,40 @@ def test_another_bundle_redoes_the_images_and_records_what_made_them(one_chest, 
     assert pix2pix["bundle"] == "lungseg_pix2pix" and pix2pix["weights_sha256"] != unet["weights_sha256"]
 
 
+def test_visible_convention_redoes_the_masks_as_lung_fields_outside_the_heart(one_chest, tmp_path):
+    outputs = tmp_path / "out"
+    assert _run("--input-dir", str(one_chest), "--output-dir", str(outputs)) == 0
+    anatomical = np.asarray(Image.open(outputs / "chest.mask.png")) > 0
+    heart = np.asarray(Image.open(outputs / "chest.heart.png")) > 0
+    first = json.loads((outputs / "chest.json").read_text())
+    assert _run("--input-dir", str(one_chest), "--output-dir", str(outputs), "--convention", "visible") == 0
+    entry = json.loads((outputs / "run_summary.json").read_text())["files"][0]
+    assert entry["status"] == "done" and "convention" in entry["reason"]
+    visible = np.asarray(Image.open(outputs / "chest.mask.png")) > 0
+    np.testing.assert_array_equal(visible, anatomical & ~heart)
+    assert (anatomical & heart).sum() > 0.03 * anatomical.sum()  # the lung behind the heart is in the anatomical mask
+    np.testing.assert_array_equal(np.asarray(Image.open(outputs / "chest.heart.png")) > 0, heart)
+    record = json.loads((outputs / "chest.json").read_text())
+    assert record["convention"] == record["provenance"]["convention"] == "visible"
+    assert (
+        record["lung_areas"] == first["lung_areas"] and record["cardiothoracic_ratio"] == first["cardiothoracic_ratio"]
+    )
+    assert record["right_lung_px"] + record["left_lung_px"] == int(visible.sum())
+    assert first["right_lung_px"] + first["left_lung_px"] == int(anatomical.sum())
+    nifti = np.asarray(nib.load(outputs / "chest.mask.nii.gz").dataobj)[..., 0].T
+    np.testing.assert_array_equal(nifti > 0, visible)
+    assert _run("--input-dir", str(one_chest), "--output-dir", str(outputs), "--convention", "sideways") == 2
+
+
 def test_other_output_options_redo_and_remove_outputs_no_longer_written(one_chest, tmp_path):
     outputs = tmp_path / "out"
     assert _run("--input-dir", str(one_chest), "--output-dir", str(outputs)) == 0
     assert (outputs / "chest.overlay.png").is_file() and (outputs / "chest.seg.dcm").is_file()
     assert _run("--input-dir", str(one_chest), "--output-dir", str(outputs), "--no-overlay", "--no-dicom-seg") == 0
     record = json.loads((outputs / "chest.json").read_text())
-    assert set(record["outputs"]) == {"mask_png", "mask_nifti"}
+    assert set(record["outputs"]) == {"mask_png", "heart_png", "mask_nifti"}
     assert not (outputs / "chest.overlay.png").exists() and not (outputs / "chest.seg.dcm").exists()
-    options = {"dicom_seg": False, "nifti": True, "overlay": False, "overlay_max_side": 1024, "decode_min_side": 512}
+    options = {"dicom_seg": False, "nifti": True, "overlay": False, "overlay_max_side": 1024, "decode_min_side": 768}
     assert record["provenance"]["options"] == options
 
 

@@ -86,6 +86,9 @@ def test_outputs_are_written_at_original_size_and_reread(dicom_run, dicom_dir, n
     assert mask.shape == (rows, cols) and set(np.unique(mask)) <= {0, 255}
     nifti = np.asarray(nib.load(f"{base}.mask.nii.gz").dataobj)[..., 0].T
     np.testing.assert_array_equal(nifti > 0, mask > 0)
+    assert set(np.unique(nifti)) == {0, 1, 2}  # 1 right lung, 2 left lung
+    heart = np.asarray(Image.open(f"{base}.heart.png")) > 0
+    assert heart.shape == (rows, cols) and 0.03 < heart.mean() < 0.4
     record = json.loads(Path(f"{base}.json").read_text())
     assert record["spacing_mm"] == spacing
     assert record["right_lung_px"] > 0.05 * rows * cols and record["left_lung_px"] > 0.05 * rows * cols
@@ -97,7 +100,11 @@ def test_outputs_are_written_at_original_size_and_reread(dicom_run, dicom_dir, n
     assert (
         seg.ReferencedSeriesSequence[0].ReferencedInstanceSequence[0].ReferencedSOPInstanceUID == source.SOPInstanceUID
     )
-    np.testing.assert_array_equal(seg.pixel_array > 0, mask > 0)
+    frames = seg.pixel_array > 0  # one frame per segment: right lung, left lung, cardiomediastinum
+    assert frames.shape == (3, rows, cols)
+    np.testing.assert_array_equal(frames[0] | frames[1], mask > 0)
+    np.testing.assert_array_equal(frames[0], nifti == 1)
+    np.testing.assert_array_equal(frames[2], heart)
     assert Image.open(f"{base}.overlay.png").mode == "RGB"
 
 
@@ -110,16 +117,25 @@ def test_right_lung_is_on_the_image_left(dicom_run):
     assert abs(record["left_lung_px"] - right_half) < 0.05 * right_half
 
 
-# Which mask-shape flag fires on a negative-looking film depends on the weights; any of these means "not two lungs".
-LUNG_SHAPE_FLAGS = ("no_lungs", "one_lung", "asymmetric_lungs", "implausible_area", "lungs_touch_border")
+# Which flag fires on an odd film depends on the weights; any of these means "not two lungs beside a heart".
+LUNG_SHAPE_FLAGS = (
+    "no_lungs",
+    "one_lung",
+    "asymmetric_lungs",
+    "implausible_area",
+    "irregular_lung_shape",
+    "lungs_touch_border",
+)
+ANATOMY_FLAGS = ("no_heart", "heart_not_between_lungs", "implausible_heart_size", "implausible_ctr")
 
 
 @pytest.mark.parametrize(
     "name, expected",
     [
-        ("torchxrayvision/Fake_MONOHR1.dcm", LUNG_SHAPE_FLAGS),
+        ("torchxrayvision/Fake_MONOHR1.dcm", ANATOMY_FLAGS),  # mis-tagged: a negative image
         ("highdicom/dx_image.dcm", ("small_image",)),
-        ("pylibjpeg-data/JPEG2KLossless_1s_1f_u_16_16.dcm", LUNG_SHAPE_FLAGS),
+        ("highdicom/dx_image.dcm", ("implausible_area", "irregular_lung_shape") + ANATOMY_FLAGS),  # animal, lateral
+        ("pylibjpeg-data/JPEG2KLossless_1s_1f_u_16_16.dcm", LUNG_SHAPE_FLAGS + ANATOMY_FLAGS),  # inverted 16-bit
         ("pylibjpeg-data/JPEG2KLossless_1s_1f_u_16_16.dcm", ("uncalibrated_spacing",)),
     ],
 )
@@ -128,6 +144,62 @@ def test_implausible_inputs_are_flagged(dicom_run, name, expected):
     record = json.loads((output_dir / f"{name}.json").read_text())
     assert record["quality"] == "check"
     assert set(expected) & set(record["flags"]), record["flags"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "pydicom-data_pypi/RG1_UNCR.dcm",
+        "pydicom-data_pypi/RG1_J2KI.dcm",
+        "pylibjpeg-data/RG1_JLSN.dcm",
+        "pylibjpeg-data/966_fixed.dcm",
+        "fo-dicom/CR-MONO1-10-chest",
+        "torchxrayvision/1.2.276.0.7230010.3.1.4.8323329.6904.1517875201.850819.dcm",
+        "nhsx_nccid/1.3.6.1.4.1.11129.5.5.110503645592756492463169821050252582267888.dcm",
+    ],
+)
+def test_real_chest_films_pass_the_anatomy_checks(dicom_run, name):
+    _, _, output_dir = dicom_run
+    record = json.loads((output_dir / f"{name}.json").read_text())
+    assert not set(record["flags"]) & set(LUNG_SHAPE_FLAGS + ANATOMY_FLAGS), record["flags"]
+    assert 0.35 < record["cardiothoracic_ratio"] < 0.65
+    anatomical, visible = record["lung_areas"]["anatomical"], record["lung_areas"]["visible"]
+    for lung in ("right_lung_px", "left_lung_px"):
+        assert visible[lung] < anatomical[lung]  # the lung behind the heart is anatomical lung, not lung field
+    lungs = anatomical["right_lung_px"] + anatomical["left_lung_px"]
+    assert 0.12 * lungs < record["cardiomediastinum_px"] < lungs
+
+
+def test_dicom_seg_has_one_coded_segment_per_structure(dicom_run):
+    import highdicom as hd
+
+    _, _, output_dir = dicom_run
+    seg = hd.seg.segread(output_dir / "pylibjpeg-data/966_fixed.dcm.seg.dcm")
+    described = {}
+    for item in seg.SegmentSequence:
+        property_type = item.SegmentedPropertyTypeCodeSequence[0]
+        modifiers = property_type.get("SegmentedPropertyTypeModifierCodeSequence", [])
+        described[int(item.SegmentNumber)] = (
+            item.SegmentLabel,
+            (property_type.CodingSchemeDesignator, property_type.CodeValue),
+            [(m.CodingSchemeDesignator, m.CodeValue, m.CodeMeaning) for m in modifiers],
+        )
+    assert described == {
+        1: ("Right lung", ("SCT", "39607008"), [("SCT", "24028007", "Right")]),
+        2: ("Left lung", ("SCT", "39607008"), [("SCT", "7771000", "Left")]),
+        3: ("Cardiomediastinum", ("SCT", "72410000"), []),
+    }
+    pixels = seg.get_pixels_by_source_instance(
+        source_sop_instance_uids=[
+            seg.ReferencedSeriesSequence[0].ReferencedInstanceSequence[0].ReferencedSOPInstanceUID
+        ],
+        segment_numbers=[1, 2, 3],
+    )[0]
+    mask = np.asarray(Image.open(output_dir / "pylibjpeg-data/966_fixed.dcm.mask.png")) > 0
+    heart = np.asarray(Image.open(output_dir / "pylibjpeg-data/966_fixed.dcm.heart.png")) > 0
+    np.testing.assert_array_equal((pixels[..., 0] > 0) | (pixels[..., 1] > 0), mask)
+    np.testing.assert_array_equal(pixels[..., 2] > 0, heart)
+    assert "anatomical" in seg.SegmentSequence[0].SegmentDescription
 
 
 def test_rerun_skips_done_images_and_overwrite_redoes_them(dicom_dir, tmp_path, segment_folder):
@@ -140,6 +212,17 @@ def test_rerun_skips_done_images_and_overwrite_redoes_them(dicom_dir, tmp_path, 
     second = segment_folder(inputs, tmp_path / "out").summary
     assert [o.status for o in second.outcomes] == ["already_done"]
     assert (tmp_path / "out" / "chest.mask.png").stat().st_mtime_ns == mtime
+    # The summary row of a kept image still gives its quality and cardiothoracic ratio (from its record).
+    kept, done = second.outcomes[0], first.outcomes[0]
+    assert (kept.quality, kept.cardiothoracic_ratio, kept.flags) == (
+        done.quality,
+        done.cardiothoracic_ratio,
+        done.flags,
+    )
+    assert done.quality == "ok" and 0.3 < done.cardiothoracic_ratio < 0.7
+    row = (tmp_path / "out" / "run_summary.csv").read_text().splitlines()
+    assert row[0] == "file,status,reason,quality,cardiothoracic_ratio,flags"
+    assert row[1].startswith("chest,already_done,") and row[1].endswith(f",ok,{done.cardiothoracic_ratio},")
     third = segment_folder(inputs, tmp_path / "out", overwrite=True).summary
     assert [o.status for o in third.outcomes] == ["done"]
     assert not list((tmp_path / "out").glob(".*tmp*"))
@@ -205,7 +288,7 @@ def test_lean_run_at_batch_1_gives_the_same_masks_and_stage_times(dicom_dir, dic
     summary = segment_folder(tmp_path / "in", tmp_path / "out", batch_size=1, **lean).summary
     assert [o.status for o in summary.outcomes] == ["done", "done"]
     record = json.loads((tmp_path / "out" / "pydicom-data_pypi" / "RG1_UNCR.dcm.json").read_text())
-    assert set(record["outputs"]) == {"mask_png", "dicom_seg"}
+    assert set(record["outputs"]) == {"mask_png", "heart_png", "dicom_seg"}
     assert not list((tmp_path / "out").rglob("*.overlay.png")) and not list((tmp_path / "out").rglob("*.nii.gz"))
     for name in ("RG1_UNCR.dcm", "RG1_J2KI.dcm"):
         inline = np.asarray(Image.open(tmp_path / "out" / "pydicom-data_pypi" / f"{name}.mask.png"))
@@ -240,15 +323,21 @@ def test_every_dicom_seg_passes_dciodvfy(dicom_run):
 
 @pytest.mark.skipif(shutil.which("dcm2pnm") is None, reason="DCMTK's dcm2pnm is not installed (.ci/run installs dcmtk)")
 def test_every_dicom_seg_decodes_with_dcmtk_to_the_png_mask(dicom_run, tmp_path):
-    # A second reader independent of pydicom and highdicom: DCMTK unpacks the 1-bit SEG frame to a PGM.
+    # A second reader independent of pydicom and highdicom: DCMTK unpacks each 1-bit SEG frame to a PGM.
     _, _, output_dir = dicom_run
     for seg in _segs(output_dir):
-        pgm = tmp_path / "seg.pgm"
-        subprocess.run(["dcm2pnm", "--write-raw-pnm", str(seg), str(pgm)], check=True, capture_output=True)
-        decoded = np.asarray(Image.open(pgm)) > 0
-        png = np.asarray(Image.open(str(seg).removesuffix(".seg.dcm") + ".mask.png")) > 0
-        assert decoded.shape == png.shape and decoded.sum() > 0, seg
-        np.testing.assert_array_equal(decoded, png, err_msg=str(seg))
+        frames = []
+        for number in (1, 2, 3):  # right lung, left lung, cardiomediastinum
+            pgm = tmp_path / f"seg-{number}.pgm"
+            command = ["dcm2pnm", "--write-raw-pnm", "--frame", str(number), str(seg), str(pgm)]
+            subprocess.run(command, check=True, capture_output=True)
+            frames.append(np.asarray(Image.open(pgm)) > 0)
+        base = str(seg).removesuffix(".seg.dcm")
+        png = np.asarray(Image.open(base + ".mask.png")) > 0
+        heart = np.asarray(Image.open(base + ".heart.png")) > 0
+        assert frames[0].shape == png.shape and frames[0].sum() > 0 and frames[1].sum() > 0, seg
+        np.testing.assert_array_equal(frames[0] | frames[1], png, err_msg=str(seg))
+        np.testing.assert_array_equal(frames[2], heart, err_msg=str(seg))
 
 
 def test_invalid_source_values_are_not_copied_into_the_seg(dicom_run, dicom_dir):
@@ -300,4 +389,4 @@ def test_overlays_are_previews_unless_full_size_is_asked_for(dicom_dir, tmp_path
     assert Image.open(tmp_path / "out" / "film.dcm.overlay.png").size == (2000, 2128)
     mask = np.asarray(Image.open(tmp_path / "out" / "film.dcm.mask.png"))
     nifti = np.asarray(nib.load(tmp_path / "out" / "film.dcm.mask.nii.gz").dataobj)[..., 0].T
-    assert nifti.dtype == np.uint8 and np.array_equal(nifti > 0, mask > 0) and set(np.unique(nifti)) == {0, 1}
+    assert nifti.dtype == np.uint8 and np.array_equal(nifti > 0, mask > 0) and set(np.unique(nifti)) == {0, 1, 2}

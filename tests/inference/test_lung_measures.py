@@ -1,43 +1,100 @@
-"""Lung splitting, areas and quality flags on exact synthetic masks."""
+"""Areas in both lung conventions, the cardiothoracic ratio and the quality flags, on exact synthetic masks."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from lungseg_monai.inference import measure_lungs
+from lungseg_monai.inference import measure_anatomy
+from lungseg_monai.transforms import cardiothoracic_ratio, lung_masks
 from lungseg_monai.transforms.lung_split import split_lungs
 
 
-def _two_lungs() -> np.ndarray:
-    mask = np.zeros((400, 400), dtype=np.uint8)
-    mask[50:350, 40:180] = 1  # image left = patient's right
-    mask[60:340, 230:360] = 1
-    return mask
+def _chest() -> np.ndarray:
+    """Right lung (image left), left lung, and a heart between them overlapping the left lung's lower part."""
+    structures = np.zeros((3, 400, 400), dtype=bool)
+    structures[0, 50:350, 40:180] = True  # 300 x 140, image left = patient's right
+    structures[1, 60:340, 230:360] = True  # 280 x 130
+    structures[2, 200:330, 150:280] = True  # 130 x 130: overlaps right lung columns 150-179, left 230-279
+    return structures
 
 
 def test_split_orders_right_then_left():
-    right, left = split_lungs(_two_lungs())
+    right, left = split_lungs(_chest()[0] | _chest()[1])
     assert right.sum() == 300 * 140 and left.sum() == 280 * 130
 
 
-def test_areas_in_pixels_and_cm2():
-    measures = measure_lungs(_two_lungs(), spacing_mm=(0.5, 0.5), spacing_source="PixelSpacing")
-    assert measures.right_lung_px == 42000 and measures.left_lung_px == 36400
-    assert measures.right_lung_cm2 == 105.0 and measures.left_lung_cm2 == 91.0
-    assert measures.flags == [] and measures.quality == "ok"
+def test_visible_lungs_are_the_anatomical_lungs_outside_the_heart():
+    structures = _chest()
+    right, left = lung_masks(structures, "anatomical")
+    right_v, left_v = lung_masks(structures, "visible")
+    assert not (right_v & ~right).any() and not (left_v & ~left).any()
+    assert right.sum() - right_v.sum() == 130 * 30 and left.sum() - left_v.sum() == 130 * 50
 
 
-def test_flags():
-    assert "no_lungs" in measure_lungs(np.zeros((400, 400))).flags
-    one = _two_lungs()
-    one[:, 200:] = 0
-    assert "one_lung" in measure_lungs(one).flags
-    small_left = _two_lungs()
-    small_left[:, 300:] = 0
-    assert "asymmetric_lungs" in measure_lungs(small_left).flags
-    border = _two_lungs()
-    border[:, :5] = 1
-    assert "lungs_touch_border" in measure_lungs(border).flags
-    assert "small_image" in measure_lungs(_two_lungs()[::2, ::2]).flags
-    assert "uncalibrated_spacing" in measure_lungs(_two_lungs(), (0.4, 0.4), "ImagerPixelSpacing").flags
-    assert measure_lungs(_two_lungs()).right_lung_cm2 is None
+def test_cardiothoracic_ratio_of_exact_widths():
+    structures = _chest()
+    ctr = cardiothoracic_ratio(structures[0], structures[1], structures[2])
+    # Heart columns 150-279 (130 px); widest lung row: columns 40-359 (320 px).
+    assert (ctr.cardiac_width_px, ctr.thoracic_width_px) == (130, 320)
+    assert ctr.ratio == round(130 / 320, 4)
+    assert cardiothoracic_ratio(structures[0], structures[1], np.zeros((400, 400), bool)).ratio is None
+
+
+def test_areas_in_both_conventions_pixels_and_cm2():
+    measures = measure_anatomy(_chest(), spacing_mm=(0.5, 0.5), spacing_source="PixelSpacing", convention="visible")
+    record = measures.as_dict()
+    assert record["convention"] == "visible"
+    assert record["lung_areas"]["anatomical"] == {
+        "right_lung_px": 42000,
+        "left_lung_px": 36400,
+        "right_lung_cm2": 105.0,
+        "left_lung_cm2": 91.0,
+    }
+    assert record["right_lung_px"] == 42000 - 3900 == record["lung_areas"]["visible"]["right_lung_px"]
+    assert record["left_lung_px"] == 36400 - 6500
+    assert record["cardiomediastinum_px"] == 16900 and record["cardiomediastinum_cm2"] == 42.25
+    assert record["cardiothoracic_ratio"] == 0.4062
+    assert record["flags"] == [] and record["quality"] == "ok"
+
+
+def test_lung_flags():
+    assert "no_lungs" in measure_anatomy(np.zeros((3, 400, 400), bool)).flags
+    one = _chest()
+    one[1] = False
+    assert "one_lung" in measure_anatomy(one).flags
+    small_left = _chest()
+    small_left[1, :, 300:] = False
+    assert "asymmetric_lungs" in measure_anatomy(small_left).flags
+    border = _chest()
+    border[0, :, :5] = True
+    assert "lungs_touch_border" in measure_anatomy(border).flags
+    assert "small_image" in measure_anatomy(_chest()[:, ::2, ::2]).flags
+    assert "uncalibrated_spacing" in measure_anatomy(_chest(), (0.4, 0.4), "ImagerPixelSpacing").flags
+    assert measure_anatomy(_chest()).right_lung_cm2 is None
+    ragged = _chest()
+    ragged[0, 100:350, 60:180] = False  # the right lung becomes an inverted L: half its convex hull
+    assert "irregular_lung_shape" in measure_anatomy(ragged).flags
+    assert "irregular_lung_shape" not in measure_anatomy(_chest()).flags
+    tiny = np.zeros((3, 1200, 1200), dtype=bool)
+    tiny[:, 400:800, 400:800] = _chest()  # lungs on 6% of the image: not a chest film's framing
+    assert "implausible_area" in measure_anatomy(tiny).flags
+
+
+def test_anatomy_flags():
+    no_heart = _chest()
+    no_heart[2] = False
+    assert measure_anatomy(no_heart).flags == ["no_heart"]
+    beside = _chest()
+    beside[2] = False
+    beside[2, 100:300, 0:60] = True  # the "heart" outside the lungs, at the image's edge
+    assert "heart_not_between_lungs" in measure_anatomy(beside).flags
+    huge = _chest()
+    huge[2, 20:390, 20:390] = True
+    flags = measure_anatomy(huge).flags
+    assert "implausible_heart_size" in flags and "implausible_ctr" in flags
+    swapped = _chest()[[1, 0, 2]]  # right and left lung exchanged: the right lung on the image's right
+    assert "heart_not_between_lungs" in measure_anatomy(swapped).flags
+    right_side = _chest()
+    right_side[2] = False
+    right_side[2, 200:330, 120:220] = True  # centred at 0.33 of the way from the right lung: not left of the midline
+    assert "heart_not_between_lungs" in measure_anatomy(right_side).flags

@@ -67,7 +67,7 @@ def _validation_folder(cxr_dir: Path, folder: Path) -> Path:
 @pytest.mark.parametrize("data", ["shared_dicoms", "validation_split"])
 def test_reduced_decode_gives_the_masks_of_a_full_decode(data, dicom_dir, cxr_dir, tmp_path):
     folder = dicom_dir if data == "shared_dicoms" else _validation_folder(cxr_dir, tmp_path / "validation")
-    full, reduced = _masks(folder, tmp_path / "full", 0), _masks(folder, tmp_path / "reduced", 512)
+    full, reduced = _masks(folder, tmp_path / "full", 0), _masks(folder, tmp_path / "reduced", 768)
     assert sorted(full) == sorted(reduced) and len(full) == (12 if data == "shared_dicoms" else 14)
     dice = {name: _dice(full[name], reduced[name]) for name in full}
     assert all(full[name].shape == reduced[name].shape for name in full)  # masks stay on the film's grid
@@ -77,7 +77,7 @@ def test_reduced_decode_gives_the_masks_of_a_full_decode(data, dicom_dir, cxr_di
     records = [
         json.loads(p.read_text()) for p in (tmp_path / "reduced").rglob("*.json") if p.name != "run_summary.json"
     ]
-    assert {r["provenance"]["options"]["decode_min_side"] for r in records} == {512}
+    assert {r["provenance"]["options"]["decode_min_side"] for r in records} == {768}
     if data == "shared_dicoms":
         sources = {str(p.relative_to(folder)) for p in scan_input_folder(folder).images}
         assert {name.removesuffix(".mask.png") for name in full} <= sources

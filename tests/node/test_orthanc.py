@@ -106,9 +106,12 @@ def test_films_sent_by_orthanc_come_back_as_segs_equal_to_folder_inference(pacs_
         source = pydicom.dcmread(films[uid], stop_before_pixels=True)
         assert uid in done and referenced.SeriesInstanceUID == source.SeriesInstanceUID
         assert seg.StudyInstanceUID == source.StudyInstanceUID
-        mask = seg.get_pixels_by_source_instance([uid], combine_segments=True)  # highdicom reads the SEG back
+        # highdicom reads the SEG back: right lung, left lung, cardiomediastinum (which overlaps the lungs)
+        segments = seg.get_pixels_by_source_instance([uid], segment_numbers=[1, 2, 3])[0] > 0
         folder_mask = np.asarray(Image.open(folder_out / f"{films[uid].name}.mask.png")) > 0
-        assert np.array_equal(np.squeeze(mask) > 0, folder_mask), films[uid].name
+        folder_heart = np.asarray(Image.open(folder_out / f"{films[uid].name}.heart.png")) > 0
+        assert np.array_equal(segments[..., 0] | segments[..., 1], folder_mask), films[uid].name
+        assert np.array_equal(segments[..., 2], folder_heart), films[uid].name
     log = (pacs_and_node["out"] / "lungseg.log").read_text()
     assert "association from ORTHANC@127.0.0.1" in log and log.count("SEG of ") >= len(done)
 

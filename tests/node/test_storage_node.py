@@ -146,7 +146,7 @@ def test_a_restarted_node_takes_up_unfinished_films_and_unsent_segs(start_node, 
         again = start_node(forward_to=RemoteNode("PACS", "127.0.0.1", pacs.port))
         assert again.in_flight == 0 and len(pacs.received) == 2  # nothing left to do
         seg = hd.seg.segread(tmp_path / "out" / "segmentations" / f"{spool.relative(films[1])}.seg.dcm")
-        assert seg.SegmentSequence[0].SegmentLabel == "Lungs"
+        assert [item.SegmentLabel for item in seg.SegmentSequence] == ["Right lung", "Left lung", "Cardiomediastinum"]
     finally:
         pacs.stop()
 

@@ -15,7 +15,8 @@ from monai.handlers import MeanDice, from_engine
 
 from lungseg_monai.handlers import EvaluationReportHandler, report_metrics
 from lungseg_monai.reports import RocAccumulator, bootstrap_ci, mask_dice, paired_comparison, summarize
-from lungseg_monai.transforms import SplitLungsd
+from lungseg_monai.transforms import UNKNOWN, EvaluationChannelsd
+from lungseg_monai.transforms.lung_split import split_lungs
 
 
 def _box(shape, rows, cols):
@@ -24,18 +25,34 @@ def _box(shape, rows, cols):
     return mask
 
 
-def _case(name: str, pred: np.ndarray, truth: np.ndarray, spacing: float | None) -> tuple[dict, dict]:
-    """A decollated (batch item, output) pair as the bundles' evaluate.json makes them."""
+def _case(
+    name: str,
+    pred: np.ndarray,
+    truth: np.ndarray,
+    spacing: float | None,
+    pred_heart: np.ndarray | None = None,
+    truth_heart: np.ndarray | None = None,
+    reader: np.ndarray | None = None,
+) -> tuple[dict, dict]:
+    """A decollated (batch item, output) pair as the bundles' evaluate.json makes them (3-structure masks)."""
     affine = np.diag([spacing or 1.0, spacing or 1.0, 1.0, 1.0])
     meta = {"filename_or_obj": name, "original_affine": affine, "spacing_source": "test" if spacing else "none"}
     image = MetaTensor(torch.as_tensor(truth, dtype=torch.float32)[None], meta=dict(meta))
+    empty = np.zeros(truth.shape, dtype=bool)
+    pred_s = np.stack([*split_lungs(pred), empty if pred_heart is None else pred_heart]).astype(np.float32)
+    truth_s = np.stack([*split_lungs(truth), empty if truth_heart is None else truth_heart]).astype(np.float32)
+    if truth_heart is None:
+        truth_s[2] = UNKNOWN
     output = {
-        "pred": MetaTensor(torch.as_tensor(pred, dtype=torch.float32)[None], meta=dict(meta)),
-        "label": torch.as_tensor(truth, dtype=torch.float32)[None],
-        "prob": torch.as_tensor(pred, dtype=torch.float32)[None],
+        "pred": MetaTensor(torch.as_tensor(pred_s), meta=dict(meta)),
+        "label": torch.as_tensor(truth_s),
+        "prob": torch.as_tensor(pred_s),
     }
-    output = SplitLungsd(keys=["pred", "label"], names=["pred_lungs", "label_lungs"])(output)
-    return {"image": image, "original": image.as_tensor()}, output
+    output = EvaluationChannelsd(keys=["pred", "label"], names=["pred_eval", "label_eval"])(output)
+    item = {"image": image, "original": image.as_tensor()}
+    if reader is not None:
+        item["second_reader"] = torch.as_tensor(reader, dtype=torch.float32)[None]
+    return item, output
 
 
 def _report(tmp_path, cases: list[tuple[dict, dict]]) -> tuple[list[dict], dict]:
@@ -47,7 +64,7 @@ def _report(tmp_path, cases: list[tuple[dict, dict]]) -> tuple[list[dict], dict]
 
     engine = Engine(step)
     engine.add_event_handler(Events.STARTED, lambda e: setattr(e.state, "metric_details", {}))
-    metrics = {"dice": MeanDice(include_background=True, output_transform=from_engine(["pred", "label"]))}
+    metrics = {"dice": MeanDice(include_background=True, output_transform=from_engine(["pred_eval", "label_eval"]))}
     for name, metric in {**metrics, **report_metrics()}.items():
         metric.attach(engine, name)
     EvaluationReportHandler(str(tmp_path / "report"), {"model": "test"}).attach(engine)
@@ -99,6 +116,59 @@ def test_per_lung_dice_pairs_lungs_by_side(tmp_path):
     pred[:, 25:38] = False  # left lung missed
     (m,), _ = _report(tmp_path, [_case("a", pred, truth, None)])
     assert m["right_lung_dice"] == 1.0 and m["left_lung_dice"] == 0.0
+
+
+def _chest() -> tuple[np.ndarray, np.ndarray]:
+    """Lungs (two boxes) and a heart box between them that overlaps the inner part of both."""
+    lungs = _box((40, 60), slice(5, 35), slice(5, 25)) | _box((40, 60), slice(5, 35), slice(35, 55))
+    return lungs, _box((40, 60), slice(20, 38), slice(20, 42))
+
+
+def test_heart_visible_lungs_and_ctr_known_answers(tmp_path):
+    lungs, heart = _chest()
+    pred_heart = heart.copy()
+    pred_heart[:, 20:24] = False  # 18 x 18 of the 18 x 22 heart: Dice 2*324 / (324 + 396)
+    (m,), summary = _report(tmp_path, [_case("a", lungs, lungs, None, pred_heart, heart)])
+    assert m["dice"] == 1.0 and m["right_lung_dice"] == 1.0 and m["left_lung_dice"] == 1.0
+    assert m["cardiomediastinum_dice"] == pytest.approx(2 * 324 / 720)
+    # Visible lungs: the lungs end at row 34, so the reference heart takes 15 x 5 (right) + 15 x 7 (left) px,
+    # the predicted heart (from column 24) 15 x 1 + 15 x 7; the reference's visible lungs lie inside the prediction's.
+    visible_truth, visible_pred = 1200 - 15 * 12, 1200 - 15 * 8
+    assert m["visible_lungs_dice"] == pytest.approx(2 * visible_truth / (visible_truth + visible_pred))
+    # CTR: heart 22 (or 18) columns wide over the 50 columns from the right lung's edge to the left lung's.
+    assert (m["ctr_truth"], m["ctr_pred"]) == (0.44, 0.36) and m["ctr_abs_error"] == pytest.approx(0.08)
+    assert summary["metrics"]["ctr_abs_error"]["worst"] == pytest.approx(0.08)
+
+
+def test_structures_the_reference_lacks_are_left_out(tmp_path):
+    lungs, heart = _chest()
+    rows, summary = _report(tmp_path, [_case("a", lungs, lungs, None, heart, heart), _case("b", lungs, lungs, None)])
+    assert "dice" in rows[0] and "right_lung_dice" in rows[0]
+    assert not any(k.startswith(("cardiomediastinum", "visible_lungs", "ctr")) for k in rows[0])
+
+
+def test_human_reference_rows_on_the_cases_a_second_reader_drew(tmp_path):
+    lungs, heart = _chest()
+    reader = lungs.copy()
+    reader[:, 5:10] = False  # the second reader stops 5 columns short of the right lung's outer edge
+    pred = lungs.copy()
+    pred[:, 50:55] = False  # the model misses 5 columns of the left lung
+    cases = [
+        _case("drawn", pred, lungs, None, heart, heart, reader),
+        _case("not drawn", lungs, lungs, None, heart, heart),
+    ]
+    rows, summary = _report(tmp_path, cases)
+    r2_r1, model_r1, model_r2 = 2 * 1050 / 2250, 2 * 1050 / 2250, 2 * 900 / 2100
+    assert rows[0]["reader2_vs_reader1_dice"] == pytest.approx(r2_r1)
+    assert rows[0]["model_vs_reader2_dice"] == pytest.approx(model_r2)
+    assert math.isnan(rows[1]["reader2_vs_reader1_dice"])
+    human = summary["human_reference"]
+    assert human["cases"] == ["drawn"]
+    assert human["dice"]["reader 2 vs reader 1 (human agreement)"]["mean"] == pytest.approx(r2_r1)
+    assert human["dice"]["model vs reader 1 (the reference of this report)"]["mean"] == pytest.approx(model_r1)
+    assert human["dice"]["model vs reader 2"]["mean"] == pytest.approx(model_r2)
+    page = (tmp_path / "report" / "report.html").read_text()
+    assert "Human reference" in page and "class='sortable'" in page and "data-value=" in page
 
 
 def test_mask_dice_known_answer_and_shape_mismatch():

@@ -20,7 +20,12 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def report_dir(cxr_dir, tmp_path_factory, make_workflow) -> Path:
     output = tmp_path_factory.mktemp("report")
-    override = {"validate#dataset#data": "$@validate#datalist[:4]", "validate#dataloader#num_workers": 0}
+    # Two test cases a second reader drew and two it did not, for the human-reference rows.
+    pick = (
+        "$[d for d in @validate#datalist if 'second_reader' in d][:2]"
+        " + [d for d in @validate#datalist if 'second_reader' not in d][:2]"
+    )
+    override = {"validate#dataset#data": pick, "validate#dataloader#num_workers": 0}
     workflow = make_workflow(
         "unet", "evaluate.json", "infer", dataset_dir=str(cxr_dir), output_dir=str(output), **override
     )
@@ -43,6 +48,31 @@ def test_report_files_and_values(report_dir):
     assert summary["pixel_auc"] > 0.95
     counts = json.loads((report_dir / "confusion_matrix.json").read_text())["pixels"]
     assert counts["tp"] > counts["fp"] and counts["tn"] > counts["fn"]
+
+
+def test_report_per_structure_and_convention_with_the_human_reference(report_dir):
+    with open(report_dir / "per_case.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for structure in ("visible_lungs", "right_lung", "left_lung", "cardiomediastinum"):
+        for metric in ("dice", "iou", "hd95", "asd"):
+            assert all(np.isfinite(float(r[f"{structure}_{metric}"])) for r in rows), (structure, metric)
+    assert all(float(r["cardiomediastinum_dice"]) > 0.75 for r in rows)
+    assert all(
+        abs(float(r["ctr_pred"]) - float(r["ctr_truth"])) == pytest.approx(float(r["ctr_abs_error"])) for r in rows
+    )
+    assert all(0.3 < float(r["ctr_truth"]) < 0.7 for r in rows)
+    drawn = [r for r in rows if r["reader2_vs_reader1_dice"] != "nan"]
+    assert len(drawn) == 2
+    summary = json.loads((report_dir / "summary.json").read_text())
+    human = summary["human_reference"]
+    assert len(human["cases"]) == 2 and human["structure"] == "both lungs, anatomical"
+    agreement = human["dice"]["reader 2 vs reader 1 (human agreement)"]
+    assert agreement["n"] == 2 and 0.85 < agreement["mean"] < 1.0  # two people never draw the same outline
+    model = human["dice"]["model vs reader 1 (the reference of this report)"]
+    assert model["mean"] == pytest.approx(np.mean([float(r["dice"]) for r in drawn]))
+    assert 0.85 < human["dice"]["model vs reader 2"]["mean"] < 1.0
+    page = (report_dir / "report.html").read_text()
+    assert "Human reference" in page and "class='sortable'" in page and page.count("<tr><td data-value=") >= 4
 
 
 def test_html_is_self_contained(report_dir):
@@ -81,3 +111,6 @@ def test_comparison_of_two_reports(report_dir, tmp_path):
     assert record["paired_tests"]["unet vs worse"]["mean_difference"] == pytest.approx(0.01)
     assert (tmp_path / "cmp" / "paired_unet_vs_worse.png").is_file()
     assert (tmp_path / "cmp" / "side_by_side.csv").is_file()
+    page = (tmp_path / "cmp" / "comparison.html").read_text()
+    assert "cardiomediastinum_dice" in page and "class='sortable'" in page and "data:image/png;base64," in page
+    assert "cardiomediastinum_dice" in record["metrics"] and "ctr_abs_error" in record["metrics"]
