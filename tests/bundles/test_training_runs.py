@@ -76,3 +76,49 @@ def test_pix2pix_card_command_runs_from_repo_root(tmp_path):
     checkpoint = torch.load(tmp_path / "models" / "checkpoint_epoch=2.pt", weights_only=True)
     assert {"model", "discriminator", "g_optimizer", "d_optimizer", "trainer"} <= set(checkpoint)
     assert (tmp_path / "models" / "model.pt").is_file()
+
+
+@pytest.mark.parametrize("bundle", ["unet", "pix2pix"])
+def test_a_set_with_lungs_only_trains_and_evaluates_without_a_heart_channel(bundle, tmp_path, cxr_dir, make_workflow):
+    """A Shenzhen-layout set (one merged lung mask, no heart): the heart channel is unknown, not "no heart"."""
+    import csv
+    import json
+
+    import numpy as np
+    from PIL import Image
+
+    from lungseg_monai.data.manifest import build_manifest
+
+    root = tmp_path / "ChinaSet"
+    (root / "CXR_png").mkdir(parents=True)
+    (root / "mask").mkdir()
+    manifest = json.loads((REPO / "data_manifests" / "cxr-lung-lr.json").read_text())
+    for index, case in enumerate(manifest["validation"][:4]):
+        stem = f"CHNCXR_{index:04d}_0"
+        Image.open(cxr_dir / case["image"]).convert("L").save(root / "CXR_png" / f"{stem}.png")
+        lungs = [np.asarray(Image.open(cxr_dir / case[k]).convert("L")) > 127 for k in ("right_mask", "left_mask")]
+        Image.fromarray(((lungs[0] | lungs[1]) * 255).astype(np.uint8)).save(root / "mask" / f"{stem}_mask.png")
+    datalist, _ = build_manifest(root, fractions=(0.5, 0.25, 0.25))
+    assert datalist["lung_convention"] == "visible"
+    (root / "datalist.json").write_text(json.dumps(datalist))
+    losses: list[float] = []
+    workflow = make_workflow(
+        bundle, "train.json", "train", dataset_dir=str(root), output_dir=str(tmp_path / "run"), spatial_size=[64, 64],
+        num_epochs=2, val_interval=1, num_workers=0, batch_size=2, **{"train#dataset#cache_rate": 0.0},
+    )  # fmt: skip
+    workflow.trainer.add_event_handler(
+        Events.EPOCH_COMPLETED, lambda e: losses.append(float(e.state.output[0]["loss"]))
+    )
+    workflow.run()
+    assert len(losses) == 2 and all(np.isfinite(losses))  # an unknown channel would give NaN or -1 targets
+    report = tmp_path / "report"
+    make_workflow(
+        bundle, "evaluate.json", "infer", dataset_dir=str(root), output_dir=str(report),
+        **{"validate#dataloader#num_workers": 0},
+    ).run()  # fmt: skip
+    with open(report / "per_case.csv", newline="") as handle:
+        columns = next(csv.reader(handle))
+    assert "dice" in columns and "right_lung_dice" in columns
+    assert not any(c.startswith(("cardiomediastinum", "visible_lungs", "ctr")) for c in columns)
+    summary = json.loads((report / "summary.json").read_text())
+    assert summary["reference_lung_convention"] == "visible"  # the predicted lungs are compared as visible fields
