@@ -50,6 +50,12 @@ def _per_case(details: dict[str, Any], name: str) -> torch.Tensor:
     return torch.as_tensor(details[name]).float().reshape(len(details[name]), -1)
 
 
+def _lung_probability(probabilities: np.ndarray, convention: str) -> np.ndarray:
+    """Per pixel, the probability of lung in ``convention`` from the three structure probabilities."""
+    lungs = probabilities[:2].max(axis=0)
+    return np.minimum(lungs, 1.0 - probabilities[2]) if convention == "visible" else lungs
+
+
 def _ctr(structures: np.ndarray) -> float:
     ratio = cardiothoracic_ratio(structures[0] > 0.5, structures[1] > 0.5, structures[2] > 0.5).ratio
     return math.nan if ratio is None else ratio
@@ -70,7 +76,8 @@ class EvaluationReportHandler:
     bootstrap CIs and HTML.
 
     Each decollated output item must hold ``prob_key`` (3-structure probabilities at the original resolution),
-    ``pred`` and ``label`` (3-structure masks on that grid; ``label`` may mark the heart ``UNKNOWN``); the batch
+    ``pred`` and ``label`` (3-structure masks on that grid; ``label`` may mark the heart ``UNKNOWN``) and their
+    evaluation channels ``pred_eval`` and ``label_eval``; the batch
     item must hold ``image`` (file name, spacing), ``original_key`` (the unnormalised image, for montages) and,
     where a second reader drew the lungs, ``reader_key``.
 
@@ -81,6 +88,7 @@ class EvaluationReportHandler:
         prob_key: output key of the probabilities.
         original_key: batch key of the original image.
         reader_key: batch key of the second reader's lung mask (optional per case).
+        lung_convention: the reference lungs' convention (the manifest's), for the lung probability of the ROC.
         thumbnail_rows: montage height in pixels.
 
     """
@@ -93,11 +101,12 @@ class EvaluationReportHandler:
         prob_key: str = "prob",
         original_key: str = "original",
         reader_key: str = "second_reader",
+        lung_convention: str = "anatomical",
         thumbnail_rows: int = 256,
     ) -> None:
         self.output_dir, self.facts, self.tensorboard_dir = Path(output_dir), facts, tensorboard_dir
         self.prob_key, self.original_key, self.reader_key = prob_key, original_key, reader_key
-        self.thumbnail_rows = thumbnail_rows
+        self.thumbnail_rows, self.lung_convention = thumbnail_rows, lung_convention
         self.reset()
 
     def attach(self, engine: Engine) -> None:
@@ -120,9 +129,10 @@ class EvaluationReportHandler:
         """Keep each case's name, spacing, CTRs, second-reader Dice, thumbnails and ROC counts."""
         for batch_item, output in zip(engine.state.batch, engine.state.output, strict=True):
             pred_structures, label_structures = np.asarray(output["pred"]), np.asarray(output["label"])
-            pred, truth = pred_structures[:2].max(axis=0) > 0.5, label_structures[:2].max(axis=0) > 0.5
+            # Both lungs in the reference's convention (EvaluationChannelsd's first channel).
+            pred, truth = np.asarray(output["pred_eval"][0]) > 0.5, np.asarray(output["label_eval"][0]) > 0.5
             meta = batch_item["image"].meta
-            self.roc.update(np.asarray(output[self.prob_key][:2]).max(axis=0), truth)
+            self.roc.update(_lung_probability(np.asarray(output[self.prob_key]), self.lung_convention), truth)
             heart_known = heart_annotated(label_structures)
             extra = {
                 "ctr_pred": _ctr(pred_structures),
