@@ -17,7 +17,6 @@ import io
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -201,11 +200,18 @@ def test_a_folder_of_damaged_and_odd_files_keeps_every_invariant(tmp_path, seed)
         folder.mkdir()
     build_corpus(inputs, seed, per_source=3 if LONG else 1)
     before = _tree_digest(inputs)
-    run = "from lungseg_monai.inference.cli import main; raise SystemExit(main())"
+    # The run reports its own peak (and its DataLoader workers'): RUSAGE_CHILDREN of the test process would be the
+    # largest of every process the test session had started before (a training subprocess, torchrun).
+    peak_file = tmp_path / "peak_kib"
+    run = (
+        "import resource; from lungseg_monai.inference.cli import main; code = main(); "
+        "peak = max(resource.getrusage(w).ru_maxrss for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)); "
+        f"open({str(peak_file)!r}, 'w').write(str(peak)); raise SystemExit(code)"
+    )
     command = [sys.executable, "-c", run, "--input-dir", str(inputs), "--output-dir", str(outputs),
                "--num-workers", "1"]  # fmt: skip
     result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=1200)
-    peak_bytes = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    peak_bytes = int(peak_file.read_text()) * 1024
 
     assert result.returncode == 1, result.stderr[-3000:]  # damaged files fail; the run itself completes
     assert "Traceback" not in result.stderr + result.stdout
@@ -223,6 +229,6 @@ def test_a_folder_of_damaged_and_odd_files_keeps_every_invariant(tmp_path, seed)
     assert "decompression bomb" in by_file["huge_20000x20000.png"]["reason"]
     assert by_file["large_5000x5000.png"]["status"] == "done"
     assert _tree_digest(inputs) == before, "the input tree must not change"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["cwd", "in", "out"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cwd", "in", "out", "peak_kib"]
     assert list(cwd.iterdir()) == [], "nothing is written outside the output folder"
     assert peak_bytes < PEAK_MEMORY_LIMIT_BYTES, f"peak memory {peak_bytes / 1e9:.1f} GB"
