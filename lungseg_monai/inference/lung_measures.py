@@ -1,4 +1,8 @@
-"""Measure the predicted structures of one film (lung and heart areas, CTR) and flag implausible anatomy."""
+"""Measure the predicted structures of one film (lung and heart areas, CTR) and flag implausible anatomy.
+
+The bounds lie outside the ranges of the cxr-lung-lr reference masks that ``docs/experiments/reference_anatomy.py``
+prints.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ _MIN_LUNG_AREA_RATIO = 0.5
 _MIN_LUNG_FRACTION = 0.02
 #: Plausible share of a chest film covered by both lungs (cxr-lung-lr reference masks: 0.20 to 0.59).
 _LUNG_FRACTION = (0.12, 0.75)
-#: A lung whose area is less than this share of its convex hull's is not lung-shaped (reference masks: 0.80 and up).
+#: A lung whose area is less than this share of its convex hull's is not lung-shaped (reference masks: 0.796 and up).
 _MIN_LUNG_SOLIDITY = 0.7
 #: Share of the image border covered by the lungs above which they "touch the border".
 _MAX_BORDER_SHARE = 0.05

@@ -11,7 +11,7 @@ Definition (the one every CTR of this package uses, on predicted and on referenc
   pixel spacing.
 
 It is meaningful only on an upright PA film taken at full inspiration: an AP or supine film magnifies the heart
-(the heart is far from the detector) and raises the CTR by about 0.05-0.1; a rotated film shifts the
+(the heart is far from the detector) and raises the CTR; a rotated film shifts the
 mediastinum and widens its projection; a shallow inspiration raises the diaphragm and broadens the heart. The
 upper mediastinum belongs to the silhouette, so a wide mediastinum (aortic unfolding, a mass) can set the width.
 """
