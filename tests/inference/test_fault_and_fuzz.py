@@ -200,12 +200,14 @@ def test_a_folder_of_damaged_and_odd_files_keeps_every_invariant(tmp_path, seed)
         folder.mkdir()
     build_corpus(inputs, seed, per_source=3 if LONG else 1)
     before = _tree_digest(inputs)
-    # The run reports its own peak (and its DataLoader workers'): RUSAGE_CHILDREN of the test process would be the
-    # largest of every process the test session had started before (a training subprocess, torchrun).
+    # The run reports its own peak: its VmHWM (this program's memory since exec; RUSAGE_SELF would keep the pytest
+    # process's peak, which Linux carries across the exec of a vfork'd child) and its DataLoader workers'. The
+    # test session's RUSAGE_CHILDREN would be the largest of every process the session had started before.
     peak_file = tmp_path / "peak_kib"
     run = (
-        "import resource; from lungseg_monai.inference.cli import main; code = main(); "
-        "peak = max(resource.getrusage(w).ru_maxrss for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)); "
+        "import re, resource; from lungseg_monai.inference.cli import main; code = main(); "
+        "own = int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)); "
+        "peak = max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
         f"open({str(peak_file)!r}, 'w').write(str(peak)); raise SystemExit(code)"
     )
     command = [sys.executable, "-c", run, "--input-dir", str(inputs), "--output-dir", str(outputs),
