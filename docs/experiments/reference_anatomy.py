@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from lungseg_monai.data.radiograph_io import read_radiograph
-from lungseg_monai.inference.lung_measures import _centre_column, _solidity
+from lungseg_monai.inference.lung_measures import solidity
 from lungseg_monai.transforms.cardiothoracic import cardiothoracic_ratio
+from lungseg_monai.transforms.lung_split import centre_column
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -35,10 +36,10 @@ def main() -> None:
     for case in (c for split in ("training", "validation", "test") for c in manifest[split]):
         right, left, heart = (read_radiograph(root / case[k])[0] > 0 for k in ("right_mask", "left_mask", "heart_mask"))
         lungs = right | left
-        right_c, left_c, heart_c = (_centre_column(m) for m in (right, left, heart))
+        right_c, left_c, heart_c = (centre_column(m) for m in (right, left, heart))
         values = {
             "lung share of the image": lungs.mean(),
-            "lung solidity (each lung)": [_solidity(right), _solidity(left)],
+            "lung solidity (each lung)": [solidity(right), solidity(left)],
             "heart position between the lungs": (heart_c - right_c) / (left_c - right_c),
             "cardiomediastinum / lung area": heart.sum() / lungs.sum(),
             "cardiothoracic ratio": cardiothoracic_ratio(right, left, heart).ratio,

@@ -13,9 +13,10 @@ from scipy import ndimage
 from scipy.spatial import ConvexHull
 
 from lungseg_monai.transforms.cardiothoracic import cardiothoracic_ratio
+from lungseg_monai.transforms.lung_split import centre_column
 from lungseg_monai.transforms.structures import CARDIOMEDIASTINUM, CONVENTIONS, lung_masks
 
-__all__ = ["AnatomyMeasures", "measure_anatomy", "LUNG_FLAGS", "ANATOMY_FLAGS"]
+__all__ = ["AnatomyMeasures", "measure_anatomy", "solidity", "LUNG_FLAGS", "ANATOMY_FLAGS"]
 
 #: A lung smaller than this share of the other is missing.
 _MIN_SECOND_LUNG_SHARE = 0.15
@@ -100,7 +101,7 @@ def _border_share(mask: np.ndarray) -> float:
     return float(border.mean())
 
 
-def _solidity(mask: np.ndarray) -> float:
+def solidity(mask: np.ndarray) -> float:
     """Return the area of ``mask`` over that of its convex hull (1 for a convex shape; 0 when empty)."""
     outline = mask & ~ndimage.binary_erosion(mask)
     rows, columns = np.nonzero(outline)
@@ -108,12 +109,6 @@ def _solidity(mask: np.ndarray) -> float:
         return 0.0
     hull = ConvexHull(np.stack([columns, rows], axis=1))
     return float(min(1.0, mask.sum() / max(hull.volume, 1.0)))
-
-
-def _centre_column(mask: np.ndarray) -> float | None:
-    per_column = mask.sum(axis=0)
-    total = per_column.sum()
-    return float((per_column * np.arange(mask.shape[1])).sum() / total) if total else None
 
 
 def _areas(right: np.ndarray, left: np.ndarray, pixel_cm2: float | None) -> dict[str, float | int | None]:
@@ -141,7 +136,7 @@ def _lung_flags(right: np.ndarray, left: np.ndarray) -> list[str]:
     if (
         "no_lungs" not in flags
         and "one_lung" not in flags
-        and min(_solidity(right), _solidity(left)) < _MIN_LUNG_SOLIDITY
+        and min(solidity(right), solidity(left)) < _MIN_LUNG_SOLIDITY
     ):
         flags.append("irregular_lung_shape")
     if _border_share(right | left) > _MAX_BORDER_SHARE:
@@ -154,7 +149,7 @@ def _anatomy_flags(right: np.ndarray, left: np.ndarray, heart: np.ndarray, ctr: 
     if heart.sum() < _MIN_HEART_FRACTION * heart.size:
         return ["no_heart"]
     flags = []
-    centres = [_centre_column(m) for m in (right, left, heart)]
+    centres = [centre_column(m) for m in (right, left, heart)]
     if None not in centres:
         right_c, left_c, heart_c = centres
         position = (heart_c - right_c) / (left_c - right_c) if left_c > right_c else -1.0
@@ -188,8 +183,9 @@ def measure_anatomy(
 
     """
     pixel_cm2 = spacing_mm[0] * spacing_mm[1] / 100.0 if spacing_mm else None
-    lung_areas = {name: _areas(*lung_masks(structures, name), pixel_cm2) for name in CONVENTIONS}
-    right, left = lung_masks(structures, "anatomical")
+    lungs = {name: lung_masks(structures, name) for name in CONVENTIONS}
+    lung_areas = {name: _areas(*masks, pixel_cm2) for name, masks in lungs.items()}
+    right, left = lungs["anatomical"]
     heart = structures[CARDIOMEDIASTINUM] > 0
     ctr = cardiothoracic_ratio(right, left, heart)
     flags = _lung_flags(right, left) + _anatomy_flags(right, left, heart, ctr.ratio)

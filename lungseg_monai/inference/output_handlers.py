@@ -27,7 +27,7 @@ from lungseg_monai.inference.provenance import OutputProvenance, read_record, re
 from lungseg_monai.inference.run_summary import FileOutcome
 from lungseg_monai.inference.statuses import DONE
 from lungseg_monai.inference.writers import write_mask_nifti, write_mask_png, write_overlay_png
-from lungseg_monai.transforms.structures import CARDIOMEDIASTINUM, CONVENTIONS, lung_masks
+from lungseg_monai.transforms.structures import CARDIOMEDIASTINUM, check_convention, lung_masks
 
 __all__ = [
     "ImageOutputWriter",
@@ -100,12 +100,6 @@ class ImageOutputWriter:
         fail_item(item, output, err, "writing outputs")
 
 
-def _checked(convention: str) -> str:
-    if convention not in CONVENTIONS:
-        raise ValueError(f"unknown lung convention {convention!r}; expected one of {', '.join(CONVENTIONS)}")
-    return convention
-
-
 def lung_label_map(structures: np.ndarray, convention: str) -> np.ndarray:
     """Return the lungs of a ``(3, rows, columns)`` structure mask as a label map: 1 right lung, 2 left lung."""
     right, left = lung_masks(structures, convention)
@@ -123,7 +117,7 @@ class MaskPngWriter(ImageOutputWriter):
     kind, suffix = "mask_png", ".mask.png"
 
     def __init__(self, convention: str = "anatomical") -> None:
-        self.convention = _checked(convention)
+        self.convention = check_convention(convention)
 
     def write(self, target: Path, item: dict[str, Any], output: dict[str, Any]) -> Path:
         """Write the mask PNG."""
@@ -147,7 +141,7 @@ class MaskNiftiWriter(ImageOutputWriter):
     kind, suffix = "mask_nifti", ".mask.nii.gz"
 
     def __init__(self, convention: str = "anatomical") -> None:
-        self.convention = _checked(convention)
+        self.convention = check_convention(convention)
 
     def write(self, target: Path, item: dict[str, Any], output: dict[str, Any]) -> Path:
         """Write the mask NIfTI."""
@@ -167,7 +161,7 @@ class OverlayPngWriter(ImageOutputWriter):
     kind, suffix = "overlay_png", ".overlay.png"
 
     def __init__(self, max_side: int = 1024, convention: str = "anatomical") -> None:
-        self.max_side, self.convention = max_side, _checked(convention)
+        self.max_side, self.convention = max_side, check_convention(convention)
 
     def write(self, target: Path, item: dict[str, Any], output: dict[str, Any]) -> Path:
         """Write the overlay PNG."""
@@ -189,7 +183,7 @@ class DicomSegWriter(ImageOutputWriter):
     kind, suffix = "dicom_seg", ".seg.dcm"
 
     def __init__(self, model_name: str, model_version: str, convention: str = "anatomical") -> None:
-        self.model_name, self.model_version, self.convention = model_name, model_version, _checked(convention)
+        self.model_name, self.model_version, self.convention = model_name, model_version, check_convention(convention)
 
     def applies_to(self, item: dict[str, Any]) -> bool:
         """Only DICOM inputs get a SEG."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["split_lungs"]
+__all__ = ["centre_column", "split_lungs"]
 
 
 def split_lungs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -20,11 +20,13 @@ def split_lungs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     sizes = np.bincount(labels.ravel(), minlength=count + 1)[1:]
     parts = [labels == index for index in np.argsort(sizes)[::-1][:2] + 1]
     if len(parts) == 1:
-        return (parts[0], empty) if _centre_column(parts[0]) < mask.shape[1] / 2 else (empty, parts[0])
-    parts.sort(key=_centre_column)
+        return (parts[0], empty) if centre_column(parts[0]) < mask.shape[1] / 2 else (empty, parts[0])
+    parts.sort(key=centre_column)
     return parts[0], parts[1]
 
 
-def _centre_column(part: np.ndarray) -> float:
-    per_column = part.sum(axis=0)
-    return float((per_column * np.arange(part.shape[1])).sum() / max(per_column.sum(), 1))
+def centre_column(mask: np.ndarray) -> float | None:
+    """Return the mean column of a 2-D mask's pixels (its centroid's column), or None when it is empty."""
+    per_column = mask.sum(axis=0)
+    total = per_column.sum()
+    return float((per_column * np.arange(mask.shape[1])).sum() / total) if total else None

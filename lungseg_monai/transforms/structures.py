@@ -19,6 +19,7 @@ from monai.transforms import Flip, MapTransform, RandomizableTransform
 
 from lungseg_monai.data.errors import MaskError
 from lungseg_monai.transforms.array import binarize_mask, mask_at_size_of, source_name
+from lungseg_monai.transforms.known_channels import known_channels
 from lungseg_monai.transforms.lung_split import split_lungs
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "CARDIOMEDIASTINUM",
     "UNKNOWN",
     "CONVENTIONS",
+    "check_convention",
     "StackStructureMasksd",
     "RandLateralFlipd",
     "lung_masks",
@@ -45,13 +47,19 @@ UNKNOWN = -1.0
 CONVENTIONS = ("anatomical", "visible")
 
 
+def check_convention(convention: str) -> str:
+    """Return ``convention`` if it is one of :data:`CONVENTIONS`; raise ``ValueError`` naming them otherwise."""
+    if convention not in CONVENTIONS:
+        raise ValueError(f"unknown lung convention {convention!r}; expected one of {', '.join(CONVENTIONS)}")
+    return convention
+
+
 def lung_masks(structures: np.ndarray, convention: str = "anatomical") -> tuple[np.ndarray, np.ndarray]:
     """Return the (right, left) boolean lung masks of a ``(3, rows, columns)`` structure mask in ``convention``.
 
     ``visible`` lung fields are the anatomical lungs outside the cardiomediastinum, so they are always a subset.
     """
-    if convention not in CONVENTIONS:
-        raise ValueError(f"unknown lung convention {convention!r}; expected one of {CONVENTIONS}")
+    check_convention(convention)
     right, left = structures[RIGHT_LUNG] > 0, structures[LEFT_LUNG] > 0
     if convention == "visible":
         heart = structures[CARDIOMEDIASTINUM] > 0
@@ -201,9 +209,7 @@ class EvaluationChannelsd(MapTransform):
         self.names = [names] if isinstance(names, str) else list(names)
         if len(self.names) != len(self.keys):
             raise ValueError(f"EvaluationChannelsd: {len(self.keys)} keys but {len(self.names)} names")
-        if lung_convention not in CONVENTIONS:
-            raise ValueError(f"unknown lung convention {lung_convention!r}; expected one of {CONVENTIONS}")
-        self.lung_convention = lung_convention
+        self.lung_convention = check_convention(lung_convention)
         self.prediction_keys = {prediction_keys} if isinstance(prediction_keys, str) else set(prediction_keys)
 
     def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
@@ -223,4 +229,4 @@ class EvaluationChannelsd(MapTransform):
 
 def heart_annotated(label: torch.Tensor | np.ndarray) -> bool:
     """Whether a 3-structure reference label has a cardiomediastinum (its channel is not :data:`UNKNOWN`)."""
-    return bool(float(label[CARDIOMEDIASTINUM].min()) >= 0)
+    return bool(known_channels(torch.as_tensor(label)[None])[0, CARDIOMEDIASTINUM])
