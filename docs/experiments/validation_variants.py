@@ -32,7 +32,9 @@ def main() -> None:
     parser.add_argument("--split", default="validation")
     parser.add_argument("--dataset-dir", default="../shared/data/cxr-lung-lr")
     parser.add_argument("--threshold", type=float, default=0.5, help="probability threshold of every channel")
+    parser.add_argument("--spatial-size", type=int, help="network input side, for a checkpoint trained at another size")
     args = parser.parse_args()
+    overrides = {"spatial_size": [args.spatial_size] * 2} if args.spatial_size else {}
     configs = f"{bundle_path(args.bundle)}/configs"
     checkpoint = args.checkpoint or f"{bundle_path(args.bundle)}/models/model.pt"
     workflow = ConfigWorkflow(
@@ -43,10 +45,12 @@ def main() -> None:
         workflow_type="eval",
         dataset_dir=args.dataset_dir,
         eval_split=args.split,
+        **overrides,
     )
     workflow.initialize()
     network = workflow.parser.get_parsed_content("network").eval()
     network.load_state_dict(load_model_weights(checkpoint))
+    device = next(network.parameters()).device
     dataset = workflow.parser.get_parsed_content("validate#dataset")
     postprocessing = workflow.parser.get_parsed_content("validate#postprocessing")
     # The bundle's own post-processing: in full, or up to the threshold (without largest components / fill holes).
@@ -59,7 +63,8 @@ def main() -> None:
         for item in dataset:
             image, label = item["image"][None], np.asarray(item["label"]) > 0
             for flip in (False, True):
-                logits = (flip_averaging(image, network) if flip else network(image))[0]
+                image = image.to(device)
+                logits = (flip_averaging(image, network) if flip else network(image))[0].cpu()
                 for post in (False, True):
                     steps = postprocessing if post else until_threshold
                     pred = np.asarray(steps({**item, "pred": logits})["pred"]) > 0
