@@ -18,6 +18,7 @@ from lungseg_monai.inferers import FlipAveragingInferer
 from lungseg_monai.networks import load_model_weights
 from lungseg_monai.paths import bundle_config_files, bundle_path
 from lungseg_monai.reports import mask_dice
+from lungseg_monai.transforms import LargestFilledComponentd
 
 
 def _index_of(compose: Compose, kind: type) -> int:
@@ -53,10 +54,12 @@ def main() -> None:
     device = next(network.parameters()).device
     dataset = workflow.parser.get_parsed_content("validate#dataset")
     postprocessing = workflow.parser.get_parsed_content("validate#postprocessing")
-    # The bundle's own post-processing: in full, or up to the threshold (without largest components / fill holes).
-    discretize = postprocessing.transforms[_index_of(postprocessing, AsDiscreted)]
-    discretize.threshold = [args.threshold] * len(discretize.threshold)
-    until_threshold = Compose(postprocessing.transforms[: _index_of(postprocessing, AsDiscreted) + 1])
+    # The bundle's own post-processing: in full, or with a plain threshold instead of largest components + holes.
+    cleanup_index = _index_of(postprocessing, LargestFilledComponentd)
+    postprocessing.transforms[cleanup_index].threshold = args.threshold
+    until_threshold = Compose(
+        [*postprocessing.transforms[:cleanup_index], AsDiscreted(keys="pred", threshold=args.threshold)]
+    )
     dice: dict[tuple[bool, bool], list[list[float]]] = {}
     flip_averaging = FlipAveragingInferer(enabled=True)  # mirrors and swaps the right- and left-lung channels
     with torch.inference_mode():

@@ -13,6 +13,7 @@ from lungseg_monai.transforms.dictionary import (
     ResizeToMatchDict,
 )
 from lungseg_monai.transforms.known_channels import KnownChannelsDiceCELoss, fill_unknown_channels, known_channels
+from lungseg_monai.transforms.mask_cleanup import LargestFilledComponentd, largest_filled_component
 from lungseg_monai.transforms.structures import (
     CARDIOMEDIASTINUM,
     CONVENTIONS,
@@ -29,6 +30,8 @@ from lungseg_monai.transforms.structures import (
 )
 
 __all__ = [
+    "LargestFilledComponentd",
+    "largest_filled_component",
     "MergeLungMasks",
     "MergeLungMasksD",
     "MergeLungMasksDict",

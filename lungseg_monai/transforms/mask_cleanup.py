@@ -1,0 +1,85 @@
+"""One solid outline per structure: binarize, keep the largest connected component, fill its holes.
+
+The result equals MONAI's ``AsDiscreted(threshold)`` + ``KeepLargestConnectedComponentd(is_onehot=True,
+independent=True)`` + ``FillHolesd`` (full connectivity) on every channel, at a fraction of their cost on a
+full-size film: the labelling runs inside the mask's bounding box, and hole filling inside the kept component's
+(MONAI fills by a binary dilation repeated until it stops, over the whole film: about 0.5 s for a 3000x2500 film
+with three channels; timings by ``docs/experiments/mask_cleanup_costs.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+
+import numpy as np
+import torch
+from monai.config import KeysCollection
+from monai.transforms import MapTransform
+from monai.utils import convert_to_dst_type
+from scipy import ndimage
+
+__all__ = ["LargestFilledComponentd", "largest_filled_component"]
+
+
+def largest_filled_component(mask: np.ndarray) -> np.ndarray:
+    """Return the largest connected component of a boolean mask with its holes filled (full connectivity).
+
+    A hole is a background region that does not reach the image border. Outside the component's bounding box
+    everything is background, so a one-pixel frame around the box stands for the border: a background region of
+    the box is a hole exactly when it does not touch that frame. The labelling runs inside the bounding box of the
+    whole mask, a fraction of a film.
+    """
+    result = np.zeros(mask.shape, dtype=bool)
+    extent = _bounding_box(mask)
+    if extent is None:
+        return result
+    full = ndimage.generate_binary_structure(mask.ndim, mask.ndim)
+    labels, count = ndimage.label(mask[extent], structure=full)
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)
+    sizes[0] = 0
+    largest = labels == int(sizes.argmax())
+    box = _bounding_box(largest)
+    framed = np.pad(largest[box], 1)
+    background, _ = ndimage.label(~framed, structure=full)
+    result[extent][box] = (background != background[(0,) * mask.ndim])[(slice(1, -1),) * mask.ndim]
+    return result
+
+
+def _bounding_box(mask: np.ndarray) -> tuple[slice, ...] | None:
+    """Return the slices of the smallest box holding every True pixel of ``mask``; None when there is none."""
+    box = []
+    for axis in range(mask.ndim):
+        occupied = np.flatnonzero(mask.any(axis=tuple(a for a in range(mask.ndim) if a != axis)))
+        if occupied.size == 0:
+            return None
+        box.append(slice(int(occupied[0]), int(occupied[-1]) + 1))
+    return tuple(box)
+
+
+class LargestFilledComponentd(MapTransform):
+    """Binarize each channel at ``threshold`` (``>=``), keep its largest component and fill that component's holes.
+
+    Args:
+        keys: channel-first predictions (probabilities, or masks when ``threshold`` is None).
+        threshold: the probability a pixel needs to be in the mask; None takes any non-zero value.
+        allow_missing_keys: skip keys that are not in the data.
+
+    The output is boolean, in the input's container (tensor or array) with its meta data.
+
+    """
+
+    def __init__(self, keys: KeysCollection, threshold: float | None = 0.5, allow_missing_keys: bool = False) -> None:
+        super().__init__(keys, allow_missing_keys)
+        self.threshold = threshold
+
+    def __call__(self, data: Mapping[Hashable, torch.Tensor | np.ndarray]) -> dict[Hashable, torch.Tensor | np.ndarray]:
+        """Return a copy of ``data`` with each key's channels cleaned."""
+        d = dict(data)
+        for key in self.key_iterator(d):
+            values = d[key].detach().cpu().numpy() if isinstance(d[key], torch.Tensor) else np.asarray(d[key])
+            masks = values >= self.threshold if self.threshold is not None else values != 0
+            cleaned = np.stack([largest_filled_component(channel) for channel in masks])
+            d[key] = convert_to_dst_type(
+                cleaned, dst=d[key], dtype=torch.bool if isinstance(d[key], torch.Tensor) else bool
+            )[0]
+        return d

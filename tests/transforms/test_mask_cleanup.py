@@ -1,0 +1,86 @@
+"""``LargestFilledComponentd``: the masks of MONAI's largest-component + fill-holes chain, on real and random masks."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from monai.data import MetaTensor
+from monai.transforms import FillHoles, KeepLargestConnectedComponent
+from scipy import ndimage
+from shared_data import load_radiographs
+
+from lungseg_monai.transforms import LargestFilledComponentd, largest_filled_component
+
+
+def _monai_clean(mask: np.ndarray) -> np.ndarray:
+    """One channel through MONAI's transforms (full connectivity), as the bundles' configs did before 0.5.1."""
+    kept = KeepLargestConnectedComponent(num_components=1, is_onehot=False, applied_labels=[1])(
+        mask[None].astype(np.uint8)
+    )
+    return np.asarray(FillHoles(applied_labels=[1])(kept))[0] > 0
+
+
+def _unique_largest(mask: np.ndarray) -> bool:
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
+    sizes = np.sort(np.bincount(labels.ravel())[1:])
+    return count < 2 or sizes[-1] > sizes[-2]
+
+
+@settings(max_examples=300, deadline=None)
+@given(arrays(bool, st.tuples(st.integers(1, 14), st.integers(1, 14))))
+def test_random_masks_match_monai(mask):
+    assume(_unique_largest(mask))  # with a tie MONAI's choice among equals is arbitrary
+    np.testing.assert_array_equal(largest_filled_component(mask), _monai_clean(mask))
+
+
+def test_holes_open_to_the_border_stay_and_enclosed_ones_are_filled():
+    mask = np.zeros((9, 12), dtype=bool)
+    mask[1:8, 1:8] = True
+    mask[3:5, 3:5] = False  # enclosed: filled
+    mask[6, 0:3] = False  # a notch open to the left border: stays
+    mask[1:3, 10:12] = True  # a smaller blob: dropped
+    cleaned = largest_filled_component(mask)
+    expected = np.zeros_like(mask)
+    expected[1:8, 1:8] = True
+    expected[6, 0:3] = False
+    np.testing.assert_array_equal(cleaned, expected)
+    # A diagonal gap joins a hole to the outside under full connectivity, so it is not a hole.
+    ring = np.zeros((5, 5), dtype=bool)
+    ring[0, :], ring[:, 0], ring[-1, :], ring[:, -1] = True, True, True, True
+    ring[0, 0] = False
+    ring[1, 1] = False
+    assert not largest_filled_component(ring)[1, 1]
+
+
+def test_real_lung_masks_with_a_hole_and_speckle_come_back_whole(cxr_dir):
+    """The radiologist's right and left lung and heart, punched and speckled, come back as drawn."""
+    name = sorted(path.name for path in (cxr_dir / "ManualMask" / "cardiomediastinumMask").iterdir())[0]
+    folders = {"right": "rightMask", "left": "leftMask", "heart": "cardiomediastinumMask"}
+    paths = {key: str(cxr_dir / "ManualMask" / folder / name) for key, folder in folders.items()}
+    loaded = load_radiographs(list(paths))(paths)
+    truth = np.concatenate([np.asarray(loaded[key]) > 0 for key in paths])
+    truth = np.stack([largest_filled_component(channel) for channel in truth])  # a drawn mask may have specks
+    damaged = truth.copy()
+    rows, columns = ndimage.center_of_mass(truth[0])
+    damaged[0, int(rows) - 20 : int(rows) + 20, int(columns) - 20 : int(columns) + 20] = False  # a hole in the lung
+    rng = np.random.default_rng(0)
+    away = ~ndimage.binary_dilation(truth.any(axis=0), iterations=2)
+    damaged |= (rng.random(damaged.shape) > 0.999) & away  # scattered false positives, apart from the structures
+    probabilities = MetaTensor(torch.from_numpy(damaged.astype(np.float32) * 0.9), meta={"filename_or_obj": name})
+    cleaned = LargestFilledComponentd("pred", threshold=0.5)({"pred": probabilities})["pred"]
+    assert isinstance(cleaned, MetaTensor) and cleaned.dtype == torch.bool
+    assert cleaned.meta["filename_or_obj"] == name
+    np.testing.assert_array_equal(np.asarray(cleaned), truth)
+    for channel in range(3):
+        np.testing.assert_array_equal(np.asarray(cleaned[channel]), _monai_clean(damaged[channel]))
+
+
+def test_empty_channel_stays_empty_and_threshold_is_inclusive():
+    probabilities = torch.zeros(2, 6, 6)
+    probabilities[1, 2:4, 2:4] = 0.5
+    cleaned = LargestFilledComponentd("pred", threshold=0.5)({"pred": probabilities})["pred"]
+    assert not cleaned[0].any()
+    assert int(cleaned[1].sum()) == 4
