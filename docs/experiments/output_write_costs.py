@@ -3,7 +3,8 @@ r"""Time the per-image output writers on one real film's mask: PNG zlib levels, 
 Usage (a mask from a folder run of the shared DICOMs):
     lungseg --input-dir ../shared/data/dicom --output-dir /tmp/dicom-out
     python docs/experiments/output_write_costs.py /tmp/dicom-out/pylibjpeg-data/966_fixed.dcm.mask.png \\
-        ../shared/data/dicom/pylibjpeg-data/966_fixed.dcm
+        ../shared/data/dicom/pylibjpeg-data/966_fixed.dcm \\
+        --overlay /tmp/dicom-out/pylibjpeg-data/50252582267888.dcm.overlay.png
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mask_png", type=Path)
     parser.add_argument("source_dicom", type=Path)
+    parser.add_argument("--overlay", type=Path, help="an overlay PNG of a folder run, to time its zlib levels")
     args = parser.parse_args()
     mask = np.asarray(Image.open(args.mask_png)) > 0
     folder = Path(tempfile.mkdtemp())
@@ -42,10 +44,17 @@ def main() -> None:
     for level in (1, 3, 6, 9):
         ms = _best_ms(lambda level=level: image.save(folder / "m.png", format="PNG", compress_level=level))
         print(f"mask PNG, zlib level {level}: {ms:6.1f} ms, {(folder / 'm.png').stat().st_size / 1000:6.1f} kB")
+    if args.overlay:
+        overlay = Image.open(args.overlay).convert("RGB")
+        for level in (1, 3, 6):
+            ms = _best_ms(lambda level=level: overlay.save(folder / "o.png", format="PNG", compress_level=level))
+            size = (folder / "o.png").stat().st_size / 1000
+            print(f"overlay PNG {overlay.width}x{overlay.height}, zlib level {level}: {ms:6.1f} ms, {size:6.1f} kB")
     nifti_ms = _best_ms(lambda: write_mask_nifti(folder / "m.nii.gz", mask, None))
     print(f"mask NIfTI (write_mask_nifti): {nifti_ms:6.1f} ms")
-    write_dicom_seg(folder / "s.dcm", args.source_dicom, mask, "lungseg_unet", "0")  # highdicom's one-off start
-    seg_ms = _best_ms(lambda: write_dicom_seg(folder / "s.dcm", args.source_dicom, mask, "lungseg_unet", "0"))
+    structures = {"right_lung": mask, "left_lung": mask, "cardiomediastinum": mask}  # three full-size segments
+    write_dicom_seg(folder / "s.dcm", args.source_dicom, structures, "lungseg_unet", "0")  # highdicom's start
+    seg_ms = _best_ms(lambda: write_dicom_seg(folder / "s.dcm", args.source_dicom, structures, "lungseg_unet", "0"))
     print(f"DICOM SEG once warm: {seg_ms:6.1f} ms")
 
 
