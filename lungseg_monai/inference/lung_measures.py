@@ -14,6 +14,7 @@ from scipy.spatial import ConvexHull
 
 from lungseg_monai.transforms.cardiothoracic import cardiothoracic_ratio
 from lungseg_monai.transforms.lung_split import centre_column
+from lungseg_monai.transforms.mask_cleanup import bounding_box
 from lungseg_monai.transforms.structures import CARDIOMEDIASTINUM, CONVENTIONS, lung_masks
 
 __all__ = ["AnatomyMeasures", "measure_anatomy", "solidity", "LUNG_FLAGS", "ANATOMY_FLAGS"]
@@ -103,7 +104,12 @@ def _border_share(mask: np.ndarray) -> float:
 
 def solidity(mask: np.ndarray) -> float:
     """Return the area of ``mask`` over that of its convex hull (1 for a convex shape; 0 when empty)."""
-    outline = mask & ~ndimage.binary_erosion(mask)
+    box = bounding_box(mask)
+    if box is None:
+        return 0.0
+    # Inside the bounding box: the same outline (outside it there is no mask), at a fraction of the cost.
+    cropped = mask[box]
+    outline = cropped & ~ndimage.binary_erosion(cropped)
     rows, columns = np.nonzero(outline)
     if rows.size < 3 or len(set(rows)) < 2 or len(set(columns)) < 2:
         return 0.0

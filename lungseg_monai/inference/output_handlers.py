@@ -103,7 +103,9 @@ class ImageOutputWriter:
 def lung_label_map(structures: np.ndarray, convention: str) -> np.ndarray:
     """Return the lungs of a ``(3, rows, columns)`` structure mask as a label map: 1 right lung, 2 left lung."""
     right, left = lung_masks(structures, convention)
-    return np.where(left, 2, np.where(right, 1, 0)).astype(np.uint8)
+    labels = right.astype(np.uint8)
+    labels[left] = 2
+    return labels
 
 
 class MaskPngWriter(ImageOutputWriter):

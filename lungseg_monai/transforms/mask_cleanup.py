@@ -18,7 +18,7 @@ from monai.transforms import MapTransform
 from monai.utils import convert_to_dst_type
 from scipy import ndimage
 
-__all__ = ["LargestFilledComponentd", "largest_filled_component"]
+__all__ = ["LargestFilledComponentd", "bounding_box", "largest_filled_component"]
 
 
 def largest_filled_component(mask: np.ndarray) -> np.ndarray:
@@ -30,7 +30,7 @@ def largest_filled_component(mask: np.ndarray) -> np.ndarray:
     whole mask, a fraction of a film.
     """
     result = np.zeros(mask.shape, dtype=bool)
-    extent = _bounding_box(mask)
+    extent = bounding_box(mask)
     if extent is None:
         return result
     full = ndimage.generate_binary_structure(mask.ndim, mask.ndim)
@@ -38,14 +38,14 @@ def largest_filled_component(mask: np.ndarray) -> np.ndarray:
     sizes = np.bincount(labels.ravel(), minlength=count + 1)
     sizes[0] = 0
     largest = labels == int(sizes.argmax())
-    box = _bounding_box(largest)
+    box = bounding_box(largest)
     framed = np.pad(largest[box], 1)
     background, _ = ndimage.label(~framed, structure=full)
     result[extent][box] = (background != background[(0,) * mask.ndim])[(slice(1, -1),) * mask.ndim]
     return result
 
 
-def _bounding_box(mask: np.ndarray) -> tuple[slice, ...] | None:
+def bounding_box(mask: np.ndarray) -> tuple[slice, ...] | None:
     """Return the slices of the smallest box holding every True pixel of ``mask``; None when there is none."""
     box = []
     for axis in range(mask.ndim):
