@@ -22,6 +22,7 @@ from pathlib import Path
 import monai
 import torch
 
+from lungseg_monai.transforms import STRUCTURES
 from lungseg_monai.workflows import bundle_workflow
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,7 +39,7 @@ def training_rate(bundle: str, device: str, iterations: int, batch_size: int) ->
     trainer = workflow.trainer
     batch = {
         "image": torch.rand(batch_size, 1, 256, 256) * 2 - 1,
-        "label": (torch.rand(batch_size, 1, 256, 256) > 0.5).float(),
+        "label": (torch.rand(batch_size, len(STRUCTURES), 256, 256) > 0.5).float(),  # one channel per structure
     }
     trainer.state.device = torch.device(device)
     trainer._iteration(trainer, batch)
