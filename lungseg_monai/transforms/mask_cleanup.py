@@ -1,7 +1,8 @@
 """One solid outline per structure: binarize, keep the largest connected component, fill its holes.
 
 The result equals MONAI's ``AsDiscreted(threshold)`` + ``KeepLargestConnectedComponentd(is_onehot=True,
-independent=True)`` + ``FillHolesd`` (full connectivity) on every channel, at a fraction of their cost on a
+independent=True)`` + ``FillHolesd`` (full connectivity), each channel taken on its own (given a one-hot
+prediction, MONAI's ``FillHoles`` leaves channel 0 unfilled as the background), at a fraction of their cost on a
 full-size film: the labelling runs inside the mask's bounding box, and hole filling inside the kept component's
 (MONAI fills by a binary dilation repeated until it stops, over the whole film: about 0.5 s for a 3000x2500 film
 with three channels; timings by ``docs/experiments/mask_cleanup_costs.py``).
