@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from ignite.engine import Engine, Events
 from monai.metrics import compute_confusion_matrix_metric
+from monai.utils import convert_to_numpy
 from PIL import Image
 
 from lungseg_monai.data.display import display_uint8
@@ -128,11 +129,14 @@ class EvaluationReportHandler:
     def collect(self, engine: Engine) -> None:
         """Keep each case's name, spacing, CTRs, second-reader Dice, thumbnails and ROC counts."""
         for batch_item, output in zip(engine.state.batch, engine.state.output, strict=True):
-            pred_structures, label_structures = np.asarray(output["pred"]), np.asarray(output["label"])
+            pred_structures, label_structures = convert_to_numpy(output["pred"]), convert_to_numpy(output["label"])
             # Both lungs in the reference's convention (EvaluationChannelsd's first channel).
-            pred, truth = np.asarray(output["pred_eval"][0]) > 0.5, np.asarray(output["label_eval"][0]) > 0.5
+            pred, truth = (
+                convert_to_numpy(output["pred_eval"][0]) > 0.5,
+                convert_to_numpy(output["label_eval"][0]) > 0.5,
+            )
             meta = batch_item["image"].meta
-            self.roc.update(_lung_probability(np.asarray(output[self.prob_key]), self.lung_convention), truth)
+            self.roc.update(_lung_probability(convert_to_numpy(output[self.prob_key]), self.lung_convention), truth)
             heart_known = heart_annotated(label_structures)
             extra = {
                 "ctr_pred": _ctr(pred_structures),
@@ -140,7 +144,7 @@ class EvaluationReportHandler:
             }
             extra["ctr_abs_error"] = abs(extra["ctr_pred"] - extra["ctr_truth"])
             reader = batch_item.get(self.reader_key)
-            reader = np.asarray(reader[0]) > 0 if reader is not None else None
+            reader = convert_to_numpy(reader[0]) > 0 if reader is not None else None
             if reader is not None and reader.shape == truth.shape:
                 extra["reader2_vs_reader1_dice"] = mask_dice(reader, truth)
                 extra["model_vs_reader2_dice"] = mask_dice(pred, reader)
@@ -148,7 +152,7 @@ class EvaluationReportHandler:
                 extra["reader2_vs_reader1_dice"] = extra["model_vs_reader2_dice"] = math.nan
             self.extra.append(extra)
             self.heart_known.append(heart_known)
-            grey = display_uint8(np.asarray(batch_item[self.original_key][0]))
+            grey = display_uint8(convert_to_numpy(batch_item[self.original_key][0]))
             rows = self.thumbnail_rows
             self.thumbnails.append(
                 {

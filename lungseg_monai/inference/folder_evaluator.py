@@ -144,7 +144,9 @@ class FolderEvaluator(SupervisedEvaluator):
         try:
             if self.postprocessing is not None:
                 item, output = engine_apply_transform(item, output, self.postprocessing)
-            output[MASK] = np.asarray(output["pred"]) > 0
+            pred = output["pred"]
+            # On a GPU the prediction is still on the device; the writers take NumPy masks.
+            output[MASK] = (pred.detach().cpu().numpy() if isinstance(pred, torch.Tensor) else np.asarray(pred)) > 0
             output[OUTCOME] = None
         # One image's failure is recorded and the run goes on; the traceback goes to the log.
         except Exception as err:  # noqa: BLE001
