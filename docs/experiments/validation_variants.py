@@ -64,9 +64,8 @@ def main() -> None:
     flip_averaging = FlipAveragingInferer(enabled=True)  # mirrors and swaps the right- and left-lung channels
     with torch.inference_mode():
         for item in dataset:
-            image, label = item["image"][None], np.asarray(item["label"]) > 0
+            image, label = item["image"][None].to(device), np.asarray(item["label"]) > 0
             for flip in (False, True):
-                image = image.to(device)
                 logits = (flip_averaging(image, network) if flip else network(image))[0].cpu()
                 for post in (False, True):
                     steps = postprocessing if post else until_threshold

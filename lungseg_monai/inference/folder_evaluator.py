@@ -9,12 +9,12 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, TypeVar
 
-import numpy as np
 import torch
 from ignite.engine import Events
 from monai.engines import SupervisedEvaluator
 from monai.engines.utils import IterationEvents, engine_apply_transform
 from monai.transforms import Decollated
+from monai.utils import convert_to_numpy
 from torch.utils.data import DataLoader
 
 from lungseg_monai.data.errors import one_line
@@ -144,9 +144,8 @@ class FolderEvaluator(SupervisedEvaluator):
         try:
             if self.postprocessing is not None:
                 item, output = engine_apply_transform(item, output, self.postprocessing)
-            pred = output["pred"]
             # On a GPU the prediction is still on the device; the writers take NumPy masks.
-            output[MASK] = (pred.detach().cpu().numpy() if isinstance(pred, torch.Tensor) else np.asarray(pred)) > 0
+            output[MASK] = convert_to_numpy(output["pred"]) > 0
             output[OUTCOME] = None
         # One image's failure is recorded and the run goes on; the traceback goes to the log.
         except Exception as err:  # noqa: BLE001

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from monai.config import KeysCollection
 from monai.transforms import MapTransform
-from monai.utils import convert_to_dst_type
+from monai.utils import convert_to_dst_type, convert_to_numpy
 from scipy import ndimage
 
 __all__ = ["LargestFilledComponentd", "bounding_box", "largest_filled_component"]
@@ -77,7 +77,7 @@ class LargestFilledComponentd(MapTransform):
         """Return a copy of ``data`` with each key's channels cleaned."""
         d = dict(data)
         for key in self.key_iterator(d):
-            values = d[key].detach().cpu().numpy() if isinstance(d[key], torch.Tensor) else np.asarray(d[key])
+            values = convert_to_numpy(d[key])
             masks = values >= self.threshold if self.threshold is not None else values != 0
             cleaned = np.stack([largest_filled_component(channel) for channel in masks])
             d[key] = convert_to_dst_type(
