@@ -75,8 +75,8 @@ def write_overlay_png(
         cardiac = heart[grid] > 0
         rgb[cardiac & ~_eroded(cardiac)] = (0, 220, 255)
     image = Image.fromarray(rgb, mode="RGB")
-    # zlib level 1, as for the masks: on a 1024x1024 overlay 48 ms and 727 kB against 68 ms and 613 kB at level 3
-    # and 172 ms and 600 kB at the default 6 (docs/experiments/output_write_costs.py).
+    # zlib level 1, as for the masks: on a 1024x1024 overlay 49 ms and 745 kB against 69 ms and 628 kB at level 3
+    # and 172 ms and 615 kB at the default 6 (docs/experiments/output_write_costs.py --overlay).
     return write_atomic(target, lambda p: image.save(p, format="PNG", compress_level=1))
 
 
