@@ -132,11 +132,15 @@ def end_to_end_rate(
         shutil.rmtree(output_dir, ignore_errors=True)
 
 
-def read_times(bundle: str, input_dir: Path, repeats: int = 3) -> dict[str, float]:
-    """Seconds (best of ``repeats``) of the bundle's inference preprocessing for each readable file of a folder."""
+def read_times(bundle: str, input_dir: Path, repeats: int = 3, **override) -> dict[str, float]:
+    """Seconds (best of ``repeats``) of the bundle's inference preprocessing for each file a folder scan finds.
+
+    ``override`` sets inference.json values, e.g. ``decode_min_side=0`` for the full decode.
+    """
     from lungseg_monai.inference.input_scan import scan_input_folder
 
-    preprocessing = bundle_workflow(bundle, "inference.json", "infer").parser.get_parsed_content("preprocessing")
+    workflow = bundle_workflow(bundle, "inference.json", "infer", **override)
+    preprocessing = workflow.parser.get_parsed_content("preprocessing")
     times = {}
     for path in scan_input_folder(input_dir).images:
         best = float("inf")

@@ -12,6 +12,7 @@ from lungseg_monai.transforms.dictionary import (
     ResizeToMatchd,
     ResizeToMatchDict,
 )
+from lungseg_monai.transforms.intensity import PercentileRangeScale, PercentileRangeScaled
 from lungseg_monai.transforms.known_channels import KnownChannelsDiceCELoss, fill_unknown_channels, known_channels
 from lungseg_monai.transforms.mask_cleanup import LargestFilledComponentd, largest_filled_component
 from lungseg_monai.transforms.structures import (
@@ -30,6 +31,8 @@ from lungseg_monai.transforms.structures import (
 )
 
 __all__ = [
+    "PercentileRangeScale",
+    "PercentileRangeScaled",
     "LargestFilledComponentd",
     "largest_filled_component",
     "MergeLungMasks",
