@@ -2,11 +2,11 @@
 
 MONAI's ``ScaleIntensityRangePercentiles`` computes the lower and the upper percentile apart, and for a tensor of at
 most 10^6 elements with ``torch.quantile``, which sorts the whole image each time (MONAI switches to NumPy only
-above that size, for pytorch#64947). A radiograph decoded at reduced resolution is about that size, so the
-normalisation cost several times its decode. ``np.percentile`` with both percentiles selects them in one partial
-sort. The scaling then takes MONAI's steps in MONAI's order (subtract, divide, multiply, add, clip) in place on
-one new tensor, where MONAI makes a new one per step. The definition of a percentile (linear interpolation between
-the closest ranks) and the values are MONAI's.
+above that size, for pytorch#64947). A radiograph decoded at reduced resolution is about that size
+(``docs/experiments/normalisation_costs.py`` times both). ``np.percentile`` with both percentiles selects them
+in one partial sort. The scaling then takes MONAI's steps in MONAI's order (subtract, divide, multiply, add,
+clip) in place on one new tensor, where MONAI makes a new one per step. The definition of a percentile (linear
+interpolation between the closest ranks) and the values are MONAI's.
 """
 
 from __future__ import annotations
