@@ -1,10 +1,14 @@
-r"""Time the per-image output writers on one real film's mask: PNG zlib levels, the NIfTI writer, a warm DICOM SEG.
+r"""Time the per-image output writers on one real film's mask: PNG encoders, the NIfTI writer, a warm DICOM SEG.
+
+PNG: Pillow at zlib levels 1-9 against the package's ``encode_png`` (unfiltered run-length coded rows for masks,
+the "Up" filter for overlays), each at level 1. The overlay's outline of the mask at preview size: SciPy's erosion
+against ``writers.outline``.
 
 Usage (a mask from a folder run of the shared DICOMs):
     lungseg --input-dir ../shared/data/dicom --output-dir /tmp/dicom-out
     python docs/experiments/output_write_costs.py /tmp/dicom-out/pylibjpeg-data/966_fixed.dcm.mask.png \\
         ../shared/data/dicom/pylibjpeg-data/966_fixed.dcm \\
-        --overlay /tmp/dicom-out/pylibjpeg-data/50252582267888.dcm.overlay.png
+        --overlay /tmp/dicom-out/nhsx_nccid/*50252582267888.dcm.overlay.png
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from scipy import ndimage
 
+from lungseg_monai.data.png_encoding import encode_png
 from lungseg_monai.inference.dicom_seg import write_dicom_seg
-from lungseg_monai.inference.writers import write_mask_nifti
+from lungseg_monai.inference.writers import outline, write_mask_nifti
 
 
 def _best_ms(action, repeats: int = 5) -> float:
@@ -28,6 +34,26 @@ def _best_ms(action, repeats: int = 5) -> float:
         action()
         best = min(best, time.perf_counter() - start)
     return 1000 * best
+
+
+def _time_encode_png(what: str, pixels: np.ndarray, target: Path, row_filter: str, run_length: bool = False) -> None:
+    ms = _best_ms(lambda: target.write_bytes(encode_png(pixels, row_filter, 1, run_length)))
+    assert np.array_equal(np.asarray(Image.open(target)), pixels), "encode_png changed the pixels"
+    coding = ", run-length" if run_length else ""
+    size = target.stat().st_size / 1000
+    print(f"{what}, encode_png ({row_filter!r} filter{coding}), level 1: {ms:6.1f} ms, {size:6.1f} kB")
+
+
+def _time_outline(mask: np.ndarray, max_side: int = 1024) -> None:
+    step = int(np.ceil(max(mask.shape) / max_side))
+    preview = mask[::step, ::step]
+    thickness = max(1, min(preview.shape) // 400)
+    scipy_ms = _best_ms(lambda: preview & ~ndimage.binary_erosion(preview, iterations=thickness))
+    ours_ms = _best_ms(lambda: outline(preview, thickness))
+    print(
+        f"overlay outline of the {preview.shape[1]}x{preview.shape[0]} preview mask, thickness {thickness}: "
+        f"SciPy erosion {scipy_ms:5.1f} ms, writers.outline {ours_ms:5.1f} ms"
+    )
 
 
 def main() -> None:
@@ -41,15 +67,18 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp())
     image = Image.fromarray(np.where(mask, 255, 0).astype(np.uint8), mode="L")
     print(f"mask {mask.shape[1]}x{mask.shape[0]}")
-    for level in (1, 3, 6, 9):
+    for level in (0, 1, 3, 6, 9):  # level 0 stores without compressing: what is left is the row filtering
         ms = _best_ms(lambda level=level: image.save(folder / "m.png", format="PNG", compress_level=level))
         print(f"mask PNG, zlib level {level}: {ms:6.1f} ms, {(folder / 'm.png').stat().st_size / 1000:6.1f} kB")
+    _time_encode_png("mask PNG", np.asarray(image), folder / "m.png", "none", run_length=True)
+    _time_outline(mask)
     if args.overlay:
         overlay = Image.open(args.overlay).convert("RGB")
         for level in (1, 3, 6):
             ms = _best_ms(lambda level=level: overlay.save(folder / "o.png", format="PNG", compress_level=level))
             size = (folder / "o.png").stat().st_size / 1000
             print(f"overlay PNG {overlay.width}x{overlay.height}, zlib level {level}: {ms:6.1f} ms, {size:6.1f} kB")
+        _time_encode_png(f"overlay PNG {overlay.width}x{overlay.height}", np.asarray(overlay), folder / "o.png", "up")
     nifti_ms = _best_ms(lambda: write_mask_nifti(folder / "m.nii.gz", mask, None))
     print(f"mask NIfTI (write_mask_nifti): {nifti_ms:6.1f} ms")
     structures = {"right_lung": mask, "left_lung": mask, "cardiomediastinum": mask}  # three full-size segments

@@ -144,8 +144,9 @@ class FolderEvaluator(SupervisedEvaluator):
         try:
             if self.postprocessing is not None:
                 item, output = engine_apply_transform(item, output, self.postprocessing)
-            # On a GPU the prediction is still on the device; the writers take NumPy masks.
-            output[MASK] = convert_to_numpy(output["pred"]) > 0
+            # On a GPU the prediction is still on the device; the writers take NumPy masks (a boolean one as it is).
+            mask = convert_to_numpy(output["pred"])
+            output[MASK] = mask if mask.dtype == bool else mask > 0
             output[OUTCOME] = None
         # One image's failure is recorded and the run goes on; the traceback goes to the log.
         except Exception as err:  # noqa: BLE001

@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from scipy import ndimage
-from scipy.spatial import ConvexHull
+from scipy.spatial import ConvexHull, QhullError
 
 from lungseg_monai.transforms.cardiothoracic import cardiothoracic_ratio
 from lungseg_monai.transforms.lung_split import centre_column
@@ -103,22 +102,30 @@ def _border_share(mask: np.ndarray) -> float:
 
 
 def solidity(mask: np.ndarray) -> float:
-    """Return the area of ``mask`` over that of its convex hull (1 for a convex shape; 0 when empty)."""
+    """Return the area of ``mask`` over that of its convex hull (1 for a convex shape; 0 when empty or flat).
+
+    The hull is that of the first and last pixel of each row: every other pixel lies between the two of its row,
+    so the hull is the one of all pixels, from two points a row.
+    """
     box = bounding_box(mask)
     if box is None:
         return 0.0
-    # Inside the bounding box: the same outline (outside it there is no mask), at a fraction of the cost.
     cropped = mask[box]
-    outline = cropped & ~ndimage.binary_erosion(cropped)
-    rows, columns = np.nonzero(outline)
-    if rows.size < 3 or len(set(rows)) < 2 or len(set(columns)) < 2:
+    occupied = np.flatnonzero(cropped.any(axis=1))
+    first = np.argmax(cropped[occupied], axis=1)
+    last = cropped.shape[1] - 1 - np.argmax(cropped[occupied, ::-1], axis=1)
+    if occupied.size < 2 or first.min() == last.max():
         return 0.0
-    hull = ConvexHull(np.stack([columns, rows], axis=1))
-    return float(min(1.0, mask.sum() / max(hull.volume, 1.0)))
+    points = np.concatenate([np.stack([first, occupied], axis=1), np.stack([last, occupied], axis=1)])
+    try:
+        hull = ConvexHull(points)
+    except QhullError:  # all pixel centres on one line: no area
+        return 0.0
+    return float(min(1.0, int(np.count_nonzero(cropped)) / max(hull.volume, 1.0)))
 
 
 def _areas(right: np.ndarray, left: np.ndarray, pixel_cm2: float | None) -> dict[str, float | int | None]:
-    right_px, left_px = int(right.sum()), int(left.sum())
+    right_px, left_px = int(np.count_nonzero(right)), int(np.count_nonzero(left))
     return {
         "right_lung_px": right_px,
         "left_lung_px": left_px,
@@ -128,7 +135,7 @@ def _areas(right: np.ndarray, left: np.ndarray, pixel_cm2: float | None) -> dict
 
 
 def _lung_flags(right: np.ndarray, left: np.ndarray) -> list[str]:
-    right_px, left_px = int(right.sum()), int(left.sum())
+    right_px, left_px = int(np.count_nonzero(right)), int(np.count_nonzero(left))
     lung_fraction = (right_px + left_px) / right.size
     flags = []
     if lung_fraction < _MIN_LUNG_FRACTION:
@@ -152,7 +159,7 @@ def _lung_flags(right: np.ndarray, left: np.ndarray) -> list[str]:
 
 def _anatomy_flags(right: np.ndarray, left: np.ndarray, heart: np.ndarray, ctr: float | None) -> list[str]:
     """Return the flags of the layout: the heart present, between the lungs, of a plausible size and CTR."""
-    if heart.sum() < _MIN_HEART_FRACTION * heart.size:
+    if np.count_nonzero(heart) < _MIN_HEART_FRACTION * heart.size:
         return ["no_heart"]
     flags = []
     centres = [centre_column(m) for m in (right, left, heart)]
@@ -161,8 +168,8 @@ def _anatomy_flags(right: np.ndarray, left: np.ndarray, heart: np.ndarray, ctr: 
         position = (heart_c - right_c) / (left_c - right_c) if left_c > right_c else -1.0
         if not _HEART_POSITION[0] <= position <= _HEART_POSITION[1]:
             flags.append("heart_not_between_lungs")
-    lungs = int((right | left).sum())
-    if lungs and not _HEART_TO_LUNG_AREA[0] <= heart.sum() / lungs <= _HEART_TO_LUNG_AREA[1]:
+    lungs = int(np.count_nonzero(right | left))
+    if lungs and not _HEART_TO_LUNG_AREA[0] <= np.count_nonzero(heart) / lungs <= _HEART_TO_LUNG_AREA[1]:
         flags.append("implausible_heart_size")
     if ctr is not None and not _CTR_RANGE[0] <= ctr <= _CTR_RANGE[1]:
         flags.append("implausible_ctr")
@@ -192,14 +199,14 @@ def measure_anatomy(
     lungs = {name: lung_masks(structures, name) for name in CONVENTIONS}
     lung_areas = {name: _areas(*masks, pixel_cm2) for name, masks in lungs.items()}
     right, left = lungs["anatomical"]
-    heart = structures[CARDIOMEDIASTINUM] > 0
+    heart = np.asarray(structures[CARDIOMEDIASTINUM], dtype=bool)
     ctr = cardiothoracic_ratio(right, left, heart)
     flags = _lung_flags(right, left) + _anatomy_flags(right, left, heart, ctr.ratio)
     if min(heart.shape) < _MIN_IMAGE_SIDE:
         flags.append("small_image")
     if spacing_source == "ImagerPixelSpacing":
         flags.append("uncalibrated_spacing")
-    heart_px = int(heart.sum())
+    heart_px = int(np.count_nonzero(heart))
     return AnatomyMeasures(
         convention=convention,
         **lung_areas[convention],

@@ -194,7 +194,11 @@ class DicomSegWriter(ImageOutputWriter):
     def write(self, target: Path, item: dict[str, Any], output: dict[str, Any]) -> Path:
         """Write the DICOM SEG."""
         right, left = lung_masks(output[MASK], self.convention)
-        masks = {"right_lung": right, "left_lung": left, "cardiomediastinum": output[MASK][CARDIOMEDIASTINUM] > 0}
+        masks = {
+            "right_lung": right,
+            "left_lung": left,
+            "cardiomediastinum": np.asarray(output[MASK][CARDIOMEDIASTINUM], dtype=bool),
+        }
         return write_dicom_seg(target, item["image_path"], masks, self.model_name, self.model_version, self.convention)
 
     def failed(self, item: dict[str, Any], output: dict[str, Any], err: BaseException) -> None:

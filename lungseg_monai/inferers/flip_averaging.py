@@ -15,9 +15,8 @@ class FlipAveragingInferer(Inferer):
     """Average the network's output on an image and on its left-right mirror (flipped back).
 
     The mirror of a right lung is a left lung: the mirrored output's ``swap_channels`` (right-lung and left-lung
-    channels) are exchanged before averaging. Off in the shipped bundles (``tta_flip: false``): each retrain
-    re-chooses it on the validation split (``docs/experiments/validation_variants.py``), so it stays wired in as
-    that one switch.
+    channels) are exchanged before averaging. The bundles switch it with ``tta_flip`` (on in the shipped 0.6
+    bundles); each retrain re-chooses it on the validation split (``docs/experiments/validation_variants.py``).
 
     Args:
         spatial_axis: the axis to mirror, counted over spatial dims (1 = columns, left-right).

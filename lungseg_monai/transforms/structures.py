@@ -58,13 +58,19 @@ def lung_masks(structures: np.ndarray, convention: str = "anatomical") -> tuple[
     """Return the (right, left) boolean lung masks of a ``(3, rows, columns)`` structure mask in ``convention``.
 
     ``visible`` lung fields are the anatomical lungs outside the cardiomediastinum, so they are always a subset.
+    Boolean channels come back as views of ``structures``: read them, do not write to them.
     """
     check_convention(convention)
-    right, left = structures[RIGHT_LUNG] > 0, structures[LEFT_LUNG] > 0
+    right, left = _boolean(structures[RIGHT_LUNG]), _boolean(structures[LEFT_LUNG])
     if convention == "visible":
-        heart = structures[CARDIOMEDIASTINUM] > 0
-        right, left = right & ~heart, left & ~heart
+        outside_heart = ~_boolean(structures[CARDIOMEDIASTINUM])
+        right, left = right & outside_heart, left & outside_heart
     return right, left
+
+
+def _boolean(channel: np.ndarray) -> np.ndarray:
+    """Return the channel's non-zero pixels; a boolean channel as it is (a full-size copy costs on every film)."""
+    return channel if channel.dtype == bool else channel > 0
 
 
 class StackStructureMasksd(MapTransform):

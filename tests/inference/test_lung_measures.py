@@ -1,10 +1,18 @@
-"""Areas in both lung conventions, the cardiothoracic ratio and the quality flags, on exact synthetic masks."""
+"""Areas in both lung conventions, the cardiothoracic ratio and the quality flags, on exact synthetic masks;
+solidity also on real lung masks."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
+import pytest
+from PIL import Image
+from scipy import ndimage
+from scipy.spatial import ConvexHull
 
 from lungseg_monai.inference import measure_anatomy
+from lungseg_monai.inference.lung_measures import solidity
 from lungseg_monai.transforms import cardiothoracic_ratio, lung_masks
 from lungseg_monai.transforms.lung_split import split_lungs
 
@@ -55,6 +63,7 @@ def test_areas_in_both_conventions_pixels_and_cm2():
     assert record["cardiomediastinum_px"] == 16900 and record["cardiomediastinum_cm2"] == 42.25
     assert record["cardiothoracic_ratio"] == 0.4062
     assert record["flags"] == [] and record["quality"] == "ok"
+    assert json.loads(json.dumps(record)) == record  # plain JSON numbers (a NumPy integer would not serialise)
 
 
 def test_lung_flags():
@@ -98,3 +107,28 @@ def test_anatomy_flags():
     right_side[2] = False
     right_side[2, 200:330, 120:220] = True  # centred at 0.33 of the way from the right lung: not left of the midline
     assert "heart_not_between_lungs" in measure_anatomy(right_side).flags
+
+
+def _solidity_of_the_whole_outline(mask: np.ndarray) -> float:
+    """Solidity as 0.6.0 computed it: the hull of every outline pixel (the mask less its erosion)."""
+    rows, columns = np.nonzero(mask & ~ndimage.binary_erosion(mask))
+    return float(min(1.0, mask.sum() / ConvexHull(np.stack([columns, rows], axis=1)).volume))
+
+
+def test_solidity_from_row_ends_equals_the_hull_of_the_whole_outline(cxr_dir):
+    cases = [np.asarray(Image.open(p)) > 0 for p in sorted((cxr_dir / "ManualMask" / "leftMask").glob("*.png"))[:6]]
+    ragged = _chest()[0]
+    ragged[100:350, 60:180] = False
+    rng = np.random.default_rng(0)
+    noisy = ndimage.binary_opening(rng.random((120, 90)) > 0.4)
+    for mask in [*cases, ragged, noisy]:
+        assert solidity(mask) == pytest.approx(_solidity_of_the_whole_outline(mask), abs=1e-12)
+    assert 0.79 < solidity(cases[0]) < 0.95  # a lung: concave at the heart and the diaphragm
+
+
+def test_solidity_of_empty_and_flat_masks_is_zero():
+    empty = np.zeros((20, 20), dtype=bool)
+    row, column, diagonal = empty.copy(), empty.copy(), np.eye(20, dtype=bool)
+    row[5, 2:15] = True
+    column[2:15, 5] = True
+    assert [solidity(m) for m in (empty, row, column, diagonal)] == [0.0, 0.0, 0.0, 0.0]
