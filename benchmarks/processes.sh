@@ -2,9 +2,10 @@
 # Folder-run speed, full decode against reduced decode, 1 process against N torchrun processes (one shard each),
 # alternated, on one machine:
 #   bash benchmarks/processes.sh [N] [repeats]
-# Prints, per run, the command's wall time, img/s (done images / wall) and, for one process, the seconds per stage
-# from run_summary.json, on the shared DICOM folder and on the 84 PNG/JPEG images of cxr-lung-lr. Needs the set-up
-# of scripts/setup_env.sh and ../shared/data beside the checkout.
+# Prints, per run, the command's wall time, img/s (done images / wall), the folder run's own time from
+# run_summary.json (start-up excluded; for N processes the longest shard's) and, for one process, the seconds per
+# stage, on the shared DICOM folder and on the 84 PNG/JPEG images of cxr-lung-lr. Needs the set-up of
+# scripts/setup_env.sh and ../shared/data beside the checkout.
 PROCS="${1:-2}"
 REPEATS="${2:-2}"
 # shellcheck source=benchmarks/folder_runs.sh
