@@ -46,3 +46,16 @@ def test_real_film_and_mask_round_trip(cxr_dir):
 def test_refuses_what_it_cannot_encode(pixels, row_filter):
     with pytest.raises(ValueError, match="PNG"):
         encode_png(pixels, row_filter)
+
+
+def test_libpng_reads_the_same_pixels(tmp_path):
+    """A second, independent decoder (ITK's libpng) reads the files as Pillow does."""
+    import itk  # a declared dependency: libpng behind it
+    rng = np.random.default_rng(2)
+    for name, pixels, row_filter in [
+        ("mask.png", (rng.random((40, 30)) > 0.5).astype(np.uint8) * 255, "none"),
+        ("overlay.png", rng.integers(0, 256, size=(40, 30, 3), dtype=np.uint8), "up"),
+    ]:
+        path = tmp_path / name
+        path.write_bytes(encode_png(pixels, row_filter))
+        np.testing.assert_array_equal(itk.array_from_image(itk.imread(str(path))), pixels)
