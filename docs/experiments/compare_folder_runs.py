@@ -42,11 +42,15 @@ def _seg(path: Path) -> tuple:
     return seg.PixelData, seg.NumberOfFrames, seg.SegmentsOverlap, [s.SegmentLabel for s in seg.SegmentSequence]
 
 
+def _pixels(path: Path) -> bytes:
+    return np.asarray(Image.open(path)).tobytes()
+
+
 #: How each output is read for the comparison of contents.
 _CONTENT = {
     ".json": _record,
-    ".heart.png": lambda path: np.asarray(Image.open(path)).tobytes(),
-    ".overlay.png": lambda path: np.asarray(Image.open(path)).tobytes(),
+    ".heart.png": _pixels,
+    ".overlay.png": _pixels,
     ".mask.nii.gz": _nifti,
     ".seg.dcm": _seg,
 }

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from scipy.spatial import ConvexHull, QhullError
 
-from lungseg_monai.transforms.cardiothoracic import cardiothoracic_ratio
+from lungseg_monai.transforms.cardiothoracic import cardiothoracic_ratio, row_ends
 from lungseg_monai.transforms.lung_split import centre_column
 from lungseg_monai.transforms.mask_cleanup import bounding_box
 from lungseg_monai.transforms.structures import CARDIOMEDIASTINUM, CONVENTIONS, lung_masks
@@ -111,9 +111,9 @@ def solidity(mask: np.ndarray) -> float:
     if box is None:
         return 0.0
     cropped = mask[box]
-    occupied = np.flatnonzero(cropped.any(axis=1))
-    first = np.argmax(cropped[occupied], axis=1)
-    last = cropped.shape[1] - 1 - np.argmax(cropped[occupied, ::-1], axis=1)
+    has_pixel, first, last = row_ends(cropped)
+    occupied = np.flatnonzero(has_pixel)
+    first, last = first[occupied], last[occupied]
     if occupied.size < 2 or first.min() == last.max():
         return 0.0
     points = np.concatenate([np.stack([first, occupied], axis=1), np.stack([last, occupied], axis=1)])

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CardiothoracicRatio", "cardiothoracic_ratio"]
+__all__ = ["CardiothoracicRatio", "cardiothoracic_ratio", "row_ends"]
 
 
 @dataclass(frozen=True)
@@ -35,12 +35,20 @@ class CardiothoracicRatio:
     thoracic_width_row: int | None
 
 
-def _row_extents(mask: np.ndarray) -> np.ndarray:
-    """Width of ``mask`` on each row, first to last pixel (0 on an empty row)."""
-    any_pixel = mask.any(axis=1)
+def row_ends(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return, per row of a boolean 2-D ``mask``, whether it has a pixel and the columns of its first and last one.
+
+    The columns of an empty row are meaningless (0 and the last column); select rows by the first array.
+    """
     first = np.argmax(mask, axis=1)
     last = mask.shape[1] - 1 - np.argmax(mask[:, ::-1], axis=1)
-    return np.where(any_pixel, last - first + 1, 0)
+    return mask.any(axis=1), first, last
+
+
+def _row_extents(mask: np.ndarray) -> np.ndarray:
+    """Width of ``mask`` on each row, first to last pixel (0 on an empty row)."""
+    occupied, first, last = row_ends(mask)
+    return np.where(occupied, last - first + 1, 0)
 
 
 def cardiothoracic_ratio(right_lung: np.ndarray, left_lung: np.ndarray, heart: np.ndarray) -> CardiothoracicRatio:

@@ -51,6 +51,7 @@ def test_refuses_what_it_cannot_encode(pixels, row_filter):
 def test_libpng_reads_the_same_pixels(tmp_path):
     """A second, independent decoder (ITK's libpng) reads the files as Pillow does."""
     import itk  # a declared dependency: libpng behind it
+
     rng = np.random.default_rng(2)
     for name, pixels, row_filter in [
         ("mask.png", (rng.random((40, 30)) > 0.5).astype(np.uint8) * 255, "none"),
