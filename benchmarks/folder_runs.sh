@@ -17,8 +17,9 @@ label, folder, seconds, summary_file, stages = sys.argv[1:]
 summary = json.load(open(summary_file))
 done, wall = summary["counts"].get("done", 0), float(seconds or summary["wall_seconds"])
 line = f"{label:26s} {folder.rstrip('/').split('/')[-1]:8s} done {done:3d}  wall {wall:6.2f} s  {done / wall:5.2f} img/s"
-if seconds:  # the whole command's time was given: add the folder run's own (start-up excluded; shards: the longest)
-    run_wall = float(summary["wall_seconds"])
+if seconds:  # the whole command's time was given: add the folder run's own (start-up excluded; shards: from the
+    # first shard's start to the last one's end)
+    run_wall = float(summary.get("span_seconds", summary["wall_seconds"]))
     line += f"  (folder run {run_wall:5.2f} s, {done / run_wall:5.2f} img/s)"
 if stages:  # seconds per stage: waiting for data (reading), network and post-processing, each writer
     short = {"wait for data": "read", "network and": "net+post"}

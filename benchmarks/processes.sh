@@ -3,9 +3,9 @@
 # alternated, on one machine:
 #   bash benchmarks/processes.sh [N] [repeats]
 # Prints, per run, the command's wall time, img/s (done images / wall), the folder run's own time from
-# run_summary.json (start-up excluded; for N processes the longest shard's) and, for one process, the seconds per
-# stage, on the shared DICOM folder and on the 84 PNG/JPEG images of cxr-lung-lr. Needs the set-up of
-# scripts/setup_env.sh and ../shared/data beside the checkout.
+# run_summary.json (start-up excluded; for N processes from the first shard's start to the last one's end) and,
+# for one process, the seconds per stage, on the shared DICOM folder and on the 84 PNG/JPEG images of cxr-lung-lr.
+# Needs the set-up of scripts/setup_env.sh and ../shared/data beside the checkout.
 PROCS="${1:-2}"
 REPEATS="${2:-2}"
 # shellcheck source=benchmarks/folder_runs.sh

@@ -3,7 +3,10 @@
 The bundle's way (``ResizeToMatchd`` bilinear, then threshold 0.5 in ``LargestFilledComponentd``) against other
 torch resize paths, and the network with flip averaging as two passes (``FlipAveragingInferer``) against one pass
 over the image and its mirror stacked in one batch. For each: the summed best-of-``--repeats`` seconds over the
-films (torch on its default threads) and how many full-size pixels end on the other side of the threshold:
+films (torch on its default threads) and how many full-size pixels end on the other side of the threshold. Last,
+the bundle's whole post-processing (``inference.json``: since 0.6.2 each channel resized and thresholded on its own)
+against 0.6.1's (all channels resized together, then thresholded), on 1 and 2 torch threads, with a check that
+both give the same masks:
 
     python docs/experiments/resize_variants.py --films 12
 """
@@ -18,7 +21,10 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from monai.transforms import Activationsd, Compose
 
+from lungseg_monai.networks import load_model_weights
+from lungseg_monai.transforms import LargestFilledComponentd, ResizeToMatchd
 from lungseg_monai.workflows import bundle_workflow
 
 IMAGES = Path(__file__).resolve().parents[3] / "shared" / "data" / "cxr-lung-lr" / "images"
@@ -72,6 +78,8 @@ def main() -> None:
     workflow = bundle_workflow("unet", "inference.json", "infer", device="cpu")
     preprocessing = workflow.parser.get_parsed_content("preprocessing")
     network = workflow.parser.get_parsed_content("network").eval()
+    # The bundle's weights: the workflow's CheckpointLoader only loads them when the evaluator runs.
+    network.load_state_dict(load_model_weights(workflow.parser.get_parsed_content("ckpt_path")))
     inferer = workflow.parser.get_parsed_content("inferer")
     films = sorted(args.images_dir.iterdir(), key=lambda f: f.stat().st_size)[-args.films :]
     items = [preprocessing({"image": str(f)}) for f in films]
@@ -90,6 +98,32 @@ def main() -> None:
         seconds = sum(_best(lambda v=variant, p=p, s=s: v(p, s), args.repeats) for p, s, _ in cases)
         differing = [int((variant(p, s) != r).sum()) for p, s, r in cases]
         print(f"{name:34s} {seconds:6.2f} s   pixels differing per film: {min(differing)}-{max(differing)}")
+    _compare_postprocessing(workflow.parser.get_parsed_content("postprocessing"), items, logits, args.repeats)
+
+
+def _compare_postprocessing(bundle: Compose, items: list[dict], logits: torch.Tensor, repeats: int) -> None:
+    """Print the seconds of the bundle's post-processing and of 0.6.1's over the films, and whether masks differ."""
+    release_061 = Compose(
+        [
+            Activationsd(keys="pred", sigmoid=True),
+            ResizeToMatchd(keys="pred", key_dst="original", mode="bilinear"),
+            LargestFilledComponentd(keys="pred", threshold=0.5),
+        ]
+    )
+    cases = [{**item, "pred": prediction} for item, prediction in zip(items, logits, strict=True)]
+    masks = {
+        name: [np.asarray(steps(dict(case))["pred"]) for case in cases]
+        for name, steps in (("0.6.1", release_061), ("bundle", bundle))
+    }
+    same = all(np.array_equal(a, b) for a, b in zip(masks["0.6.1"], masks["bundle"], strict=True))
+    threads = torch.get_num_threads()
+    for count in sorted({1, threads}):
+        torch.set_num_threads(count)
+        for name, steps in (("0.6.1", release_061), ("bundle", bundle)):
+            seconds = sum(_best(lambda s=steps, c=case: s(dict(c)), repeats) for case in cases)
+            print(f"post-processing, {name:6s} on {count} torch thread(s): {seconds:6.2f} s")
+    torch.set_num_threads(threads)
+    print(f"the bundle's masks equal 0.6.1's on every film: {same}")
 
 
 if __name__ == "__main__":

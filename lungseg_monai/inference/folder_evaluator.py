@@ -61,7 +61,8 @@ class FolderEvaluator(SupervisedEvaluator):
             cardiomediastinum) on the original grid.
         val_handlers: attached in this order after the evaluator's own decollation and post-processing.
         item_threads: threads that post-process, and write the outputs of, the images of a batch side by side
-            (:meth:`map_items`); image codecs, zlib and torch release the GIL there. 1: one image after the other.
+            (:meth:`map_items`); image codecs, ISA-L's deflate and torch release the GIL there. 1: one image after
+            the other.
 
     """
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from lungseg_monai.data.atomic_writes import write_csv, write_json
@@ -72,11 +73,28 @@ def merge_shard_summaries(output_dir: Path, count: int) -> dict:
             "provenance": first.get("provenance"),
             "shard_count": count,
             "shards": {
-                label: {k: r.get(k) for k in ("counts", "interrupted", "wall_seconds")} for label, r in records.items()
+                label: {k: r.get(k) for k in ("counts", "interrupted", "wall_seconds", "started_at", "finished_at")}
+                for label, r in records.items()
             },
             "complete": len(records) == count and not any(r.get("interrupted") for r in records.values()),
             "interrupted": any(r.get("interrupted") for r in records.values()),
             "wall_seconds": max((r.get("wall_seconds", 0.0) for r in records.values()), default=0.0),
+            **_span(records.values()),
         }
         RunSummary(sorted(outcomes, key=lambda o: o.file)).write(output_dir, facts)
     return facts
+
+
+def _span(records) -> dict:
+    """Return the first shard's start, the last shard's end and the seconds between: the shards' time together.
+
+    ``wall_seconds`` is the longest shard's own time; shards that start apart (each loads the bundle first) take
+    longer together. Across a rerun that redid some shards, the span also counts the time between the runs.
+    """
+    starts = [r["started_at"] for r in records if r.get("started_at")]
+    ends = [r["finished_at"] for r in records if r.get("finished_at")]
+    if not starts or not ends:
+        return {}
+    first, last = min(starts), max(ends)  # ISO 8601 in UTC: text order is time order
+    span = datetime.fromisoformat(last) - datetime.fromisoformat(first)
+    return {"started_at": first, "finished_at": last, "span_seconds": round(span.total_seconds(), 3)}

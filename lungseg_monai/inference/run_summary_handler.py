@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from datetime import datetime, timezone
 
 from ignite.engine import Engine, Events
 from ignite.handlers import HandlersTimeProfiler
@@ -83,6 +84,7 @@ class RunSummaryHandler:
     def started(self, engine: Engine) -> None:
         """Record the entries settled by the plan; start the clock and the progress bar."""
         self._start = time.perf_counter()
+        self._started_at = _utc_now()
         self.summary = RunSummary(list(self.plan.outcomes))
         name = self.plan.provenance.bundle
         self._bar = tqdm(total=len(self.plan.data), unit="img", desc=f"lungseg {name}", disable=not self.progress)
@@ -118,6 +120,8 @@ class RunSummaryHandler:
             "provenance": provenance.as_dict(),
             "interrupted": self.interrupted,
             "wall_seconds": round(time.perf_counter() - self._start, 3),
+            "started_at": self._started_at,
+            "finished_at": _utc_now(),
             "seconds_by_stage": self.seconds_by_stage,
         }
         shard = self.plan.shard
@@ -156,3 +160,8 @@ class RunSummaryHandler:
             for stage, times in timings.items()
             if times
         }
+
+
+def _utc_now() -> str:
+    """Return the time now in UTC, ISO 8601 to the millisecond: when a run (a shard) started and finished."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")

@@ -79,20 +79,28 @@ def _binarized_like(label: torch.Tensor) -> torch.Tensor:
 class ResizeToMatchd(MapTransform):
     """Dictionary version of :class:`ResizeToMatch`: resize each key to the spatial shape of ``key_dst``.
 
-    Example (prediction back to the original grid, in a post-processing ``Compose``):
-        >>> ResizeToMatchd(keys="pred", key_dst="original", mode="bilinear")(item)
+    Example (probabilities back to the original grid as a boolean mask, in a post-processing ``Compose``):
+        >>> ResizeToMatchd(keys="pred", key_dst="original", mode="bilinear", threshold=0.5)(item)
 
     """
 
     def __init__(
-        self, keys: KeysCollection, key_dst: str, mode: str = "bilinear", allow_missing_keys: bool = False
+        self,
+        keys: KeysCollection,
+        key_dst: str,
+        mode: str = "bilinear",
+        threshold: float | None = None,
+        allow_missing_keys: bool = False,
     ) -> None:
         super().__init__(keys, allow_missing_keys)
         self.key_dst = key_dst
-        self.resizer = ResizeToMatch(mode=mode)
+        self.resizer = ResizeToMatch(mode=mode, threshold=threshold)
 
     def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
-        """Return a copy of ``data`` with each key resized to ``data[key_dst]``'s (file's) spatial shape."""
+        """Return a copy of ``data`` with each key resized to ``data[key_dst]``'s (file's) spatial shape.
+
+        With a ``threshold``, each key becomes a boolean mask.
+        """
         d = dict(data)
         for key in self.key_iterator(d):
             d[key] = self.resizer(d[key], d[self.key_dst])

@@ -22,24 +22,28 @@ from scipy import ndimage
 __all__ = ["LargestFilledComponentd", "bounding_box", "largest_filled_component"]
 
 
-def largest_filled_component(mask: np.ndarray) -> np.ndarray:
+def largest_filled_component(mask: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Return the largest connected component of a boolean mask with its holes filled (full connectivity).
 
     A hole is a background region that does not reach the image border. Outside the component's bounding box
     everything is background, so a one-pixel frame around the box stands for the border: a background region of
     the box is a hole exactly when it does not touch that frame. The labelling runs inside the bounding box of the
-    whole mask, a fraction of a film.
+    whole mask, a fraction of a film. ``out``, when given, is a zero-filled boolean array of the mask's shape to
+    write the result into (a channel of a stacked result, so that no copy is needed to stack the channels).
     """
-    result = np.zeros(mask.shape, dtype=bool)
+    result = np.zeros(mask.shape, dtype=bool) if out is None else out
     extent = bounding_box(mask)
     if extent is None:
         return result
     full = ndimage.generate_binary_structure(mask.ndim, mask.ndim)
     labels, count = ndimage.label(mask[extent], structure=full)
-    sizes = np.bincount(labels.ravel(), minlength=count + 1)
-    sizes[0] = 0
-    largest = labels == int(sizes.argmax())
-    box = bounding_box(largest)
+    if count == 1:  # the usual case for a network's mask: the component is the mask, its box the mask's
+        largest, box = mask[extent], (slice(None),) * mask.ndim
+    else:
+        sizes = np.bincount(labels.ravel(), minlength=count + 1)
+        sizes[0] = 0
+        largest = labels == int(sizes.argmax())
+        box = bounding_box(largest)
     framed = np.pad(largest[box], 1)
     background, _ = ndimage.label(~framed, structure=full)
     result[extent][box] = (background != background[(0,) * mask.ndim])[(slice(1, -1),) * mask.ndim]
@@ -62,7 +66,8 @@ class LargestFilledComponentd(MapTransform):
 
     Args:
         keys: channel-first predictions (probabilities, or masks when ``threshold`` is None).
-        threshold: the probability a pixel needs to be in the mask; None takes any non-zero value.
+        threshold: the probability a pixel needs to be in the mask; None takes any non-zero value (a boolean mask,
+            such as ``ResizeToMatchd(threshold=...)`` gives, as it is).
         allow_missing_keys: skip keys that are not in the data.
 
     The output is boolean, in the input's container (tensor or array) with its meta data.
@@ -78,8 +83,13 @@ class LargestFilledComponentd(MapTransform):
         d = dict(data)
         for key in self.key_iterator(d):
             values = convert_to_numpy(d[key])
-            masks = values >= self.threshold if self.threshold is not None else values != 0
-            cleaned = np.stack([largest_filled_component(channel) for channel in masks])
+            if self.threshold is not None:
+                masks = values >= self.threshold
+            else:
+                masks = values if values.dtype == bool else values != 0
+            cleaned = np.zeros(masks.shape, dtype=bool)
+            for channel, cleaned_channel in zip(masks, cleaned, strict=True):
+                largest_filled_component(channel, out=cleaned_channel)
             d[key] = convert_to_dst_type(
                 cleaned, dst=d[key], dtype=torch.bool if isinstance(d[key], torch.Tensor) else bool
             )[0]

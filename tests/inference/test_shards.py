@@ -84,6 +84,12 @@ def test_two_shards_give_the_outputs_of_one_run_and_one_merged_summary(dicom_dir
     merged = json.loads((sharded / "run_summary.json").read_text())
     assert merged["complete"] and set(merged["shards"]) == {"shard-0-of-2", "shard-1-of-2"}
     assert merged["shards"]["shard-0-of-2"]["counts"] == {"ignored": 1, "done": 1, "failed": 1}
+    # The shards ran one after the other here: together they took at least the sum of their own times.
+    first, second = merged["shards"]["shard-0-of-2"], merged["shards"]["shard-1-of-2"]
+    assert first["finished_at"] <= second["started_at"]
+    assert (merged["started_at"], merged["finished_at"]) == (first["started_at"], second["finished_at"])
+    assert merged["span_seconds"] >= first["wall_seconds"] + second["wall_seconds"] - 0.01
+    assert merged["wall_seconds"] == max(first["wall_seconds"], second["wall_seconds"])
     masks, reference = _masks(sharded), _masks(whole)
     assert masks.keys() == reference.keys() and len(masks) == 2
     assert all(np.array_equal(masks[name], reference[name]) for name in masks)

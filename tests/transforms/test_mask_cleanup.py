@@ -84,3 +84,13 @@ def test_empty_channel_stays_empty_and_threshold_is_inclusive():
     cleaned = LargestFilledComponentd("pred", threshold=0.5)({"pred": probabilities})["pred"]
     assert not cleaned[0].any()
     assert int(cleaned[1].sum()) == 4
+
+
+def test_boolean_masks_without_threshold_are_cleaned_as_they_are():
+    masks = torch.zeros(2, 6, 6, dtype=torch.bool)
+    masks[0, 1:5, 1:5] = True
+    masks[0, 2, 2] = False  # a hole
+    masks[1, 0, 0] = masks[1, 3:5, 3:5] = True  # a speck and the structure
+    cleaned = LargestFilledComponentd("pred", threshold=None)({"pred": masks})["pred"]
+    assert cleaned.dtype == torch.bool
+    assert int(cleaned[0].sum()) == 16 and int(cleaned[1].sum()) == 4 and not cleaned[1, 0, 0]

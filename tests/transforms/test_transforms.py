@@ -102,3 +102,30 @@ def test_resize_to_match_maps_a_prediction_back_smoothly():
     assert row[0] == 0 and row[-1] == 1 and 0 < row[5] < 1 and np.all(np.diff(row) >= 0)
     same = ResizeToMatchd(keys="pred", key_dst="original")({"pred": reference, "original": reference})["pred"]
     assert same is reference
+
+
+def test_resize_to_match_with_threshold_equals_resize_then_threshold_on_a_real_case(cxr_dir):
+    """Thresholding one channel at a time gives the mask that thresholding the resized channels together gives."""
+    name = sorted(path.name for path in (cxr_dir / "ManualMask" / "cardiomediastinumMask").iterdir())[0]
+    folders = ["rightMask", "leftMask", "cardiomediastinumMask"]
+    paths = {folder: str(cxr_dir / "ManualMask" / folder / name) for folder in folders}
+    loaded = load_radiographs(list(paths))(paths)
+    truth = torch.cat([torch.as_tensor(np.asarray(loaded[folder]) > 0, dtype=torch.float32) for folder in folders])
+    # Soft network-size "probabilities" of the three drawn structures, as a sigmoid output would look.
+    small = torch.nn.functional.interpolate(truth[None], size=(256, 256), mode="area")[0]
+    original = MetaTensor(torch.zeros(1, *truth.shape[1:]))
+    item = {"pred": MetaTensor(small), "original": original}
+    probabilities = ResizeToMatchd(keys="pred", key_dst="original")(item)["pred"]
+    mask = ResizeToMatchd(keys="pred", key_dst="original", threshold=0.5)(item)["pred"]
+    assert mask.dtype == torch.bool and tuple(mask.shape) == tuple(truth.shape)
+    np.testing.assert_array_equal(np.asarray(mask), np.asarray(probabilities) >= 0.5)
+    assert all(0.97 < _dice(np.asarray(mask[c]), np.asarray(truth[c]) > 0) for c in range(3))
+    # Already on the film's grid: only the threshold.
+    on_grid = ResizeToMatchd(keys="pred", key_dst="original", threshold=0.5)(
+        {"pred": truth * 0.6, "original": original}
+    )
+    np.testing.assert_array_equal(np.asarray(on_grid["pred"]), np.asarray(truth) > 0)
+
+
+def _dice(a: np.ndarray, b: np.ndarray) -> float:
+    return 2 * np.count_nonzero(a & b) / (np.count_nonzero(a) + np.count_nonzero(b))
