@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -85,7 +86,7 @@ def merge_shard_summaries(output_dir: Path, count: int) -> dict:
     return facts
 
 
-def _span(records) -> dict:
+def _span(records: Iterable[dict]) -> dict:
     """Return the first shard's start, the last shard's end and the seconds between: the shards' time together.
 
     ``wall_seconds`` is the longest shard's own time; shards that start apart (each loads the bundle first) take
