@@ -38,7 +38,7 @@ def largest_filled_component(mask: np.ndarray, out: np.ndarray | None = None) ->
     full = ndimage.generate_binary_structure(mask.ndim, mask.ndim)
     labels, count = ndimage.label(mask[extent], structure=full)
     if count == 1:  # the usual case for a network's mask: the component is the mask, its box the mask's
-        largest, box = mask[extent], (slice(None),) * mask.ndim
+        largest, box = np.asarray(mask[extent], dtype=bool), (slice(None),) * mask.ndim
     else:
         sizes = np.bincount(labels.ravel(), minlength=count + 1)
         sizes[0] = 0
@@ -83,10 +83,8 @@ class LargestFilledComponentd(MapTransform):
         d = dict(data)
         for key in self.key_iterator(d):
             values = convert_to_numpy(d[key])
-            if self.threshold is not None:
-                masks = values >= self.threshold
-            else:
-                masks = values if values.dtype == bool else values != 0
+            # Without a threshold any non-zero value counts; a boolean mask is taken as it is, without a copy.
+            masks = values >= self.threshold if self.threshold is not None else np.asarray(values, dtype=bool)
             cleaned = np.zeros(masks.shape, dtype=bool)
             for channel, cleaned_channel in zip(masks, cleaned, strict=True):
                 largest_filled_component(channel, out=cleaned_channel)

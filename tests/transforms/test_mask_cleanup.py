@@ -94,3 +94,14 @@ def test_boolean_masks_without_threshold_are_cleaned_as_they_are():
     cleaned = LargestFilledComponentd("pred", threshold=None)({"pred": masks})["pred"]
     assert cleaned.dtype == torch.bool
     assert int(cleaned[0].sum()) == 16 and int(cleaned[1].sum()) == 4 and not cleaned[1, 0, 0]
+
+
+def test_a_0_1_integer_mask_is_cleaned_like_its_boolean_twin(cxr_dir):
+    """A one-piece mask given as 0/1 integers (the shortcut for one component) fills like the boolean mask."""
+    path = sorted((cxr_dir / "ManualMask" / "rightMask").glob("*.png"))[0]
+    lung = largest_filled_component(np.asarray(load_radiographs(["m"])({"m": str(path)})["m"])[0] > 0)
+    punched = lung.copy()
+    rows, columns = ndimage.center_of_mass(lung)
+    punched[int(rows) - 5 : int(rows) + 5, int(columns) - 5 : int(columns) + 5] = False
+    for as_integers in (punched.astype(np.uint8), punched.astype(np.int64)):
+        np.testing.assert_array_equal(largest_filled_component(as_integers), lung)
