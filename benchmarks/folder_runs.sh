@@ -22,7 +22,7 @@ if seconds:  # the whole command's time was given: add the folder run's own (sta
     run_wall = float(summary.get("span_seconds", summary["wall_seconds"]))
     line += f"  (folder run {run_wall:5.2f} s, {done / run_wall:5.2f} img/s)"
 if stages:  # seconds per stage: waiting for data (reading), network and post-processing, each writer
-    short = {"wait for data": "read", "network and": "net+post"}
+    short = {"wait for data": "read", "network and": "iterations", "network (lookahead": "network thread"}
     parts = []
     for name, value in summary.get("seconds_by_stage", {}).items():
         label_ = next((v for k, v in short.items() if name.startswith(k)), name.split(" ")[0])

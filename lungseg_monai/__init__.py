@@ -4,5 +4,5 @@ from __future__ import annotations
 
 from lungseg_monai.paths import bundle_path, manifest_for, repo_path
 
-__version__ = "0.6.2"
+__version__ = "0.6.3"
 __all__ = ["__version__", "bundle_path", "manifest_for", "repo_path"]

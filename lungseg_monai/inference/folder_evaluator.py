@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -14,11 +15,12 @@ from ignite.engine import Events
 from monai.engines import SupervisedEvaluator
 from monai.engines.utils import IterationEvents, engine_apply_transform
 from monai.transforms import Decollated
-from monai.utils import convert_to_numpy
+from monai.utils import CommonKeys, convert_to_numpy
 from torch.utils.data import DataLoader
 
 from lungseg_monai.data.errors import one_line
 from lungseg_monai.inference.interrupts import stop_signals_call
+from lungseg_monai.inference.network_lookahead import PREDICTION, NetworkLookahead
 from lungseg_monai.inference.run_summary import FileOutcome
 from lungseg_monai.inference.statuses import FAILED
 from lungseg_monai.inference.tolerant_dataset import UNREADABLE, decollate_radiographs
@@ -63,6 +65,10 @@ class FolderEvaluator(SupervisedEvaluator):
         item_threads: threads that post-process, and write the outputs of, the images of a batch side by side
             (:meth:`map_items`); image codecs, ISA-L's deflate and torch release the GIL there. 1: one image after
             the other.
+        lookahead: run the network on the next batch in a background thread while a batch's images are
+            post-processed and written (:class:`~lungseg_monai.inference.network_lookahead.NetworkLookahead`), so
+            that neither waits for the other; the outputs are the same. False: one stage after the other, as
+            ``SupervisedEvaluator`` runs them.
 
     """
 
@@ -76,6 +82,7 @@ class FolderEvaluator(SupervisedEvaluator):
         val_handlers: Sequence | None = None,
         amp: bool = False,
         item_threads: int = 2,
+        lookahead: bool = True,
     ) -> None:
         # Decollation and post-processing are this class's own (per item, failure-tolerant), so MONAI's are off;
         # handlers are attached after them, so they see decollated, post-processed items.
@@ -90,6 +97,9 @@ class FolderEvaluator(SupervisedEvaluator):
         self.postprocessing = postprocessing
         self.interrupted = False
         self.item_threads = item_threads
+        self.lookahead = lookahead
+        #: Seconds of each network pass that the lookahead thread ran in the last run (its own stage).
+        self.network_seconds: list[float] = []
         self._item_pool: ThreadPoolExecutor | None = None  # lives as long as a run
         self.add_event_handler(IterationEvents.MODEL_COMPLETED, self._decollate_and_postprocess)
         # A disabled handler that the list refers to by name (``"@checkpoint_loader"``) resolves to None.
@@ -103,11 +113,35 @@ class FolderEvaluator(SupervisedEvaluator):
             if self.item_threads > 1:
                 self._item_pool = stack.enter_context(ThreadPoolExecutor(self.item_threads))
                 stack.callback(setattr, self, "_item_pool", None)
+            if self.lookahead and not self.compile:  # compiled networks keep MONAI's own pass (its MetaTensor fix)
+                self._start_lookahead(stack)
             if self.state.epoch_length == 0:  # nothing to segment: handlers still see the run start and end
                 self.fire_event(Events.STARTED)
                 self.fire_event(Events.COMPLETED)
                 return
             super().run()
+
+    def _start_lookahead(self, stack: ExitStack) -> None:
+        """Iterate the data loader through a :class:`NetworkLookahead` until ``stack`` closes (end of the run)."""
+        # Eval mode for the whole run: MONAI's per-iteration eval_mode would put a network that it found in training
+        # mode back into it at the end of an iteration, while the lookahead thread is running it.
+        self.network.eval()
+        self.network_seconds = []
+        network_thread = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="lungseg-network"))
+        stack.callback(setattr, self, "data_loader", self.data_loader)
+        self.data_loader = NetworkLookahead(
+            self.data_loader, self._forward, has_images=lambda batch: "image" in batch, executor=network_thread
+        )
+
+    def _forward(self, batchdata: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+        """Return the inputs, targets and prediction of a batch: ``SupervisedEvaluator``'s pass, without events."""
+        start = time.perf_counter()
+        inputs, targets = self.prepare_batch(batchdata, self.state.device, self.non_blocking, **self.to_kwargs)[:2]
+        autocast = torch.autocast("cuda", **self.amp_kwargs) if self.amp else nullcontext()
+        with torch.no_grad(), autocast:  # grad mode is per thread: this thread's, not the engine's
+            pred = self.inferer(inputs, self.network)
+        self.network_seconds.append(time.perf_counter() - start)
+        return inputs, targets, pred
 
     def map_items(self, function: Callable[..., T], *iterables: Iterable) -> list[T]:
         """Return ``[function(*args) ...]`` over the images of a batch, in ``item_threads`` threads during a run."""
@@ -123,10 +157,16 @@ class FolderEvaluator(SupervisedEvaluator):
 
     def _iteration(self, engine: SupervisedEvaluator, batchdata: dict[str, Any]) -> list[dict[str, Any]]:
         unreadable = batchdata.pop(UNREADABLE)
+        prediction = batchdata.pop(PREDICTION, None)
         for item in unreadable:
             item["image_path"] = Path(item["image"])
             logger.warning("%s: %s", item[UNREADABLE].status, item[UNREADABLE].reason)
-        if "image" in batchdata:
+        if "image" in batchdata and prediction is not None:  # the lookahead thread has run (or runs) the network
+            inputs, targets, pred = prediction.result()
+            engine.state.output = {CommonKeys.IMAGE: inputs, CommonKeys.LABEL: targets, CommonKeys.PRED: pred}
+            engine.fire_event(IterationEvents.FORWARD_COMPLETED)
+            engine.fire_event(IterationEvents.MODEL_COMPLETED)
+        elif "image" in batchdata:
             super()._iteration(engine, batchdata)
         else:
             engine.state.batch, engine.state.output = [], []

@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 #: Names of ignite's own measures in the stage table.
 _DATAFLOW = "wait for data (DataLoader workers decode and preprocess)"
 _PROCESSING = "network and post-processing (iterations)"
+_NETWORK_AHEAD = "network (lookahead thread, beside the iterations)"
 
 
 class RunSummaryHandler:
@@ -106,7 +107,7 @@ class RunSummaryHandler:
             for source in self.plan.sources:
                 if source not in recorded:
                     self.summary.add(source, NOT_REACHED, "the run was interrupted before this file")
-            self.seconds_by_stage = self._stage_seconds()
+            self.seconds_by_stage = self._stage_seconds(engine)
             if self.write:
                 self._write_summary()
             self.plan.release()
@@ -142,9 +143,17 @@ class RunSummaryHandler:
         self.plan.release()
         raise err
 
-    def _stage_seconds(self) -> dict[str, dict[str, float]]:
-        """``{stage: {"seconds", "calls", "ms_per_call"}}``: waiting for data, the model, each output handler."""
-        timings = {_DATAFLOW: self._profiler.dataflow_times, _PROCESSING: self._profiler.processing_times}
+    def _stage_seconds(self, engine: Engine) -> dict[str, dict[str, float]]:
+        """``{stage: {"seconds", "calls", "ms_per_call"}}``: waiting for data, the model, each output handler.
+
+        With the evaluator's network lookahead, the network passes run in their own thread beside the iterations
+        (their own stage), and an iteration's time is the wait for its batch's pass, if any, plus post-processing.
+        """
+        timings = {
+            _DATAFLOW: self._profiler.dataflow_times,
+            _PROCESSING: self._profiler.processing_times,
+            _NETWORK_AHEAD: list(getattr(engine, "network_seconds", [])),
+        }
         for event, handlers in self._profiler.event_handlers_times.items():
             if event not in (Events.STARTED, Events.ITERATION_COMPLETED) and "MODEL_COMPLETED" not in str(event):
                 continue
