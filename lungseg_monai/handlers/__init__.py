@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from lungseg_monai.handlers.atomic_checkpoints import AtomicCheckpointSaver
 from lungseg_monai.handlers.checkpoint_pruning import PruneCheckpoints
 from lungseg_monai.handlers.evaluation_report import EvaluationReportHandler
 from lungseg_monai.handlers.key_metric_state import KeyMetricState
 from lungseg_monai.handlers.output_transforms import scalars_from_engine
 from lungseg_monai.handlers.report_metrics import SpacedHausdorffDistance, SpacedSurfaceDistance, report_metrics
 from lungseg_monai.handlers.resume import ResumeFromLatestCheckpoint, checkpoint_mismatch, latest_checkpoints
+from lungseg_monai.handlers.training_interrupt import EXIT_INTERRUPTED, TrainingInterrupted
 from lungseg_monai.handlers.training_overview import TrainingOverview
 
 __all__ = [
+    "AtomicCheckpointSaver",
+    "EXIT_INTERRUPTED",
     "EvaluationReportHandler",
     "KeyMetricState",
     "PruneCheckpoints",
     "ResumeFromLatestCheckpoint",
     "SpacedHausdorffDistance",
     "SpacedSurfaceDistance",
+    "TrainingInterrupted",
     "TrainingOverview",
     "checkpoint_mismatch",
     "latest_checkpoints",

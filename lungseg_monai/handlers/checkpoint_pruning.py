@@ -8,6 +8,7 @@ from pathlib import Path
 import ignite.distributed as idist
 from ignite.engine import Engine, Events
 
+from lungseg_monai.handlers.atomic_checkpoints import leftover_temporary_checkpoints
 from lungseg_monai.handlers.resume import latest_checkpoints
 
 __all__ = ["PruneCheckpoints"]
@@ -19,8 +20,9 @@ class PruneCheckpoints:
     """After each epoch, delete all but the ``n_saved`` newest ``checkpoint_epoch=N.pt`` files in ``checkpoint_dir``.
 
     MONAI's ``CheckpointSaver`` counts ``n_saved`` within one run only, so every interrupted run would leave its
-    last checkpoints behind. Attach this after the saver, so that it sees the file the saver just wrote.
-    Only rank 0 deletes (the ranks of a DDP run share the folder).
+    last checkpoints behind. Attach this after the saver, so that it sees the file the saver just wrote. It also
+    deletes the temporary files of saves that a kill interrupted (:class:`AtomicCheckpointSaver`); at the end of an
+    epoch no save of this run is in progress. Only rank 0 deletes (the ranks of a DDP run share the folder).
 
     Args:
         checkpoint_dir: the interval ``CheckpointSaver``'s ``save_dir``.
@@ -46,4 +48,8 @@ class PruneCheckpoints:
         for path in surplus:
             path.unlink(missing_ok=True)
             logger.info("removed old checkpoint %s (keeping the newest %d)", path, self.n_saved)
-        return surplus
+        leftovers = leftover_temporary_checkpoints(self.checkpoint_dir)
+        for path in leftovers:
+            path.unlink(missing_ok=True)
+            logger.info("removed %s, the temporary file of a save that was killed", path)
+        return surplus + leftovers

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -122,3 +124,32 @@ def test_a_set_with_lungs_only_trains_and_evaluates_without_a_heart_channel(bund
     assert not any(c.startswith(("cardiomediastinum", "visible_lungs", "ctr")) for c in columns)
     summary = json.loads((report / "summary.json").read_text())
     assert summary["reference_lung_convention"] == "visible"  # the predicted lungs are compared as visible fields
+
+
+@pytest.mark.parametrize("bundle", ["unet", "pix2pix"])
+def test_ctrl_c_ends_training_with_one_line_and_the_same_command_resumes(bundle, tmp_path):
+    command = [
+        sys.executable, "-m", "monai.bundle", "run", "training",
+        "--config_file", f"bundles/{bundle}/configs/train.json",
+        "--meta_file", f"bundles/{bundle}/configs/metadata.json",
+        "--spatial_size", "[64, 64]", "--val_interval", "1", "--output_dir", str(tmp_path),
+    ]  # fmt: skip
+    models = tmp_path / "models"
+    process = subprocess.Popen([*command, "--num_epochs", "1000"], cwd=REPO, start_new_session=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    deadline = time.monotonic() + 300
+    while not list(models.glob("checkpoint_epoch=*.pt")) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGINT)  # a terminal's Ctrl-C reaches the DataLoader workers too
+    console, _ = process.communicate(timeout=120)
+    assert process.returncode == 130, console[-3000:]
+    assert "Traceback" not in console, console[-3000:]
+    assert "training interrupted in epoch" in console and f"the checkpoints saved so far are in {models}" in console
+    saved = max(int(p.stem.split("=")[1]) for p in models.glob("checkpoint_epoch=*.pt"))
+
+    rerun = subprocess.run([*command, "--num_epochs", str(saved + 1)], cwd=REPO, capture_output=True, text=True,
+                           timeout=600)  # fmt: skip
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert (models / f"checkpoint_epoch={saved + 1}.pt").is_file()
+    assert f"Epoch[{saved + 1}] Complete" in rerun.stdout + rerun.stderr
+    assert "Epoch[1] Complete" not in rerun.stdout + rerun.stderr  # resumed, not started over
