@@ -1,0 +1,36 @@
+"""An interrupt ends an engine's run with exit code 130 and one line; any other error is raised on, never dropped."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from ignite.engine import Engine
+
+from lungseg_monai.handlers import TrainingInterrupted
+
+
+def _engine_raising(error: BaseException) -> Engine:
+    def step(engine, batch):
+        raise error
+
+    engine = Engine(step)
+    TrainingInterrupted("runs/x/models").attach(engine)  # the only EXCEPTION_RAISED handler, as on ranks > 0
+    return engine
+
+
+def test_an_interrupt_exits_130_with_one_line(caplog):
+    with caplog.at_level(logging.WARNING), pytest.raises(SystemExit) as exit_info:
+        _engine_raising(KeyboardInterrupt()).run([0, 1], max_epochs=3)
+    assert exit_info.value.code == 130
+    lines = [r.getMessage() for r in caplog.records if r.name == "lungseg_monai.handlers.training_interrupt"]
+    assert lines == [
+        "training interrupted in epoch 1; the checkpoints saved so far are in runs/x/models: "
+        "run the same command again to resume from the newest"
+    ]
+
+
+@pytest.mark.parametrize("error", [ValueError("bad batch"), SystemExit(130)])
+def test_other_errors_are_raised_on(error):
+    with pytest.raises(type(error)):
+        _engine_raising(error).run([0, 1], max_epochs=3)
