@@ -26,7 +26,7 @@ from monai.transforms import (
 )
 
 from lungseg_monai.data import RadiographReader
-from lungseg_monai.networks import load_model_weights
+from lungseg_monai.networks import init_from_checkpoint
 from lungseg_monai.paths import bundle_config_files, bundle_path
 from lungseg_monai.transforms import LargestFilledComponentd, ResizeToMatchd
 
@@ -53,7 +53,7 @@ def main() -> None:
     config = ConfigParser()
     config.read_config(bundle_config_files(bundle_path("unet"), "inference.json"))
     network = config.get_parsed_content("network_def").eval()
-    network.load_state_dict(load_model_weights(f"{bundle_path('unet')}/models/model.pt"))
+    init_from_checkpoint(network, f"{bundle_path('unet')}/models/model.pt")
     monai_chain = Compose(
         [
             AsDiscreted("pred", threshold=0.5),

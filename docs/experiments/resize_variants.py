@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from monai.transforms import Activationsd, Compose
 
-from lungseg_monai.networks import load_model_weights
+from lungseg_monai.networks import init_from_checkpoint
 from lungseg_monai.transforms import LargestFilledComponentd, ResizeToMatchd
 from lungseg_monai.workflows import bundle_workflow
 
@@ -79,7 +79,7 @@ def main() -> None:
     preprocessing = workflow.parser.get_parsed_content("preprocessing")
     network = workflow.parser.get_parsed_content("network").eval()
     # The bundle's weights: the workflow's CheckpointLoader only loads them when the evaluator runs.
-    network.load_state_dict(load_model_weights(workflow.parser.get_parsed_content("ckpt_path")))
+    init_from_checkpoint(network, workflow.parser.get_parsed_content("ckpt_path"))
     inferer = workflow.parser.get_parsed_content("inferer")
     films = sorted(args.images_dir.iterdir(), key=lambda f: f.stat().st_size)[-args.films :]
     items = [preprocessing({"image": str(f)}) for f in films]

@@ -15,7 +15,7 @@ from monai.bundle import ConfigWorkflow
 from monai.transforms import AsDiscreted, Compose
 
 from lungseg_monai.inferers import FlipAveragingInferer
-from lungseg_monai.networks import load_model_weights
+from lungseg_monai.networks import init_from_checkpoint
 from lungseg_monai.paths import bundle_config_files, bundle_path
 from lungseg_monai.reports import mask_dice
 from lungseg_monai.transforms import LargestFilledComponentd
@@ -50,7 +50,7 @@ def main() -> None:
     )
     workflow.initialize()
     network = workflow.parser.get_parsed_content("network").eval()
-    network.load_state_dict(load_model_weights(checkpoint))
+    init_from_checkpoint(network, checkpoint)
     device = next(network.parameters()).device
     dataset = workflow.parser.get_parsed_content("validate#dataset")
     postprocessing = workflow.parser.get_parsed_content("validate#postprocessing")
