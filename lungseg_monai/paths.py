@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lungseg_monai.run_errors import UsageError
+
 __all__ = ["repo_path", "bundle_path", "bundle_config_files", "manifest_for", "installed_bundles_dir"]
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -52,15 +54,17 @@ def manifest_for(dataset_dir: str) -> str:
     """Return the datalist of ``dataset_dir``: ``data_manifests/<folder>.json``, else ``<dataset_dir>/datalist.json``.
 
     Raises:
-        FileNotFoundError: neither exists; the message says how to build one with ``lungseg-manifest``.
+        UsageError: no such folder, or neither datalist exists (the message says how to build one).
 
     """
+    if not Path(dataset_dir).is_dir():
+        raise UsageError(f"--dataset_dir {dataset_dir}: no such folder")
     name = Path(dataset_dir).resolve().name
     candidates = [_REPO_ROOT / "data_manifests" / f"{name}.json", Path(dataset_dir) / "datalist.json"]
     for candidate in candidates:
         if candidate.is_file():
             return str(candidate)
-    raise FileNotFoundError(
-        f"no datalist for {dataset_dir}: looked for {', '.join(map(str, candidates))}; build one with "
-        f"`lungseg-manifest {dataset_dir} data_manifests/{name}.json` or pass --datalist"
+    raise UsageError(
+        f"--dataset_dir {dataset_dir}: no datalist for it (looked for {', '.join(map(str, candidates))}); build one "
+        f"with `lungseg-manifest {dataset_dir} data_manifests/{name}.json` or pass --datalist"
     )

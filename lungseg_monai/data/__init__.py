@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lungseg_monai.data.datalist import load_split
 from lungseg_monai.data.dicom_io import DicomRadiograph, is_dicom_file, read_dicom_radiograph
 from lungseg_monai.data.errors import MaskError, RadiographReadError
 from lungseg_monai.data.radiograph_io import read_radiograph
@@ -13,6 +14,7 @@ __all__ = [
     "RadiographReadError",
     "RadiographReader",
     "is_dicom_file",
+    "load_split",
     "pixel_spacing",
     "read_dicom_radiograph",
     "read_radiograph",

@@ -9,11 +9,12 @@ from lungseg_monai.handlers.key_metric_state import KeyMetricState
 from lungseg_monai.handlers.output_transforms import scalars_from_engine
 from lungseg_monai.handlers.report_metrics import SpacedHausdorffDistance, SpacedSurfaceDistance, report_metrics
 from lungseg_monai.handlers.resume import ResumeFromLatestCheckpoint, checkpoint_mismatch, latest_checkpoints
-from lungseg_monai.handlers.training_interrupt import TrainingInterrupted
+from lungseg_monai.handlers.training_interrupt import EvaluationInterrupted, TrainingInterrupted
 from lungseg_monai.handlers.training_overview import TrainingOverview
 
 __all__ = [
     "AtomicCheckpointSaver",
+    "EvaluationInterrupted",
     "EvaluationReportHandler",
     "KeyMetricState",
     "PruneCheckpoints",

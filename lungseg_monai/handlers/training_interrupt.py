@@ -1,4 +1,4 @@
-"""End a training run that Ctrl-C interrupts with one line and exit code 130, instead of tracebacks."""
+"""End a training or evaluation run that Ctrl-C interrupts with one line and exit code 130, instead of tracebacks."""
 
 from __future__ import annotations
 
@@ -6,26 +6,46 @@ import logging
 
 from ignite.engine import Engine, Events
 
-__all__ = ["TrainingInterrupted"]
+from lungseg_monai.run_errors import EXIT_INTERRUPTED
+
+__all__ = ["EvaluationInterrupted", "TrainingInterrupted"]
 
 logger = logging.getLogger(__name__)
 
-#: The exit code of an interrupted run: 128 + SIGINT, as ``inference.exit_codes.EXIT_INTERRUPTED`` gives folder runs
-#: (that layer sits above this one).
-_EXIT_INTERRUPTED = 130
 
-
-class TrainingInterrupted:
-    """Turn a ``KeyboardInterrupt`` in the trainer or its validator into one log line and ``SystemExit(130)``.
+class _InterruptedRun:
+    """Turn a ``KeyboardInterrupt`` in an engine into one log line (:meth:`describe`) and ``SystemExit(130)``.
 
     Without it, MONAI's ``StatsHandler`` logs the interrupt as an exception with its traceback and Python prints the
-    traceback again. The checkpoints are written atomically at each epoch's end, so an interrupted run loses at most
-    the epoch in progress, and the same command resumes from the newest checkpoint (``ResumeFromLatestCheckpoint``).
-    Other errors are raised on as they are (Python prints their traceback once): an ``EXCEPTION_RAISED`` handler that
-    returns would make ignite drop the error, as on the ranks of a multi-GPU run that have no ``StatsHandler``.
+    traceback again. Other errors are raised on as they are (Python prints their traceback once): an
+    ``EXCEPTION_RAISED`` handler that returns would make ignite drop the error, as on the ranks of a multi-GPU run
+    that have no ``StatsHandler``.
 
-    Attach it before every other handler of an engine (first in the ``train#handlers`` and ``validate#handlers``
-    lists): the engine calls its ``EXCEPTION_RAISED`` handlers in order, and ``StatsHandler``'s re-raises.
+    Attach it before every other handler of an engine (first in its handlers list): the engine calls its
+    ``EXCEPTION_RAISED`` handlers in order, and ``StatsHandler``'s re-raises.
+    """
+
+    def attach(self, engine: Engine) -> None:
+        """Register on ``engine``'s ``EXCEPTION_RAISED`` event."""
+        engine.add_event_handler(Events.EXCEPTION_RAISED, self)
+
+    def describe(self, engine: Engine) -> str:
+        """Return the line to log when ``engine`` is interrupted."""
+        raise NotImplementedError
+
+    def __call__(self, engine: Engine, err: BaseException) -> None:
+        """Exit with code 130 on an interrupt (once, from the engine that first sees it)."""
+        if not isinstance(err, KeyboardInterrupt):  # raised here: with no other handler ignite would swallow it
+            raise err  # (a SystemExit is a validator's interrupt, already reported)
+        logger.warning(self.describe(engine))
+        raise SystemExit(EXIT_INTERRUPTED) from None
+
+
+class TrainingInterrupted(_InterruptedRun):
+    """The interrupt handler of the trainer and its validator (first in ``train#handlers`` and ``validate#handlers``).
+
+    The checkpoints are written atomically at each epoch's end, so an interrupted run loses at most the epoch in
+    progress, and the same command resumes from the newest checkpoint (``ResumeFromLatestCheckpoint``).
 
     Args:
         ckpt_dir: where the run's checkpoints are, for the message.
@@ -35,18 +55,28 @@ class TrainingInterrupted:
     def __init__(self, ckpt_dir: str) -> None:
         self.ckpt_dir = ckpt_dir
 
-    def attach(self, engine: Engine) -> None:
-        """Register on ``engine``'s ``EXCEPTION_RAISED`` event."""
-        engine.add_event_handler(Events.EXCEPTION_RAISED, self)
-
-    def __call__(self, engine: Engine, err: BaseException) -> None:
-        """Exit with code 130 on an interrupt (once, from the engine that first sees it)."""
-        if not isinstance(err, KeyboardInterrupt):  # raised here: with no other handler ignite would swallow it
-            raise err  # (a SystemExit is a validator's interrupt, already reported)
-        logger.warning(
-            "training interrupted in epoch %d; the checkpoints saved so far are in %s: run the same command again "
-            "to resume from the newest",
-            engine.state.epoch,
-            self.ckpt_dir,
+    def describe(self, engine: Engine) -> str:
+        """Say the epoch and where the checkpoints are."""
+        return (
+            f"training interrupted in epoch {engine.state.epoch}; the checkpoints saved so far are in "
+            f"{self.ckpt_dir}: run the same command again to resume from the newest"
         )
-        raise SystemExit(_EXIT_INTERRUPTED) from None
+
+
+class EvaluationInterrupted(_InterruptedRun):
+    """The interrupt handler of ``evaluate.json``'s evaluator, whose report is written only at its end.
+
+    Args:
+        output_dir: where the report goes, for the message.
+
+    """
+
+    def __init__(self, output_dir: str) -> None:
+        self.output_dir = output_dir
+
+    def describe(self, engine: Engine) -> str:
+        """Say how far the evaluation got and that it wrote no report."""
+        return (
+            f"evaluation interrupted ({engine.state.iteration} of {engine.state.epoch_length} batches read); no report "
+            f"was written to {self.output_dir}: run the same command again"
+        )

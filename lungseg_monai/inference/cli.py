@@ -22,6 +22,7 @@ from lungseg_monai.inference.exit_codes import EXIT_ERROR, EXIT_FAILED, EXIT_INT
 from lungseg_monai.inference.interrupts import sigterm_as_keyboard_interrupt
 from lungseg_monai.inference.shards import Shard
 from lungseg_monai.inference.usage import UsageError, check_folders, check_run_options
+from lungseg_monai.run_errors import usage_error_behind
 from lungseg_monai.transforms.structures import CONVENTIONS
 
 __all__ = ["main", "run_reporting_errors", "EXIT_ERROR"]
@@ -146,15 +147,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _root_cause(err: BaseException) -> BaseException:
-    """Return the ``UsageError`` behind ``err``, else its innermost cause.
-
-    MONAI's config parser wraps an error raised while building a component in ``RuntimeError("Failed to
-    instantiate component ...")``; the user needs the error inside (a usage mistake, a damaged weights file).
-    """
-    seen: BaseException = err
-    while not isinstance(seen, UsageError) and (seen.__cause__ or seen.__context__) is not None:
-        seen = seen.__cause__ or seen.__context__
-    return seen
+    """Return the ``UsageError`` behind ``err``, else its innermost cause (what MONAI's config parser wrapped)."""
+    usage = usage_error_behind(err)
+    if usage is not None:
+        return usage
+    while (err.__cause__ or err.__context__) is not None:
+        err = err.__cause__ or err.__context__
+    return err
 
 
 def run_reporting_errors(run: Callable[[], int], log_file: Path) -> int:

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+from lungseg_monai.run_errors import EXIT_INTERRUPTED, EXIT_USAGE
+
 __all__ = ["EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_ERROR", "EXIT_INTERRUPTED", "exit_unless_ok", "run_exit_code"]
 
 #: Every file done, already done, skipped or ignored.
 EXIT_OK = 0
 #: Some files failed (``run_summary.csv`` says which and why).
 EXIT_FAILED = 1
-#: A bad argument; nothing was done.
-EXIT_USAGE = 2
+# EXIT_USAGE (2): a bad argument; nothing was done (defined in ``lungseg_monai.run_errors``, as bundle runs use it).
 #: The run could not start or stopped on an error that is not one file's (a broken bundle, a bug).
 EXIT_ERROR = 3
-#: Interrupted by Ctrl-C or SIGTERM (the run summary marks the files not reached).
-EXIT_INTERRUPTED = 130
+# EXIT_INTERRUPTED (130): interrupted by Ctrl-C or SIGTERM (the run summary marks the files not reached).
 
 
 def exit_unless_ok(code: int) -> None:

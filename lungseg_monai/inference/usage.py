@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lungseg_monai.run_errors import UsageError
+
 __all__ = ["UsageError", "check_folders", "check_at_least", "check_run_options"]
-
-
-class UsageError(ValueError):
-    """A mistake in how the tool was called; the message names the argument and the problem."""
 
 
 def check_folders(input_dir: Path, output_dir: Path) -> None:
