@@ -57,13 +57,14 @@ def require_file(path: str | Path, argument: str) -> str:
     return str(path)
 
 
-def _exit_now(code: int, line: str) -> NoReturn:
-    """Print ``line`` on stderr, flush the logs and streams, and end the process with ``code``.
+def _exit_now(code: int, line: str | None) -> NoReturn:
+    """Print ``line`` (if any) on stderr, flush the logs and streams, and end the process with ``code``.
 
     ``os._exit``: after an uncaught error Python would exit with 1 (or, for an interrupt, kill itself with SIGINT)
     whatever the hook does. The run has not written anything that Python's clean-up would finish.
     """
-    print(line, file=sys.stderr)
+    if line is not None:
+        print(line, file=sys.stderr)
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -71,19 +72,31 @@ def _exit_now(code: int, line: str) -> NoReturn:
 
 
 def _one_line_hook(
-    kind: type[BaseException], err: BaseException, traceback: TracebackType | None, previous: Callable[..., None]
+    kind: type[BaseException],
+    err: BaseException,
+    traceback: TracebackType | None,
+    previous: Callable[..., None],
+    error_exit: int | None,
 ) -> None:
-    """``sys.excepthook``: one line for a usage error or an interrupt; anything else goes to the ``previous`` hook."""
+    """``sys.excepthook``: one line for a usage error or an interrupt, else the ``previous`` hook and ``error_exit``."""
     usage = usage_error_behind(err)
     if usage is not None:
         _exit_now(EXIT_USAGE, f"error: {' '.join(str(usage).split())}")
     if isinstance(err, KeyboardInterrupt):
         _exit_now(EXIT_INTERRUPTED, "interrupted")
     previous(kind, err, traceback)
+    if error_exit is not None:
+        _exit_now(error_exit, None)
 
 
-def report_usage_errors() -> None:
-    """Install the one-line ending for this process (once); call it first in a config's ``initialize``."""
-    installed = isinstance(sys.excepthook, partial) and sys.excepthook.func is _one_line_hook
-    if not installed:
-        sys.excepthook = partial(_one_line_hook, previous=sys.excepthook)
+def report_usage_errors(error_exit: int | None = None) -> None:
+    """Install the one-line ending for this process; call it first in a config's ``initialize``.
+
+    Args:
+        error_exit: the exit code after the traceback of any other error (Python's 1 if None). A folder run's
+            ``inference.json`` gives 3 (``inference.exit_codes.EXIT_ERROR``), since its 1 means some files failed.
+
+    """
+    hook = sys.excepthook
+    previous = hook.keywords["previous"] if isinstance(hook, partial) and hook.func is _one_line_hook else hook
+    sys.excepthook = partial(_one_line_hook, previous=previous, error_exit=error_exit)

@@ -30,8 +30,10 @@ def test_require_file(tmp_path):
     assert require_file(weights, "--ckpt_path") == str(weights)
 
 
-def _python(code: str) -> subprocess.CompletedProcess:
-    prelude = "import lungseg_monai; lungseg_monai.report_usage_errors(); lungseg_monai.report_usage_errors()\n"
+def _python(code: str, error_exit: int | None = None) -> subprocess.CompletedProcess:
+    """Run ``code`` after installing the hook twice (as two configs of one process would)."""
+    install = "lungseg_monai.report_usage_errors"
+    prelude = f"import lungseg_monai; {install}(); {install}({error_exit})\n"
     return subprocess.run([sys.executable, "-c", prelude + code], capture_output=True, text=True, timeout=60)
 
 
@@ -51,8 +53,9 @@ def test_the_hook_ends_the_process_with_one_line(code, exit_code, stderr):
     assert (result.returncode, result.stderr) == (exit_code, stderr)
 
 
-def test_other_errors_keep_their_traceback():
-    result = _python("print('logged before', flush=True)\nraise ValueError('a bug')")
-    assert result.returncode == 1
+@pytest.mark.parametrize("error_exit", [None, 3])
+def test_other_errors_keep_their_traceback(error_exit):
+    result = _python("print('logged before', flush=True)\nraise ValueError('a bug')", error_exit)
+    assert result.returncode == (error_exit or 1)
     assert result.stdout == "logged before\n"
-    assert "Traceback" in result.stderr and result.stderr.endswith("ValueError: a bug\n")
+    assert result.stderr.count("Traceback") == 1 and result.stderr.endswith("ValueError: a bug\n")

@@ -87,3 +87,15 @@ def test_ctrl_c_ends_an_evaluation_with_one_line(tmp_path, cxr_dir):
     said = rf"evaluation interrupted \(\d+ of 14 batches read\); no report was written to {tmp_path}/report"
     assert re.search(said, output), output[-3000:]
     assert not (tmp_path / "report" / "summary.json").exists()
+
+
+def test_a_folder_run_that_cannot_start_exits_3_with_its_traceback(tmp_path):
+    damaged = tmp_path / "model.pt"
+    damaged.write_bytes(b"not a checkpoint")
+    result = _run_bundle(
+        "--config_file", _configs("unet", "inference"), "--bundle_root", "bundles/unet",
+        "--input_dir", "sample_data/dicom", "--output_dir", str(tmp_path / "out"), "--ckpt_path", str(damaged),
+    )  # fmt: skip
+    # exit code 1 would say "some files failed" and send the user to a run summary that was never written
+    assert result.returncode == 3, result.stderr[-3000:]
+    assert "Traceback" in result.stderr and "UnpicklingError" in result.stderr
