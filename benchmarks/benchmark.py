@@ -69,12 +69,12 @@ def model_only_rate(bundle: str, device: str, batch_size: int, repeats: int) -> 
 
 def exported_rates(bundle: str, batch_size: int, repeats: int) -> dict[str, float]:
     """Images/s of the bare network in PyTorch, TorchScript (ckpt_export) and onnxruntime (onnx_export), no TTA."""
-    from lungseg_monai.networks import OnnxRuntimeNetwork, export_bundle_network, load_model_weights
+    from lungseg_monai.networks import OnnxRuntimeNetwork, export_bundle_network, init_from_checkpoint
 
     folder = Path(tempfile.mkdtemp())
     paths = export_bundle_network(REPO / "bundles" / bundle, folder)
     network = bundle_workflow(bundle, "inference.json", "infer").parser.get_parsed_content("network_def")
-    network.load_state_dict(load_model_weights(str(REPO / "bundles" / bundle / "models" / "model.pt")))
+    init_from_checkpoint(network, str(REPO / "bundles" / bundle / "models" / "model.pt"))
     runners = {
         "pytorch": network.eval(),
         "torchscript": torch.jit.load(str(paths["torchscript"])),

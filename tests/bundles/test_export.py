@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from lungseg_monai.networks import OnnxRuntimeNetwork, export_bundle_network, load_model_weights
+from lungseg_monai.networks import OnnxRuntimeNetwork, export_bundle_network, init_from_checkpoint
 from lungseg_monai.reports import mask_dice
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,7 +27,7 @@ def test_exported_models_give_the_same_masks(bundle, cxr_dir, tmp_path, make_wor
     items = workflow.parser.get_parsed_content("validate#datalist")[:3]
     preprocessing = workflow.parser.get_parsed_content("preprocessing")
     network = workflow.parser.get_parsed_content("network")
-    network.load_state_dict(load_model_weights(str(REPO / "bundles" / bundle / "models" / "model.pt")))
+    init_from_checkpoint(network, str(REPO / "bundles" / bundle / "models" / "model.pt"))
     network.eval()
     scripted = torch.jit.load(paths["torchscript"])
     session = OnnxRuntimeNetwork(paths["onnx"])
