@@ -23,6 +23,7 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "EXIT_USAGE",
     "UsageError",
+    "error_behind",
     "report_usage_errors",
     "require_file",
     "usage_error_behind",
@@ -38,16 +39,21 @@ class UsageError(ValueError):
     """A mistake in how a tool or a bundle run was called; the message names the argument and the problem."""
 
 
-def usage_error_behind(err: BaseException) -> UsageError | None:
-    """Return the ``UsageError`` that ``err`` is or was raised from, else None.
+def error_behind(err: BaseException) -> BaseException:
+    """Return the ``UsageError`` that ``err`` is or was raised from, else the innermost error of its chain.
 
     MONAI's config parser wraps an error raised while evaluating an expression or building a component in
     ``RuntimeError("Failed to evaluate ...")``; the user needs the error inside.
     """
-    seen: BaseException | None = err
-    while seen is not None and not isinstance(seen, UsageError):
-        seen = seen.__cause__ or seen.__context__
-    return seen
+    while not isinstance(err, UsageError) and (err.__cause__ or err.__context__) is not None:
+        err = err.__cause__ or err.__context__
+    return err
+
+
+def usage_error_behind(err: BaseException) -> UsageError | None:
+    """Return the ``UsageError`` that ``err`` is or was raised from, else None."""
+    found = error_behind(err)
+    return found if isinstance(found, UsageError) else None
 
 
 def require_file(path: str | Path, argument: str) -> str:

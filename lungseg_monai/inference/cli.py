@@ -22,7 +22,7 @@ from lungseg_monai.inference.exit_codes import EXIT_ERROR, EXIT_FAILED, EXIT_INT
 from lungseg_monai.inference.interrupts import sigterm_as_keyboard_interrupt
 from lungseg_monai.inference.shards import Shard
 from lungseg_monai.inference.usage import UsageError, check_folders, check_run_options
-from lungseg_monai.run_errors import usage_error_behind
+from lungseg_monai.run_errors import error_behind
 from lungseg_monai.transforms.structures import CONVENTIONS
 
 __all__ = ["main", "run_reporting_errors", "EXIT_ERROR"]
@@ -146,16 +146,6 @@ def main(argv: list[str] | None = None) -> int:
         return run_reporting_errors(lambda: _run(bundle, args), log_file)
 
 
-def _root_cause(err: BaseException) -> BaseException:
-    """Return the ``UsageError`` behind ``err``, else its innermost cause (what MONAI's config parser wrapped)."""
-    usage = usage_error_behind(err)
-    if usage is not None:
-        return usage
-    while (err.__cause__ or err.__context__) is not None:
-        err = err.__cause__ or err.__context__
-    return err
-
-
 def run_reporting_errors(run: Callable[[], int], log_file: Path) -> int:
     """Return ``run()``'s exit code; an interrupt or an error becomes one line on the console and its exit code.
 
@@ -170,7 +160,7 @@ def run_reporting_errors(run: Callable[[], int], log_file: Path) -> int:
         return EXIT_INTERRUPTED
     # Anything else is not one file's problem: one line on the console, the traceback in the log file.
     except Exception as err:  # noqa: BLE001
-        cause = _root_cause(err)
+        cause = error_behind(err)
         if isinstance(cause, UsageError):
             print(f"lungseg: error: {cause}", file=sys.stderr)
             return EXIT_USAGE
