@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import sys
 
-__all__ = ["main"]
+from lungseg_monai.run_errors import EXIT_INTERRUPTED
+from lungseg_monai.stop_signals import hold_until_exit, pause_point, settle
+
+__all__ = ["console_main", "main"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,5 +22,22 @@ def main(argv: list[str] | None = None) -> int:
     return folder_main(args)
 
 
+def console_main() -> int:
+    """Run the ``lungseg`` command: :func:`main`, with Ctrl-C and SIGTERM handled until the process exits.
+
+    So a signal at any moment ends the process with the run's exit code (130 when it stopped the run), never by the
+    signal's default action (:mod:`lungseg_monai.stop_signals`).
+    """
+    hold_until_exit()
+    try:
+        code = main()
+    except KeyboardInterrupt:  # a signal before the command could report it (e.g. during its imports)
+        print("lungseg: interrupted", file=sys.stderr)
+        code = EXIT_INTERRUPTED
+    settle()
+    pause_point("exit")
+    return code
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console_main())

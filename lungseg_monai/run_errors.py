@@ -3,7 +3,9 @@
 ``lungseg`` catches these itself. ``python -m monai.bundle run`` (training, evaluation, a folder run) is MONAI's
 command, so the bundle configs call :func:`report_usage_errors` first in their ``initialize`` list: from then on an
 uncaught :class:`UsageError` (also when MONAI's config parser has wrapped it) or ``KeyboardInterrupt`` ends the
-process with one line on stderr and exit code 2 or 130. Every other error keeps Python's traceback (exit 1).
+process with one line on stderr and exit code 2 or 130. Every other error keeps Python's traceback (exit 1). In that
+command it also takes over Ctrl-C and SIGTERM until the process exits (:mod:`lungseg_monai.stop_signals`), so a
+signal stops a run cleanly at any moment instead of killing it.
 
 Only the standard library is imported here, so that ``import lungseg_monai`` stays light.
 """
@@ -18,6 +20,8 @@ from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import NoReturn
+
+from lungseg_monai.stop_signals import hold_until_exit, running_as_module
 
 __all__ = [
     "EXIT_INTERRUPTED",
@@ -102,7 +106,12 @@ def report_usage_errors(error_exit: int | None = None) -> None:
         error_exit: the exit code after the traceback of any other error (Python's 1 if None). A folder run's
             ``inference.json`` gives 3 (``inference.exit_codes.EXIT_ERROR``), since its 1 means some files failed.
 
+    In ``python -m monai.bundle`` it also holds Ctrl-C and SIGTERM until the process exits
+    (:func:`lungseg_monai.stop_signals.hold_until_exit`).
+
     """
+    if running_as_module("monai.bundle"):  # in-process callers (lungseg, tests) keep their own signal handling
+        hold_until_exit()
     hook = sys.excepthook
     previous = hook.keywords["previous"] if isinstance(hook, partial) and hook.func is _one_line_hook else hook
     sys.excepthook = partial(_one_line_hook, previous=previous, error_exit=error_exit)

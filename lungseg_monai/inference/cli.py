@@ -19,10 +19,10 @@ from lungseg_monai.data.errors import one_line
 from lungseg_monai.inference.bundle_workflow import inference_workflow, resolve_bundle, warn_unless_shipped
 from lungseg_monai.inference.cli_logging import console_and_file_logging
 from lungseg_monai.inference.exit_codes import EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
-from lungseg_monai.inference.interrupts import sigterm_as_keyboard_interrupt
 from lungseg_monai.inference.shards import Shard
 from lungseg_monai.inference.usage import UsageError, check_folders, check_run_options
 from lungseg_monai.run_errors import error_behind
+from lungseg_monai.stop_signals import handled, settle
 from lungseg_monai.transforms.structures import CONVENTIONS
 
 __all__ = ["main", "run_reporting_errors", "EXIT_ERROR"]
@@ -150,11 +150,18 @@ def run_reporting_errors(run: Callable[[], int], log_file: Path) -> int:
     """Return ``run()``'s exit code; an interrupt or an error becomes one line on the console and its exit code.
 
     The traceback of an error goes to ``log_file``; a ``UsageError`` found while building the workflow is a usage
-    error (exit 2), anything else exit 3, Ctrl-C or SIGTERM exit 130.
+    error (exit 2), anything else exit 3, Ctrl-C or SIGTERM exit 130. Once the code is known it is settled: a stop
+    signal after that no longer changes it (:mod:`lungseg_monai.stop_signals`).
     """
+    with handled():
+        code = _exit_code_of(run, log_file)
+        settle()
+        return code
+
+
+def _exit_code_of(run: Callable[[], int], log_file: Path) -> int:
     try:
-        with sigterm_as_keyboard_interrupt():
-            return run()
+        return run()
     except KeyboardInterrupt:
         print("lungseg: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lungseg_monai.run_errors import EXIT_INTERRUPTED, EXIT_USAGE
+from lungseg_monai.stop_signals import pause_point
 
 __all__ = ["EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_ERROR", "EXIT_INTERRUPTED", "exit_unless_ok", "run_exit_code"]
 
@@ -18,6 +19,7 @@ EXIT_ERROR = 3
 
 def exit_unless_ok(code: int) -> None:
     """End the process with ``code`` unless it is 0: the last step of ``inference.json``'s ``run``."""
+    pause_point("exit")
     if code != EXIT_OK:
         raise SystemExit(code)
 

@@ -19,11 +19,11 @@ from monai.utils import CommonKeys, convert_to_numpy
 from torch.utils.data import DataLoader
 
 from lungseg_monai.data.errors import one_line
-from lungseg_monai.inference.interrupts import stop_signals_call
 from lungseg_monai.inference.network_lookahead import PREDICTION, NetworkLookahead
 from lungseg_monai.inference.run_summary import FileOutcome
 from lungseg_monai.inference.statuses import FAILED
 from lungseg_monai.inference.tolerant_dataset import UNREADABLE, decollate_radiographs
+from lungseg_monai.stop_signals import pause_point, stop_callback
 
 __all__ = ["FolderEvaluator", "MASK", "OUTCOME", "OUTPUTS", "fail_item"]
 
@@ -101,6 +101,8 @@ class FolderEvaluator(SupervisedEvaluator):
         #: Seconds of each network pass that the lookahead thread ran in the last run (its own stage).
         self.network_seconds: list[float] = []
         self._item_pool: ThreadPoolExecutor | None = None  # lives as long as a run
+        # ignite clears a terminate() asked for before the run starts; this asks again once it has started.
+        self.add_event_handler(Events.STARTED, self._terminate_if_interrupted)
         self.add_event_handler(IterationEvents.MODEL_COMPLETED, self._decollate_and_postprocess)
         # A disabled handler that the list refers to by name (``"@checkpoint_loader"``) resolves to None.
         for handler in val_handlers or ():
@@ -109,7 +111,8 @@ class FolderEvaluator(SupervisedEvaluator):
 
     def run(self) -> None:  # type: ignore[override]
         """Segment every readable image; a first Ctrl-C/SIGTERM ends the run after the images in hand."""
-        with stop_signals_call(self._stop), ExitStack() as stack:
+        self.interrupted = False
+        with stop_callback(self._stop), ExitStack() as stack:
             if self.item_threads > 1:
                 self._item_pool = stack.enter_context(ThreadPoolExecutor(self.item_threads))
                 stack.callback(setattr, self, "_item_pool", None)
@@ -119,6 +122,7 @@ class FolderEvaluator(SupervisedEvaluator):
                 self.fire_event(Events.STARTED)
                 self.fire_event(Events.COMPLETED)
                 return
+            pause_point("run-start")
             super().run()
 
     def _start_lookahead(self, stack: ExitStack) -> None:
@@ -154,6 +158,10 @@ class FolderEvaluator(SupervisedEvaluator):
             logger.warning("interrupted: images in hand are finished, the rest are marked not_reached")
         self.interrupted = True
         self.terminate()
+
+    def _terminate_if_interrupted(self, engine: SupervisedEvaluator) -> None:
+        if self.interrupted:
+            self.terminate()
 
     def _iteration(self, engine: SupervisedEvaluator, batchdata: dict[str, Any]) -> list[dict[str, Any]]:
         unreadable = batchdata.pop(UNREADABLE)

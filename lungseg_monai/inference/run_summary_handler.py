@@ -14,10 +14,10 @@ from tqdm import tqdm
 from lungseg_monai.inference.exit_codes import EXIT_OK, run_exit_code
 from lungseg_monai.inference.folder_evaluator import OUTCOME
 from lungseg_monai.inference.folder_plan import FolderPlan
-from lungseg_monai.inference.interrupts import signals_ignored
 from lungseg_monai.inference.run_summary import RunSummary, merge_shard_summaries
 from lungseg_monai.inference.shards import torchrun_barrier
 from lungseg_monai.inference.statuses import FAILED, NOT_REACHED
+from lungseg_monai.stop_signals import deferred, pause_point, settle
 
 __all__ = ["RunSummaryHandler"]
 
@@ -96,10 +96,18 @@ class RunSummaryHandler:
             self.summary.outcomes.append(output[OUTCOME])
         if self._bar is not None:
             self._bar.update(len(engine.state.output))
+        pause_point("iteration")
+        if engine.state.iteration == engine.state.epoch_length:
+            pause_point("last-iteration")
 
     def completed(self, engine: Engine) -> None:
-        """Mark the images not reached, write the summary, release the output folder."""
-        with signals_ignored():
+        """Mark the images not reached, write the summary, release the output folder.
+
+        A stop signal meanwhile is only noted; once the summary is written the run's outcome is settled, and a later
+        signal no longer changes it (:mod:`lungseg_monai.stop_signals`).
+        """
+        with deferred():
+            pause_point("summary-write")
             if self._bar is not None:
                 self._bar.close()
             self.interrupted = bool(getattr(engine, "interrupted", False))
@@ -110,7 +118,9 @@ class RunSummaryHandler:
             self.seconds_by_stage = self._stage_seconds(engine)
             if self.write:
                 self._write_summary()
+                settle()
             self.plan.release()
+        pause_point("settled")
 
     def _write_summary(self) -> None:
         """Write ``run_summary.csv``/``.json`` (a shard: its own, then the merge of the shards present)."""
@@ -158,7 +168,11 @@ class RunSummaryHandler:
             if event not in (Events.STARTED, Events.ITERATION_COMPLETED) and "MODEL_COMPLETED" not in str(event):
                 continue
             for name, times in handlers.items():
-                if times and not name.startswith(type(self).__name__):
+                # neither this handler nor the engine's own bookkeeping at start (re-asking a stop) is a stage
+                own = name.startswith(type(self).__name__) or (
+                    event == Events.STARTED and name.startswith(f"{type(engine).__name__}.")
+                )
+                if times and not own:
                     timings[f"{name} ({getattr(event, 'name', event)})"] = times
         return {
             stage: {

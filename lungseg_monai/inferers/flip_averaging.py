@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
+from monai.data import MetaTensor
 from monai.inferers import Inferer
 
 __all__ = ["FlipAveragingInferer"]
@@ -22,19 +23,42 @@ class FlipAveragingInferer(Inferer):
         spatial_axis: the axis to mirror, counted over spatial dims (1 = columns, left-right).
         enabled: False makes this a plain forward pass, so a config can switch TTA off with one flag.
         swap_channels: the two output channels a mirror exchanges (right and left lung); None for a symmetric label.
+        per_film: run the network on one film at a time, so that a film's output is bit-identical whatever batch
+            it came in (oneDNN and cuDNN choose kernels by batch shape; on the 2-core CPU a batch of one differs
+            from larger ones in the 6th decimal, which moves a mask by a pixel now and then). Off in the shipped
+            ``inference.json``: it costs 20-40% of the network's time (``benchmarks/batch_determinism.py``), and
+            masks agree within the bound the README states without it.
 
     """
 
     def __init__(
-        self, spatial_axis: int = 1, enabled: bool = True, swap_channels: Sequence[int] | None = (0, 1)
+        self,
+        spatial_axis: int = 1,
+        enabled: bool = True,
+        swap_channels: Sequence[int] | None = (0, 1),
+        per_film: bool = False,
     ) -> None:
         super().__init__()
+        self.per_film = per_film
         self.spatial_axis = spatial_axis
         self.enabled = enabled
         self.swap_channels = tuple(swap_channels) if swap_channels is not None else None
 
     def __call__(self, inputs: torch.Tensor, network: Callable[..., torch.Tensor], *args: Any, **kwargs: Any):
         """Return ``network(inputs)``, averaged with the un-mirrored ``network(mirror(inputs))`` when enabled."""
+        if not self.per_film or inputs.shape[0] == 1:
+            return self._average(inputs, network, *args, **kwargs)
+        # Plain tensors film by film (slicing a batched MetaTensor would split its metadata), then the batch's
+        # metadata on the result, as a batched pass gives it.
+        films = inputs.as_tensor() if isinstance(inputs, MetaTensor) else inputs
+        output = torch.cat([self._average(film[None], network, *args, **kwargs) for film in films])
+        if isinstance(inputs, MetaTensor):
+            output = MetaTensor(output)
+            output.copy_meta_from(inputs, copy_attr=True)
+            output.is_batch = inputs.is_batch
+        return output
+
+    def _average(self, inputs: torch.Tensor, network: Callable[..., torch.Tensor], *args: Any, **kwargs: Any):
         output = network(inputs, *args, **kwargs)
         if not self.enabled:
             return output

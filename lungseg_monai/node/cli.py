@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import time
+import threading
 from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 from urllib.parse import urlparse
@@ -36,6 +36,7 @@ from lungseg_monai.node.forwarding import SegForwarder
 from lungseg_monai.node.outcome_log import OutcomeLog
 from lungseg_monai.node.peers import AllowedPeer, RemoteNode, check_ae_title
 from lungseg_monai.node.storage_node import StorageNode
+from lungseg_monai.stop_signals import stop_callback
 from lungseg_monai.transforms.structures import CONVENTIONS
 
 __all__ = ["COMMANDS", "main"]
@@ -160,13 +161,19 @@ def _serve(bundle: Path, args: argparse.Namespace) -> int:
         except OSError as err:
             raise UsageError(f"--port {args.port}: cannot listen on {args.host} ({err.strerror or err})") from err
         try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            logger.info("stopping: Ctrl-C or SIGTERM (a second one stops at once)")
+            _serve_until_stopped()
         finally:
-            node.stop()
+            node.stop()  # a second Ctrl-C or SIGTERM meanwhile stops at once
     return EXIT_OK
+
+
+def _serve_until_stopped() -> None:
+    """Return at the first Ctrl-C or SIGTERM (the node serves from its own threads meanwhile)."""
+    stopping = threading.Event()
+    with stop_callback(stopping.set):
+        while not stopping.wait(3600):
+            pass
+    logger.info("stopping: Ctrl-C or SIGTERM (a second one stops at once)")
 
 
 def _segment_study(bundle: Path, args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ import nibabel as nib
 import numpy as np
 import pydicom
 import pytest
+from mask_agreement import assert_masks_agree
 from PIL import Image
 
 from lungseg_monai.inference.cli import main as lungseg_main
@@ -286,7 +287,8 @@ def test_lean_run_at_batch_1_gives_the_same_masks_and_stage_times(dicom_dir, dic
     for name in ("RG1_UNCR.dcm", "RG1_J2KI.dcm"):
         inline = np.asarray(Image.open(tmp_path / "out" / "pydicom-data_pypi" / f"{name}.mask.png"))
         batched = np.asarray(Image.open(batched_dir / "pydicom-data_pypi" / f"{name}.mask.png"))
-        assert inline.shape == (1955, 1841) and np.array_equal(inline, batched)
+        assert inline.shape == (1955, 1841)
+        assert_masks_agree(inline, batched, name)  # batch 1 against batch 4: within the promise
     stages = json.loads((tmp_path / "out" / "run_summary.json").read_text())["seconds_by_stage"]
     assert stages["network and post-processing (iterations)"]["calls"] == 2
     assert stages["MaskPngWriter (ITERATION_COMPLETED)"]["calls"] == 2

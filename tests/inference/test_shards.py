@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from mask_agreement import assert_masks_agree
 from PIL import Image
 
 from lungseg_monai.inference.cli import main as lungseg_main
@@ -92,7 +93,8 @@ def test_two_shards_give_the_outputs_of_one_run_and_one_merged_summary(dicom_dir
     assert merged["wall_seconds"] == max(first["wall_seconds"], second["wall_seconds"])
     masks, reference = _masks(sharded), _masks(whole)
     assert masks.keys() == reference.keys() and len(masks) == 2
-    assert all(np.array_equal(masks[name], reference[name]) for name in masks)
+    for name in masks:  # other batches in each shard: equal within the promise
+        assert_masks_agree(masks[name], reference[name], name)
 
 
 def test_torchrun_with_two_processes_matches_a_single_process_run(dicom_dir, tmp_path):
@@ -114,7 +116,8 @@ def test_torchrun_with_two_processes_matches_a_single_process_run(dicom_dir, tmp
     assert _outcomes(parallel) == _outcomes(single)
     masks, reference = _masks(parallel), _masks(single)
     assert len(masks) == 12 and masks.keys() == reference.keys()
-    assert all(np.array_equal(masks[name], reference[name]) for name in masks)
+    for name in masks:  # other batches in each shard: equal within the promise
+        assert_masks_agree(masks[name], reference[name], name)
 
     # A node that died: its shard's records are gone. The rerun redoes only those files.
     lost = [p for p in parallel.rglob("*.json") if p.name.endswith(".dcm.json")][:2]

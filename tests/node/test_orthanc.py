@@ -18,6 +18,7 @@ import numpy as np
 import pydicom
 import pytest
 from dicom_peers import echo, free_port, read_film, scu
+from mask_agreement import assert_masks_agree
 from orthanc_server import MISSING, Orthanc
 from PIL import Image
 
@@ -110,8 +111,9 @@ def test_films_sent_by_orthanc_come_back_as_segs_equal_to_folder_inference(pacs_
         segments = seg.get_pixels_by_source_instance([uid], segment_numbers=[1, 2, 3])[0] > 0
         folder_mask = np.asarray(Image.open(folder_out / f"{films[uid].name}.mask.png")) > 0
         folder_heart = np.asarray(Image.open(folder_out / f"{films[uid].name}.heart.png")) > 0
-        assert np.array_equal(segments[..., 0] | segments[..., 1], folder_mask), films[uid].name
-        assert np.array_equal(segments[..., 2], folder_heart), films[uid].name
+        # the node segments films in batches of its own: equal within the promise, not bit for bit
+        assert_masks_agree(segments[..., 0] | segments[..., 1], folder_mask, films[uid].name)
+        assert_masks_agree(segments[..., 2], folder_heart, films[uid].name)
     log = (pacs_and_node["out"] / "lungseg.log").read_text()
     assert "association from ORTHANC@127.0.0.1" in log and log.count("SEG of ") >= len(done)
 

@@ -1,0 +1,184 @@
+"""Ctrl-C and SIGTERM from a command's start to its exit: a clean stop and a settled exit code, never death by signal.
+
+A command (``lungseg``, ``lungseg serve``, ``python -m monai.bundle run``) calls :func:`hold_until_exit` first; code
+run in-process (a test, a notebook) uses :func:`handled` for a block instead, which puts the previous handlers back
+at its end. While held, SIGINT and SIGTERM are handled here, by where the run is:
+
+- **work with a stop callback** (:func:`stop_callback`, e.g. a folder run's ``engine.terminate``): the first signal
+  asks the work to stop at its next safe point; a second raises ``KeyboardInterrupt``;
+- **a summary being written** (:func:`deferred`) **or an outcome settled** (:func:`settle`): noted, nothing else;
+  the process ends with the run's own exit code;
+- **anywhere else**: ``KeyboardInterrupt``, which the command reports as exit 130.
+
+``KeyboardInterrupt`` is raised at most once: a signal that comes while the process already unwinds towards exit 130
+is only noted, so it cannot break the code that reports the interrupt. The handler is never set back to the default
+action while held, so a signal in the last moments of a run (the summary written, the interpreter shutting down)
+cannot kill the process. Only the standard library is imported here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any
+
+__all__ = [
+    "PAUSE_VARIABLE",
+    "deferred",
+    "handled",
+    "hold_until_exit",
+    "pause_point",
+    "running_as_module",
+    "settle",
+    "stop_callback",
+]
+
+logger = logging.getLogger(__name__)
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+#: Test hook: ``LUNGSEG_PAUSE_AT=<stage>`` makes :func:`pause_point` of that stage wait for a stop signal.
+PAUSE_VARIABLE = "LUNGSEG_PAUSE_AT"
+_PAUSE_SECONDS_VARIABLE = "LUNGSEG_PAUSE_SECONDS"
+
+
+@dataclass
+class _State:
+    """Where the process stands with respect to stop signals (main thread only)."""
+
+    depth: int = 0  # open handled() blocks
+    held: bool = False  # installed until the process exits
+    previous: dict[int, Any] = field(default_factory=dict)
+    stops: list[Callable[[], None]] = field(default_factory=list)
+    stop_requested: bool = False  # the innermost stop callback has been called
+    deferring: int = 0
+    settled: bool = False
+    raised: bool = False
+    seen: threading.Event = field(default_factory=threading.Event)
+
+    def reset(self) -> None:
+        self.stops.clear()
+        self.stop_requested = self.settled = self.raised = False
+        self.deferring = 0
+
+
+_STATE = _State()
+
+
+def _in_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def _on_stop_signal(signum: int, frame: FrameType | None) -> None:
+    name = signal.Signals(signum).name
+    _STATE.seen.set()
+    if _STATE.settled or _STATE.deferring or _STATE.raised:
+        logger.info("%s received while the run ends; its outcome stands", name)
+        return
+    if _STATE.stops and not _STATE.stop_requested:
+        _STATE.stop_requested = True
+        _STATE.stops[-1]()
+        return
+    _STATE.raised = True
+    raise KeyboardInterrupt(f"signal {name}")
+
+
+def _install() -> None:
+    _STATE.previous = {signum: signal.signal(signum, _on_stop_signal) for signum in STOP_SIGNALS}
+
+
+def hold_until_exit() -> None:
+    """Handle SIGINT and SIGTERM here from now until the process exits (a command's first step; main thread)."""
+    if not _in_main_thread() or _STATE.held:
+        return
+    if _STATE.depth == 0:
+        _install()
+    _STATE.held = True
+
+
+@contextmanager
+def handled() -> Iterator[None]:
+    """Handle SIGINT and SIGTERM here within the block; the outermost block of an unheld process restores them.
+
+    A no-op outside the main thread, where Python runs no signal handler.
+    """
+    if not _in_main_thread():
+        yield
+        return
+    if _STATE.depth == 0 and not _STATE.held:
+        _install()
+    _STATE.depth += 1
+    try:
+        yield
+    finally:
+        _STATE.depth -= 1
+        if _STATE.depth == 0 and not _STATE.held:
+            for signum, handler in _STATE.previous.items():
+                signal.signal(signum, handler)
+            _STATE.reset()
+
+
+@contextmanager
+def stop_callback(stop: Callable[[], None]) -> Iterator[None]:
+    """Within the block the first stop signal calls ``stop()``; a second raises ``KeyboardInterrupt``.
+
+    ``stop`` should only ask the work to end at its next safe point (``engine.terminate()``), so that nothing is
+    cut off in the middle of a write. A no-op outside the main thread.
+    """
+    if not _in_main_thread():
+        yield
+        return
+    with handled():
+        outer_request = _STATE.stop_requested
+        _STATE.stops.append(stop)
+        _STATE.stop_requested = False
+        try:
+            yield
+        finally:
+            _STATE.stops.pop()
+            _STATE.stop_requested = outer_request
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Only note stop signals within the block: the short wind-down that writes a run's summary."""
+    if not _in_main_thread():
+        yield
+        return
+    with handled():
+        _STATE.deferring += 1
+        try:
+            yield
+        finally:
+            _STATE.deferring -= 1
+
+
+def settle() -> None:
+    """Mark the run's outcome as final: later stop signals are only noted (until the outermost block ends)."""
+    if _in_main_thread() and (_STATE.held or _STATE.depth):
+        _STATE.settled = True
+
+
+def running_as_module(name: str) -> bool:
+    """Return True when this process is ``python -m <name>`` (e.g. ``monai.bundle``)."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    return spec is not None and spec.name in (name, f"{name}.__main__")
+
+
+def pause_point(stage: str) -> None:
+    """Test hook: with ``LUNGSEG_PAUSE_AT=<stage>``, say so on stderr and wait here for a stop signal.
+
+    The wait ends when a signal arrives or after ``LUNGSEG_PAUSE_SECONDS`` (10 by default), so that a test can
+    send a signal at exactly this point of a real run. Without the variable this does nothing.
+    """
+    if os.environ.get(PAUSE_VARIABLE) != stage:
+        return
+    _STATE.seen.clear()
+    print(f"lungseg: paused at {stage}", file=sys.stderr, flush=True)
+    _STATE.seen.wait(float(os.environ.get(_PAUSE_SECONDS_VARIABLE, "10")))

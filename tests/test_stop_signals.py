@@ -1,0 +1,79 @@
+"""stop_signals in-process: what a SIGTERM or SIGINT does at each state (the real runs are in tests/inference)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from lungseg_monai import stop_signals
+
+
+def _signal(signum: int = signal.SIGTERM) -> None:
+    os.kill(os.getpid(), signum)
+    time.sleep(0.05)  # the handler runs in this (the main) thread at its next bytecode
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_outside_any_run_is_a_keyboard_interrupt_and_the_handlers_come_back(signum):
+    before = signal.getsignal(signum)
+    with pytest.raises(KeyboardInterrupt, match=signal.Signals(signum).name), stop_signals.handled():
+        _signal(signum)
+    assert signal.getsignal(signum) is before
+
+
+def test_a_keyboard_interrupt_is_raised_once_then_signals_are_only_noted():
+    with stop_signals.handled():
+        with pytest.raises(KeyboardInterrupt):
+            _signal()
+        _signal()  # the process is already on its way out: nothing is raised while it reports the interrupt
+        _signal(signal.SIGINT)
+
+
+def test_the_first_signal_calls_stop_and_the_second_raises():
+    calls = []
+    with stop_signals.handled(), stop_signals.stop_callback(lambda: calls.append("stop")):
+        _signal()
+        assert calls == ["stop"]
+        with pytest.raises(KeyboardInterrupt):
+            _signal()
+    assert calls == ["stop"]
+
+
+def test_signals_are_only_noted_while_deferred_and_once_settled():
+    calls = []
+    with stop_signals.handled(), stop_signals.stop_callback(lambda: calls.append("stop")):
+        with stop_signals.deferred():
+            _signal()
+        assert calls == []
+        stop_signals.settle()
+        _signal()
+        _signal(signal.SIGINT)
+    assert calls == []
+
+
+def test_a_settled_outcome_ends_with_its_block_in_process():
+    with stop_signals.handled():
+        stop_signals.settle()
+        _signal()
+    with pytest.raises(KeyboardInterrupt), stop_signals.handled():  # a new block starts unsettled
+        _signal()
+
+
+def test_pause_point_waits_for_a_signal_only_at_its_stage(monkeypatch, capsys):
+    monkeypatch.setenv(stop_signals.PAUSE_VARIABLE, "summary-write")
+    monkeypatch.setenv("LUNGSEG_PAUSE_SECONDS", "30")
+    start = time.monotonic()
+    stop_signals.pause_point("iteration")  # another stage: returns at once, says nothing
+    assert capsys.readouterr().err == ""
+    with stop_signals.handled(), stop_signals.deferred():
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        previous = signal.signal(signal.SIGALRM, lambda *_: os.kill(os.getpid(), signal.SIGTERM))
+        try:
+            stop_signals.pause_point("summary-write")
+        finally:
+            signal.signal(signal.SIGALRM, previous)
+    assert capsys.readouterr().err == "lungseg: paused at summary-write\n"
+    assert time.monotonic() - start < 10  # the signal ended the wait, not the 30 s limit
