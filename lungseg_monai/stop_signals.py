@@ -61,11 +61,14 @@ class _State:
     settled: bool = False
     raised: bool = False
     seen: threading.Event = field(default_factory=threading.Event)
+    unraisable_hook: Callable[[Any], None] | None = None  # the hook before an interrupt replaced it
 
     def reset(self) -> None:
         self.stops.clear()
         self.stop_requested = self.settled = self.raised = False
         self.deferring = 0
+        if self.unraisable_hook is not None:
+            sys.unraisablehook, self.unraisable_hook = self.unraisable_hook, None
 
 
 _STATE = _State()
@@ -86,7 +89,21 @@ def _on_stop_signal(signum: int, frame: FrameType | None) -> None:
         _STATE.stops[-1]()
         return
     _STATE.raised = True
+    _STATE.unraisable_hook = sys.unraisablehook
+    sys.unraisablehook = _log_unraisable
     raise KeyboardInterrupt(f"signal {name}")
+
+
+def _log_unraisable(unraisable: Any) -> None:
+    """After an interrupt, log what the clean-up of half-built objects raises instead of printing it.
+
+    An interrupt while a ``DataLoader`` starts its worker processes leaves an iterator whose ``__del__`` fails
+    (``no attribute '_workers'``); Python prints that as "Exception ignored in ..." with a traceback, under the
+    one line that reports the interrupt.
+    """
+    trace = (unraisable.exc_type, unraisable.exc_value, unraisable.exc_traceback)
+    logger.debug("after the interrupt: %s %r", unraisable.err_msg or "exception ignored in", unraisable.object,
+                 exc_info=trace)  # fmt: skip
 
 
 def _install() -> None:

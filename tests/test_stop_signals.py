@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
+import sys
 import time
 
 import pytest
@@ -77,3 +79,20 @@ def test_pause_point_waits_for_a_signal_only_at_its_stage(monkeypatch, capsys):
             signal.signal(signal.SIGALRM, previous)
     assert capsys.readouterr().err == "lungseg: paused at summary-write\n"
     assert time.monotonic() - start < 10  # the signal ended the wait, not the 30 s limit
+
+
+class _FailsWhenCollected:
+    def __del__(self):
+        raise AttributeError("no attribute '_workers'")  # as a DataLoader iterator interrupted while starting
+
+
+def test_after_an_interrupt_clean_up_errors_go_to_the_log_not_the_console(capsys, caplog):
+    before = sys.unraisablehook
+    with caplog.at_level(logging.DEBUG, logger="lungseg_monai.stop_signals"), stop_signals.handled():
+        with pytest.raises(KeyboardInterrupt):
+            _signal()
+        half_built = _FailsWhenCollected()
+        del half_built
+    assert "no attribute '_workers'" not in capsys.readouterr().err
+    assert "after the interrupt" in caplog.text and "_workers" in caplog.text
+    assert sys.unraisablehook is before

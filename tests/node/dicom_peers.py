@@ -35,6 +35,8 @@ def read_film(path: Path, fresh_uids: bool = False, study: str | None = None) ->
 
 def scu(calling: str = "TESTSCU", sop_classes_and_syntaxes=()) -> AE:
     ae = AE(ae_title=calling)
+    # Generous: on a loaded 2-core machine a node busy segmenting may take more than pynetdicom's 30 s to answer.
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 300
     ae.add_requested_context(Verification)
     for sop_class, syntax in sop_classes_and_syntaxes:
         ae.add_requested_context(sop_class, [syntax])  # one syntax per context: each is accepted on its own
