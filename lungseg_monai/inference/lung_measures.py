@@ -51,7 +51,15 @@ LUNG_FLAGS = (
     "irregular_lung_shape",
     "lungs_touch_border",
 )
-ANATOMY_FLAGS = ("no_heart", "heart_not_between_lungs", "implausible_heart_size", "implausible_ctr")
+ANATOMY_FLAGS = (
+    "no_heart",
+    "heart_not_between_lungs",
+    "implausible_heart_size",
+    "implausible_ctr",
+    "ctr_not_measurable",
+)
+#: Flags under which the widths are not a heart's and a thorax's: the CTR is None and ``ctr_not_measurable`` raised.
+_CTR_NOT_MEASURABLE_UNDER = ("no_lungs", "one_lung", "no_heart", "heart_not_between_lungs")
 
 
 @dataclass
@@ -64,7 +72,8 @@ class AnatomyMeasures:
         right_lung_cm2, left_lung_cm2: the same in cm², None when the pixel spacing is unknown.
         lung_areas: per convention (``anatomical``, ``visible``), the four figures above.
         cardiomediastinum_px, cardiomediastinum_cm2: area of the cardiomediastinal silhouette.
-        cardiothoracic_ratio: see :mod:`lungseg_monai.transforms.cardiothoracic`; None without heart or lungs.
+        cardiothoracic_ratio: see :mod:`lungseg_monai.transforms.cardiothoracic`; None (and the flag
+            ``ctr_not_measurable``) without a heart or both lungs, or with the heart not between the lungs.
         cardiac_width_px, thoracic_width_px, thoracic_width_row: what the ratio comes from.
         flags: quality flags; empty means the structures look plausible.
 
@@ -157,8 +166,8 @@ def _lung_flags(right: np.ndarray, left: np.ndarray) -> list[str]:
     return flags
 
 
-def _anatomy_flags(right: np.ndarray, left: np.ndarray, heart: np.ndarray, ctr: float | None) -> list[str]:
-    """Return the flags of the layout: the heart present, between the lungs, of a plausible size and CTR."""
+def _anatomy_flags(right: np.ndarray, left: np.ndarray, heart: np.ndarray) -> list[str]:
+    """Return the flags of the layout: the heart present, between the lungs, of a plausible size."""
     if np.count_nonzero(heart) < _MIN_HEART_FRACTION * heart.size:
         return ["no_heart"]
     flags = []
@@ -171,9 +180,14 @@ def _anatomy_flags(right: np.ndarray, left: np.ndarray, heart: np.ndarray, ctr: 
     lungs = int(np.count_nonzero(right | left))
     if lungs and not _HEART_TO_LUNG_AREA[0] <= np.count_nonzero(heart) / lungs <= _HEART_TO_LUNG_AREA[1]:
         flags.append("implausible_heart_size")
-    if ctr is not None and not _CTR_RANGE[0] <= ctr <= _CTR_RANGE[1]:
-        flags.append("implausible_ctr")
     return flags
+
+
+def _measurable_ctr(ratio: float | None, flags: list[str]) -> tuple[float | None, list[str]]:
+    """Return the CTR to report and its flag: None with ``ctr_not_measurable`` when the structures cannot give one."""
+    if ratio is None or any(flag in flags for flag in _CTR_NOT_MEASURABLE_UNDER):
+        return None, ["ctr_not_measurable"]
+    return ratio, ([] if _CTR_RANGE[0] <= ratio <= _CTR_RANGE[1] else ["implausible_ctr"])
 
 
 def measure_anatomy(
@@ -201,7 +215,9 @@ def measure_anatomy(
     right, left = lungs["anatomical"]
     heart = np.asarray(structures[CARDIOMEDIASTINUM], dtype=bool)
     ctr = cardiothoracic_ratio(right, left, heart)
-    flags = _lung_flags(right, left) + _anatomy_flags(right, left, heart, ctr.ratio)
+    flags = _lung_flags(right, left) + _anatomy_flags(right, left, heart)
+    ratio, ctr_flags = _measurable_ctr(ctr.ratio, flags)
+    flags += ctr_flags
     if min(heart.shape) < _MIN_IMAGE_SIDE:
         flags.append("small_image")
     if spacing_source == "ImagerPixelSpacing":
@@ -213,7 +229,7 @@ def measure_anatomy(
         lung_areas=lung_areas,
         cardiomediastinum_px=heart_px,
         cardiomediastinum_cm2=round(heart_px * pixel_cm2, 2) if pixel_cm2 else None,
-        cardiothoracic_ratio=ctr.ratio,
+        cardiothoracic_ratio=ratio,
         cardiac_width_px=ctr.cardiac_width_px,
         thoracic_width_px=ctr.thoracic_width_px,
         thoracic_width_row=ctr.thoracic_width_row,

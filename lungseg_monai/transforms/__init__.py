@@ -15,6 +15,7 @@ from lungseg_monai.transforms.dictionary import (
 from lungseg_monai.transforms.intensity import PercentileRangeScale, PercentileRangeScaled
 from lungseg_monai.transforms.known_channels import KnownChannelsDiceCELoss, fill_unknown_channels, known_channels
 from lungseg_monai.transforms.mask_cleanup import LargestFilledComponentd, largest_filled_component
+from lungseg_monai.transforms.opacity import OPACITY_KINDS, PaintOpacityd, RandOpacityd, paint_opacity
 from lungseg_monai.transforms.structures import (
     CARDIOMEDIASTINUM,
     CONVENTIONS,
@@ -61,4 +62,8 @@ __all__ = [
     "heart_annotated",
     "CardiothoracicRatio",
     "cardiothoracic_ratio",
+    "OPACITY_KINDS",
+    "PaintOpacityd",
+    "RandOpacityd",
+    "paint_opacity",
 ]

@@ -92,11 +92,13 @@ def test_lung_flags():
 def test_anatomy_flags():
     no_heart = _chest()
     no_heart[2] = False
-    assert measure_anatomy(no_heart).flags == ["no_heart"]
+    measured = measure_anatomy(no_heart)
+    assert measured.flags == ["no_heart", "ctr_not_measurable"] and measured.cardiothoracic_ratio is None
     beside = _chest()
     beside[2] = False
     beside[2, 100:300, 0:60] = True  # the "heart" outside the lungs, at the image's edge
-    assert "heart_not_between_lungs" in measure_anatomy(beside).flags
+    assert {"heart_not_between_lungs", "ctr_not_measurable"} <= set(measure_anatomy(beside).flags)
+    assert measure_anatomy(beside).cardiothoracic_ratio is None  # the widths are not a heart's
     huge = _chest()
     huge[2, 20:390, 20:390] = True
     flags = measure_anatomy(huge).flags
@@ -132,3 +134,14 @@ def test_solidity_of_empty_and_flat_masks_is_zero():
     row[5, 2:15] = True
     column[2:15, 5] = True
     assert [solidity(m) for m in (empty, row, column, diagonal)] == [0.0, 0.0, 0.0, 0.0]
+
+
+def test_no_lungs_and_no_heart_give_no_cardiothoracic_ratio():
+    # a film whose structures came out as specks (an inverted or non-chest film): the widths of specks are no CTR
+    specks = np.zeros((3, 400, 400), bool)
+    specks[0, 300:304, 100:104] = specks[1, 300:304, 300:304] = True
+    specks[2, 10:14, 10:200] = True
+    measured = measure_anatomy(specks)
+    assert {"no_lungs", "no_heart", "ctr_not_measurable"} <= set(measured.flags)
+    assert measured.cardiothoracic_ratio is None and "implausible_ctr" not in measured.flags
+    assert measured.cardiac_width_px == 190  # the widths stay in the record, for whoever looks into it
