@@ -23,6 +23,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ __all__ = [
     "running_as_module",
     "settle",
     "stop_callback",
+    "wait_for",
 ]
 
 logger = logging.getLogger(__name__)
@@ -182,6 +184,20 @@ def settle() -> None:
         _STATE.settled = True
 
 
+def wait_for(event: threading.Event, timeout: float | None = None) -> bool:
+    """Wait for ``event`` in the main thread so that a stop signal is handled at once; return whether it is set.
+
+    Linux may deliver a signal to any thread of the process. Python then runs its handler in the main thread, but
+    only once that thread runs Python code again: a main thread blocked in one long wait would not handle it
+    until the wait ends. Waiting in short slices bounds that delay to a quarter of a second.
+    """
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while not event.wait(0.25):
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
+    return True
+
+
 def running_as_module(name: str) -> bool:
     """Return True when this process is ``python -m <name>`` (e.g. ``monai.bundle``)."""
     spec = getattr(sys.modules.get("__main__"), "__spec__", None)
@@ -198,4 +214,4 @@ def pause_point(stage: str) -> None:
         return
     _STATE.seen.clear()
     print(f"lungseg: paused at {stage}", file=sys.stderr, flush=True)
-    _STATE.seen.wait(float(os.environ.get(_PAUSE_SECONDS_VARIABLE, "10")))
+    wait_for(_STATE.seen, float(os.environ.get(_PAUSE_SECONDS_VARIABLE, "10")))

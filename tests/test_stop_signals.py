@@ -6,6 +6,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import time
 
 import pytest
@@ -96,3 +97,19 @@ def test_after_an_interrupt_clean_up_errors_go_to_the_log_not_the_console(capsys
     assert "no attribute '_workers'" not in capsys.readouterr().err
     assert "after the interrupt" in caplog.text and "_workers" in caplog.text
     assert sys.unraisablehook is before
+
+
+def test_a_signal_that_lands_on_another_thread_still_ends_a_wait_at_once():
+    stopping = threading.Event()
+
+    def signal_this_thread() -> None:  # Linux may deliver a process's signal to any of its threads
+        time.sleep(0.3)
+        signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+
+    helper = threading.Thread(target=signal_this_thread)
+    start = time.monotonic()
+    with stop_signals.handled(), stop_signals.stop_callback(stopping.set):
+        helper.start()
+        assert stop_signals.wait_for(stopping, timeout=30)
+    helper.join()
+    assert time.monotonic() - start < 5  # not the 30 s a single blocking wait would take

@@ -36,7 +36,7 @@ from lungseg_monai.node.forwarding import SegForwarder
 from lungseg_monai.node.outcome_log import OutcomeLog
 from lungseg_monai.node.peers import AllowedPeer, RemoteNode, check_ae_title
 from lungseg_monai.node.storage_node import StorageNode
-from lungseg_monai.stop_signals import stop_callback
+from lungseg_monai.stop_signals import stop_callback, wait_for
 from lungseg_monai.transforms.structures import CONVENTIONS
 
 __all__ = ["COMMANDS", "main"]
@@ -171,8 +171,7 @@ def _serve_until_stopped() -> None:
     """Return at the first Ctrl-C or SIGTERM (the node serves from its own threads meanwhile)."""
     stopping = threading.Event()
     with stop_callback(stopping.set):
-        while not stopping.wait(3600):
-            pass
+        wait_for(stopping)
     logger.info("stopping: Ctrl-C or SIGTERM (a second one stops at once)")
 
 
