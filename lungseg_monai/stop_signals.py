@@ -32,6 +32,7 @@ from typing import Any
 
 __all__ = [
     "PAUSE_VARIABLE",
+    "STOP_SIGNALS",
     "deferred",
     "handled",
     "hold_until_exit",
@@ -44,6 +45,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+#: The signals a command handles here: Ctrl-C and a polite kill.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 #: Test hook: ``LUNGSEG_PAUSE_AT=<stage>`` makes :func:`pause_point` of that stage wait for a stop signal.
 PAUSE_VARIABLE = "LUNGSEG_PAUSE_AT"

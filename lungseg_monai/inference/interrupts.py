@@ -11,10 +11,11 @@ import signal
 import sys
 from types import TracebackType
 
+from lungseg_monai.stop_signals import STOP_SIGNALS
+
 __all__ = ["quiet_worker"]
 
 logger = logging.getLogger(__name__)
-_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _PR_SET_PDEATHSIG = 1
 
 
@@ -30,7 +31,7 @@ def quiet_worker(worker_id: int) -> None:
     tensors over through a ``multiprocessing`` resource-sharer thread, which reports a connection dropped by the
     stopping main process through ``sys.excepthook``: in a worker that goes to the log, not to the console.
     """
-    for signum in _STOP_SIGNALS:
+    for signum in STOP_SIGNALS:
         signal.signal(signum, signal.SIG_IGN)
     sys.excepthook = _log_helper_thread_error
     if sys.platform.startswith("linux"):
