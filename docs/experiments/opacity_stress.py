@@ -4,7 +4,11 @@ Every film of the split gets each kind of :mod:`lungseg_monai.transforms.opacity
 film); the reference masks stay as drawn (the anatomical lungs are still under the opacity). Scored as the bundle's
 ``evaluate.json`` scores (original resolution, its own post-processing): lungs in both conventions, each lung, the
 cardiomediastinum. The films listed in ``data_manifests/dense_opacity_films.csv`` are a subset row of the clean
-films. Writes ``<output>/opacity_stress_<bundle>.json`` and ``.csv``; ``--figure`` draws the robustness curves:
+films. The scoring is the package's (:class:`lungseg_monai.handlers.OpacityStressBenchmark`, which
+``evaluate.json --opacity_stress true`` runs into the evaluation report); this script adds, per row, the quality
+score's features (``docs/experiments/quality_score_fit.py`` fits the score on them and scores it) and the lung
+Dice between flip averaging's two passes (a candidate score measured in 0.6.5). Writes
+``<output>/opacity_stress_<bundle>.json`` and ``.csv``; ``--figure`` draws the robustness curves:
 
     python docs/experiments/opacity_stress.py --bundle unet --output docs/results
     python docs/experiments/opacity_stress.py --figure docs/results/opacity_stress.png --output docs/results
@@ -19,52 +23,42 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from monai.data import Dataset
-from monai.metrics import compute_roc_auc
-from monai.transforms import Compose
 
+from lungseg_monai.handlers import OpacityStressBenchmark
+from lungseg_monai.handlers.opacity_stress import dense_opacity_films
 from lungseg_monai.networks import init_from_checkpoint
 from lungseg_monai.paths import repo_path
-from lungseg_monai.reports import mask_dice
-from lungseg_monai.transforms import EVALUATION_CHANNELS, StackStructureMasksd
-from lungseg_monai.transforms.opacity import OPACITY_KINDS, SEVERITIES, PaintOpacityd
+from lungseg_monai.reports.mask_dice import mask_dice
+from lungseg_monai.reports.opacity_stress import STRESS_SCORED, stress_summary
+from lungseg_monai.reports.statistics import rank_auroc
+from lungseg_monai.transforms.opacity import OPACITY_KINDS, SEVERITIES
+from lungseg_monai.transforms.predicted_dice import QUALITY_FEATURES, quality_features
 from lungseg_monai.workflows import bundle_workflow
 
 DENSE_OPACITY_LIST = Path(repo_path("data_manifests", "dense_opacity_films.csv"))
-SCORED = ("lungs", "visible_lungs", "cardiomediastinum")
 
 
-def _painted(preprocessing: Compose, kind: str, severity: int) -> Compose:
-    """``preprocessing`` with the opacity painted right after the structures are stacked (before normalisation)."""
-    steps = list(preprocessing.transforms)
-    after = next(i for i, step in enumerate(steps) if isinstance(step, StackStructureMasksd)) + 1
-    return Compose([*steps[:after], PaintOpacityd("image", kind=kind, severity=severity), *steps[after:]])
+def _candidate_scores(image: torch.Tensor, pred: torch.Tensor, network: torch.nn.Module) -> dict[str, float]:
+    """Return the quality score's features and the flip agreement of one film."""
+    features = quality_features(torch.sigmoid(pred).cpu().numpy())
+    return {"flip_agreement": _flip_agreement(image, pred, network), **{k: round(v, 5) for k, v in features.items()}}
 
 
 def _scores(bundle: str, split: str, dataset_dir: str) -> list[dict]:
-    """Return one row per film, kind and severity: {film, kind, severity, lungs, visible_lungs, cardiomediastinum}."""
+    """Return one row per film, kind and severity (clean: severity 0), scored as ``evaluate.json`` scores."""
     workflow = bundle_workflow(bundle, "evaluate.json", "eval", dataset_dir=dataset_dir, eval_split=split)
     parser = workflow.parser
     network = parser.get_parsed_content("network").eval()
     init_from_checkpoint(network, parser.get_parsed_content("ckpt_path"))
-    inferer, postprocessing = parser.get_parsed_content("inferer"), parser.get_parsed_content("postprocessing")
-    datalist, preprocessing = parser.get_parsed_content("validate#datalist"), parser.get_parsed_content("preprocessing")
+    benchmark = OpacityStressBenchmark(
+        parser.get_parsed_content("validate#datalist"),
+        parser.get_parsed_content("preprocessing"),
+        parser.get_parsed_content("postprocessing"),
+        dense_opacity_list=DENSE_OPACITY_LIST,
+        per_row=_candidate_scores,
+    )
     settings = [("clean", 0)] + [(kind, severity) for kind in OPACITY_KINDS for severity in SEVERITIES[1:]]
-    rows = []
-    with torch.inference_mode():
-        for kind, severity in settings:
-            for item in Dataset(datalist, _painted(preprocessing, kind if severity else OPACITY_KINDS[0], severity)):
-                image = item["image"][None]
-                pred = inferer(image, network)[0]
-                scored = postprocessing({**item, "pred": pred})
-                pred_eval, label_eval = np.asarray(scored["pred_eval"]) > 0, np.asarray(scored["label_eval"]) > 0
-                row = {"film": Path(item["image"].meta["filename_or_obj"]).name, "kind": kind, "severity": severity}
-                for channel in SCORED:
-                    index = EVALUATION_CHANNELS.index(channel)
-                    row[channel] = round(mask_dice(pred_eval[index], label_eval[index]), 4)
-                row["flip_agreement"] = _flip_agreement(image, pred, network)
-                rows.append(row)
-    return rows
+    return benchmark.rows(network, parser.get_parsed_content("inferer"), settings)
 
 
 def _flip_agreement(image: torch.Tensor, averaged: torch.Tensor, network: torch.nn.Module) -> float:
@@ -78,36 +72,10 @@ def _flip_agreement(image: torch.Tensor, averaged: torch.Tensor, network: torch.
     return round(mask_dice(*lungs), 4)
 
 
-def _failure_auroc(rows: list[dict], below: float = 0.90) -> float | None:
+def _flip_auroc(rows: list[dict], below: float = 0.90) -> float | None:
     """AUROC of ``1 - flip_agreement`` for finding the rows whose lung Dice is below ``below``."""
-    failed = torch.tensor([float(row["lungs"] < below) for row in rows])
-    if failed.sum() in (0, len(rows)):
-        return None
-    score = torch.tensor([1.0 - row["flip_agreement"] for row in rows])
-    return round(float(compute_roc_auc(score, failed)), 4)
-
-
-def _dense_opacity_films() -> set[str]:
-    with DENSE_OPACITY_LIST.open() as handle:
-        return {row["film"] for row in csv.DictReader(handle)}
-
-
-def _summary(rows: list[dict], dense: set[str]) -> list[dict]:
-    """Mean Dice per kind and severity (the clean films once), and the clean dense-opacity films as a subset row."""
-    groups: dict[tuple[str, int], list[dict]] = {}
-    for row in rows:
-        groups.setdefault((row["kind"], row["severity"]), []).append(row)
-    clean = groups[("clean", 0)]
-    groups[("real dense opacity (clean films listed)", 0)] = [row for row in clean if row["film"] in dense]
-    summary = []
-    for (kind, severity), members in groups.items():
-        entry = {"kind": kind, "severity": severity, "films": len(members)}
-        for channel in SCORED:
-            values = [row[channel] for row in members]
-            entry[channel] = round(float(np.mean(values)), 4) if values else None
-            entry[f"{channel}_min"] = round(float(np.min(values)), 4) if values else None
-        summary.append(entry)
-    return summary
+    auroc = rank_auroc([1.0 - row["flip_agreement"] for row in rows], [row["lungs"] < below for row in rows])
+    return None if auroc is None else round(auroc, 4)
 
 
 def _figure(output: Path, figure: Path) -> None:
@@ -148,17 +116,26 @@ def main() -> None:
     if args.figure:
         _figure(output, Path(args.figure))
         return
-    dense = _dense_opacity_films()
+    dense = dense_opacity_films(DENSE_OPACITY_LIST)
     result = {"bundle": args.bundle, "splits": {}}
     with (output / f"opacity_stress_{args.bundle}.csv").open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, ["split", "film", "kind", "severity", *SCORED, "flip_agreement"])
+        columns = [
+            "split",
+            "film",
+            "kind",
+            "severity",
+            *STRESS_SCORED,
+            "flip_agreement",
+            *QUALITY_FEATURES,
+        ]
+        writer = csv.DictWriter(handle, columns, extrasaction="ignore")
         writer.writeheader()
         for split in ("validation", "test"):
             rows = _scores(args.bundle, split, args.dataset_dir)
             writer.writerows({"split": split, **row} for row in rows)
             result["splits"][split] = {
-                "summary": _summary(rows, dense),
-                "flip_agreement_auroc_for_lung_dice_below_0.90": _failure_auroc(rows),
+                "summary": stress_summary(rows, dense),
+                "flip_agreement_auroc_for_lung_dice_below_0.90": _flip_auroc(rows),
                 "films_below_0.90": sum(row["lungs"] < 0.90 for row in rows),
                 "rows": len(rows),
             }

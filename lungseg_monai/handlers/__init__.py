@@ -6,6 +6,7 @@ from lungseg_monai.handlers.atomic_checkpoints import AtomicCheckpointSaver
 from lungseg_monai.handlers.checkpoint_pruning import PruneCheckpoints
 from lungseg_monai.handlers.evaluation_report import EvaluationReportHandler
 from lungseg_monai.handlers.key_metric_state import KeyMetricState
+from lungseg_monai.handlers.opacity_stress import OpacityStressBenchmark
 from lungseg_monai.handlers.output_transforms import scalars_from_engine
 from lungseg_monai.handlers.report_metrics import SpacedHausdorffDistance, SpacedSurfaceDistance, report_metrics
 from lungseg_monai.handlers.resume import ResumeFromLatestCheckpoint, checkpoint_mismatch, latest_checkpoints
@@ -17,6 +18,7 @@ __all__ = [
     "EvaluationInterrupted",
     "EvaluationReportHandler",
     "KeyMetricState",
+    "OpacityStressBenchmark",
     "PruneCheckpoints",
     "ResumeFromLatestCheckpoint",
     "SpacedHausdorffDistance",

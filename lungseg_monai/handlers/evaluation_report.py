@@ -15,11 +15,13 @@ from PIL import Image
 
 from lungseg_monai.data.display import display_uint8
 from lungseg_monai.data.radiograph_reader import pixel_spacing
+from lungseg_monai.handlers.opacity_stress import OpacityStressBenchmark
 from lungseg_monai.handlers.report_metrics import ASD_MM, ASD_PX, CONFUSION, HD95_MM, HD95_PX, IOU
 from lungseg_monai.reports.mask_dice import mask_dice
-from lungseg_monai.reports.report_writer import CaseResult, write_evaluation_report
+from lungseg_monai.reports.report_writer import CaseResult, StressResult, write_evaluation_report
 from lungseg_monai.reports.statistics import RocAccumulator
 from lungseg_monai.transforms.cardiothoracic import cardiothoracic_ratio
+from lungseg_monai.transforms.predicted_dice import QUALITY_SCORE
 from lungseg_monai.transforms.structures import EVALUATION_CHANNELS, heart_annotated
 
 __all__ = ["EvaluationReportHandler"]
@@ -74,7 +76,10 @@ class EvaluationReportHandler:
     left out. This handler adds what MONAI lacks: the cardiothoracic ratio of prediction and reference, the
     human reference (a second reader's lungs, where the case has one, scored with the same Dice), the
     pixel-level ROC (a histogram, not every pixel), thumbnails for the montages, and the report writer's
-    bootstrap CIs and HTML.
+    bootstrap CIs and HTML. Where the post-processing scores each film
+    (:class:`~lungseg_monai.transforms.PredictedDiced`) the report shows how well the score finds poor masks;
+    with ``opacity_stress`` it also scores the films with painted opacities (robustness curves, and the score on
+    them).
 
     Each decollated output item must hold ``prob_key`` (3-structure probabilities at the original resolution),
     ``pred`` and ``label`` (3-structure masks on that grid; ``label`` may mark the heart ``UNKNOWN``) and their
@@ -91,6 +96,8 @@ class EvaluationReportHandler:
         reader_key: batch key of the second reader's lung mask (optional per case).
         lung_convention: the reference lungs' convention (the manifest's), for the lung probability of the ROC.
         thumbnail_rows: montage height in pixels.
+        opacity_stress: the stress benchmark to run on the evaluated films once they are scored, or None.
+        score_key: output key of each film's quality score.
 
     """
 
@@ -104,10 +111,13 @@ class EvaluationReportHandler:
         reader_key: str = "second_reader",
         lung_convention: str = "anatomical",
         thumbnail_rows: int = 256,
+        opacity_stress: OpacityStressBenchmark | None = None,
+        score_key: str = QUALITY_SCORE,
     ) -> None:
         self.output_dir, self.facts, self.tensorboard_dir = Path(output_dir), facts, tensorboard_dir
         self.prob_key, self.original_key, self.reader_key = prob_key, original_key, reader_key
         self.thumbnail_rows, self.lung_convention = thumbnail_rows, lung_convention
+        self.opacity_stress, self.score_key = opacity_stress, score_key
         self.reset()
 
     def attach(self, engine: Engine) -> None:
@@ -124,6 +134,7 @@ class EvaluationReportHandler:
         self.heart_known: list[bool] = []
         self.extra: list[dict[str, float]] = []
         self.roc = RocAccumulator()
+        self.check_below: float | None = None
         self.summary: dict[str, Any] = {}
 
     def collect(self, engine: Engine) -> None:
@@ -143,6 +154,10 @@ class EvaluationReportHandler:
                 "ctr_truth": _ctr(label_structures) if heart_known else math.nan,
             }
             extra["ctr_abs_error"] = abs(extra["ctr_pred"] - extra["ctr_truth"])
+            score = output.get(self.score_key)
+            if score is not None:
+                extra["predicted_dice"] = float(score["predicted_dice"])
+                self.check_below = float(score["check_below"])
             reader = batch_item.get(self.reader_key)
             reader = convert_to_numpy(reader[0]) > 0 if reader is not None else None
             if reader is not None and reader.shape == truth.shape:
@@ -194,4 +209,10 @@ class EvaluationReportHandler:
             counts = {"tp": tp, "fp": fp, "fn": fn, "tn": tn}
             cases.append(CaseResult(name, {**metrics, **extra}, counts, self.thumbnails[index]))
         facts = {**self.facts, "distance_unit": "mm" if in_mm else "px"}
-        self.summary = write_evaluation_report(self.output_dir, cases, self.roc, facts, self.tensorboard_dir)
+        stress = None
+        if self.opacity_stress is not None:
+            rows = self.opacity_stress.rows(engine.network, engine.inferer)
+            stress = StressResult(rows, self.opacity_stress.dense)
+        self.summary = write_evaluation_report(
+            self.output_dir, cases, self.roc, facts, self.tensorboard_dir, self.check_below, stress
+        )

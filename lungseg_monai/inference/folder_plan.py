@@ -119,9 +119,10 @@ class FolderPlan:
 
 
 def _kept_outcome(source: str, reason: str, record: dict) -> FileOutcome:
-    """Return the outcome of an image left as it is, with the quality, CTR and flags its record gives."""
+    """Return the outcome of an image left as it is, with the quality, CTR, flags and score its record gives."""
     flags = record.get("flags")
     ratio = record.get("cardiothoracic_ratio")
+    score = record.get("predicted_dice")
     return FileOutcome(
         source,
         ALREADY_DONE,
@@ -129,4 +130,5 @@ def _kept_outcome(source: str, reason: str, record: dict) -> FileOutcome:
         str(record.get("quality", "")),
         ratio if isinstance(ratio, (int, float)) else None,
         [str(flag) for flag in flags] if isinstance(flags, list) else [],
+        score if isinstance(score, (int, float)) else None,
     )

@@ -6,6 +6,7 @@ prints.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -16,7 +17,7 @@ from lungseg_monai.transforms.lung_split import centre_column
 from lungseg_monai.transforms.mask_cleanup import bounding_box
 from lungseg_monai.transforms.structures import CARDIOMEDIASTINUM, CONVENTIONS, lung_masks
 
-__all__ = ["AnatomyMeasures", "measure_anatomy", "solidity", "LUNG_FLAGS", "ANATOMY_FLAGS"]
+__all__ = ["AnatomyMeasures", "measure_anatomy", "solidity", "LUNG_FLAGS", "ANATOMY_FLAGS", "SCORE_FLAGS"]
 
 #: A lung smaller than this share of the other is missing.
 _MIN_SECOND_LUNG_SHARE = 0.15
@@ -58,8 +59,11 @@ ANATOMY_FLAGS = (
     "implausible_ctr",
     "ctr_not_measurable",
 )
-#: Flags under which the widths are not a heart's and a thorax's: the CTR is None and ``ctr_not_measurable`` raised.
-_CTR_NOT_MEASURABLE_UNDER = ("no_lungs", "one_lung", "no_heart", "heart_not_between_lungs")
+#: Flags raised from the quality score (:mod:`lungseg_monai.transforms.predicted_dice`).
+SCORE_FLAGS = ("low_predicted_dice",)
+#: Flags under which the widths are not a heart's and a thorax's (or a lung base is not to be trusted): the CTR
+#: is None and ``ctr_not_measurable`` raised.
+_CTR_NOT_MEASURABLE_UNDER = ("no_lungs", "one_lung", "no_heart", "heart_not_between_lungs", "low_predicted_dice")
 
 
 @dataclass
@@ -76,6 +80,7 @@ class AnatomyMeasures:
             ``ctr_not_measurable``) without a heart or both lungs, or with the heart not between the lungs.
         cardiac_width_px, thoracic_width_px, thoracic_width_row: what the ratio comes from.
         flags: quality flags; empty means the structures look plausible.
+        predicted_dice: the lung Dice the quality score predicts (None when the bundle has no score).
 
     """
 
@@ -94,6 +99,7 @@ class AnatomyMeasures:
     spacing_mm: list[float] | None
     spacing_source: str
     flags: list[str] = field(default_factory=list)
+    predicted_dice: float | None = None
 
     @property
     def quality(self) -> str:
@@ -195,6 +201,7 @@ def measure_anatomy(
     spacing_mm: tuple[float, float] | None = None,
     spacing_source: str = "none",
     convention: str = "anatomical",
+    score: Mapping[str, float] | None = None,
 ) -> AnatomyMeasures:
     """Measure a boolean ``(3, rows, columns)`` structure mask (right lung, left lung, cardiomediastinum).
 
@@ -203,10 +210,12 @@ def measure_anatomy(
         spacing_mm: (row, column) pixel spacing, or None.
         spacing_source: where the spacing came from (``ImagerPixelSpacing`` means uncalibrated).
         convention: the lung convention of the headline areas (``anatomical`` or ``visible``).
+        score: the quality score of :class:`~lungseg_monai.transforms.PredictedDiced` (``predicted_dice``,
+            ``check_below``), or None.
 
     Returns:
-        Areas in both conventions, the CTR and the flags of :data:`LUNG_FLAGS` (on the anatomical lungs) and
-        :data:`ANATOMY_FLAGS`, plus ``small_image`` and ``uncalibrated_spacing``.
+        Areas in both conventions, the CTR and the flags of :data:`LUNG_FLAGS` (on the anatomical lungs),
+        :data:`ANATOMY_FLAGS` and :data:`SCORE_FLAGS`, plus ``small_image`` and ``uncalibrated_spacing``.
 
     """
     pixel_cm2 = spacing_mm[0] * spacing_mm[1] / 100.0 if spacing_mm else None
@@ -216,6 +225,8 @@ def measure_anatomy(
     heart = np.asarray(structures[CARDIOMEDIASTINUM], dtype=bool)
     ctr = cardiothoracic_ratio(right, left, heart)
     flags = _lung_flags(right, left) + _anatomy_flags(right, left, heart)
+    if score is not None and score["predicted_dice"] < score["check_below"]:
+        flags.append("low_predicted_dice")
     ratio, ctr_flags = _measurable_ctr(ctr.ratio, flags)
     flags += ctr_flags
     if min(heart.shape) < _MIN_IMAGE_SIDE:
@@ -236,4 +247,5 @@ def measure_anatomy(
         spacing_mm=list(spacing_mm) if spacing_mm else None,
         spacing_source=spacing_source,
         flags=flags,
+        predicted_dice=None if score is None else float(score["predicted_dice"]),
     )

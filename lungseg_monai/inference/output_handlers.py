@@ -27,6 +27,7 @@ from lungseg_monai.inference.provenance import OutputProvenance, read_record, re
 from lungseg_monai.inference.run_summary import FileOutcome
 from lungseg_monai.inference.statuses import DONE
 from lungseg_monai.inference.writers import write_mask_nifti, write_mask_png, write_overlay_png
+from lungseg_monai.transforms.predicted_dice import QUALITY_SCORE
 from lungseg_monai.transforms.structures import CARDIOMEDIASTINUM, check_convention, lung_masks
 
 __all__ = [
@@ -221,11 +222,13 @@ class RecordWriter:
 
     Args:
         provenance: what makes these outputs (stored in each record).
+        score_key: output key of the film's quality score (:class:`~lungseg_monai.transforms.PredictedDiced`);
+            without one the record's ``predicted_dice`` is null.
 
     """
 
-    def __init__(self, provenance: OutputProvenance) -> None:
-        self.provenance = provenance
+    def __init__(self, provenance: OutputProvenance, score_key: str = QUALITY_SCORE) -> None:
+        self.provenance, self.score_key = provenance, score_key
 
     def attach(self, engine: Engine) -> None:
         """Remove records after the model (before any writer), write them at the end of the iteration."""
@@ -250,12 +253,24 @@ class RecordWriter:
             fail_item(item, output, err, "writing outputs")
         else:
             output[OUTCOME] = FileOutcome(
-                item["source"], DONE, item["replacing"], measures.quality, measures.cardiothoracic_ratio, measures.flags
+                item["source"],
+                DONE,
+                item["replacing"],
+                measures.quality,
+                measures.cardiothoracic_ratio,
+                measures.flags,
+                measures.predicted_dice,
             )
 
     def _write(self, item: dict[str, Any], output: dict[str, Any]) -> AnatomyMeasures:
         mask, meta = output[MASK], item["image"].meta
-        measures = measure_anatomy(mask, pixel_spacing(meta), str(meta["spacing_source"]), self.provenance.convention)
+        measures = measure_anatomy(
+            mask,
+            pixel_spacing(meta),
+            str(meta["spacing_source"]),
+            self.provenance.convention,
+            output.get(self.score_key),
+        )
         record = {
             "source": item["source"],
             "model": self.provenance.bundle,

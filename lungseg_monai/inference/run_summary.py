@@ -26,6 +26,7 @@ class FileOutcome:
     quality: str = ""
     cardiothoracic_ratio: float | None = None
     flags: list[str] = field(default_factory=list)
+    predicted_dice: float | None = None
 
 
 class RunSummary:
@@ -51,9 +52,15 @@ class RunSummary:
     def write(self, output_dir: Path, extra: dict | None = None, name: str = "run_summary") -> None:
         """Write ``<name>.csv`` and ``<name>.json`` atomically into ``output_dir``."""
         rows = [{**asdict(outcome), "flags": " ".join(outcome.flags)} for outcome in self.outcomes]
-        columns = ["file", "status", "reason", "quality", "cardiothoracic_ratio", "flags"]
+        columns = ["file", "status", "reason", "quality", "predicted_dice", "cardiothoracic_ratio", "flags"]
         write_csv(output_dir / f"{name}.csv", rows, columns)
-        record = {**(extra or {}), "counts": self.counts, "files": [asdict(o) for o in self.outcomes]}
+        quality = dict(Counter(o.quality for o in self.outcomes if o.quality))
+        record = {
+            **(extra or {}),
+            "counts": self.counts,
+            "quality": quality,
+            "files": [asdict(o) for o in self.outcomes],
+        }
         write_json(output_dir / f"{name}.json", record)
 
 

@@ -12,7 +12,16 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
-__all__ = ["png_bytes", "metric_histograms", "roc_figure", "curves_figure", "case_montage", "paired_figure"]
+__all__ = [
+    "png_bytes",
+    "metric_histograms",
+    "roc_figure",
+    "curves_figure",
+    "case_montage",
+    "paired_figure",
+    "predicted_vs_actual_figure",
+    "robustness_figure",
+]
 
 
 def png_bytes(figure: plt.Figure) -> bytes:
@@ -99,4 +108,50 @@ def paired_figure(a: Sequence[float], b: Sequence[float], name_a: str, name_b: s
     axis.set_xticks([0, 1], [name_a, name_b])
     axis.set_ylabel(metric)
     axis.set_title(f"per-case {metric}")
+    return png_bytes(figure)
+
+
+#: Colour-blind-safe colours (Paul Tol's bright scheme) of the groups of the quality-score figure.
+_GROUP_COLOURS = ("#4477aa", "#ee6677", "#228833", "#ccbb44", "#66ccee", "#aa3377")
+
+
+def predicted_vs_actual_figure(
+    groups: Mapping[str, tuple[Sequence[float], Sequence[float]]], threshold: float
+) -> bytes:
+    """Predicted against actual lung Dice, one colour per group (clean, painted, real dense opacity)."""
+    figure, axis = plt.subplots(figsize=(5.5, 5.5))
+    low = 1.0
+    for (name, (actual, predicted)), colour in zip(groups.items(), _GROUP_COLOURS, strict=False):
+        # Smaller groups on top, so that a few clean or real films are not hidden under hundreds of painted ones.
+        axis.scatter(actual, predicted, s=14, alpha=0.7, color=colour, label=f"{name} ({len(actual)})",
+                     zorder=3 - len(actual) / (1 + len(actual)))  # fmt: skip
+        low = min([low, *actual, *predicted])
+    low = max(0.0, low - 0.02)
+    axis.plot([low, 1], [low, 1], color="grey", linestyle=":", linewidth=1)
+    axis.axhline(threshold, color="#cc3311", linewidth=1, label=f"check below {threshold:.4f}")
+    axis.axvline(0.90, color="grey", linewidth=1, linestyle="--")
+    axis.set_xlim(low, 1)
+    axis.set_ylim(low, 1)
+    axis.set_xlabel("actual lung Dice")
+    axis.set_ylabel("predicted lung Dice (quality score)")
+    axis.legend(loc="lower right", fontsize=8)
+    return png_bytes(figure)
+
+
+def robustness_figure(summary: Sequence[Mapping[str, object]], channels: Sequence[str]) -> bytes:
+    """Mean Dice against opacity severity, one line per kind, one panel per scored channel."""
+    figure, axes = plt.subplots(1, len(channels), figsize=(4.5 * len(channels), 3.8), squeeze=False)
+    clean = next(entry for entry in summary if entry["kind"] == "clean")
+    kinds = sorted({str(e["kind"]) for e in summary if int(e["severity"]) > 0}, key=lambda k: str(k))
+    for axis, channel in zip(axes[0], channels, strict=True):
+        for kind, colour in zip(kinds, _GROUP_COLOURS, strict=False):
+            points = sorted((int(e["severity"]), e[channel]) for e in summary if e["kind"] == kind)
+            severities = [0, *(s for s, _ in points)]
+            axis.plot(severities, [clean[channel], *(v for _, v in points)], marker="o", color=colour, label=kind)
+        axis.set_title(channel)
+        axis.set_xlabel("severity (3: about half of each lung base)")
+        axis.set_xticks(range(5))
+    axes[0][0].set_ylabel("mean Dice")
+    axes[0][0].legend(loc="lower left", fontsize=8)
+    figure.tight_layout()
     return png_bytes(figure)

@@ -10,12 +10,20 @@ from typing import Any
 import numpy as np
 
 from lungseg_monai.data.atomic_writes import write_atomic, write_csv, write_json
-from lungseg_monai.reports.figures import case_montage, curves_figure, metric_histograms, roc_figure
+from lungseg_monai.reports.figures import (
+    case_montage,
+    curves_figure,
+    metric_histograms,
+    predicted_vs_actual_figure,
+    robustness_figure,
+    roc_figure,
+)
 from lungseg_monai.reports.html_report import render_report
-from lungseg_monai.reports.statistics import RocAccumulator, summarize
+from lungseg_monai.reports.opacity_stress import REAL_DENSE, STRESS_SCORED, stress_summary
+from lungseg_monai.reports.statistics import RocAccumulator, quality_score_summary, summarize
 from lungseg_monai.reports.training_curves import read_scalar_curves
 
-__all__ = ["CaseResult", "METRIC_NAMES", "lower_is_better", "write_evaluation_report"]
+__all__ = ["CaseResult", "METRIC_NAMES", "StressResult", "lower_is_better", "write_evaluation_report"]
 
 #: The headline per-case columns of a report (the anatomical lungs; from MONAI's metrics, see
 #: ``lungseg_monai.handlers.report_metrics``). A report adds per-structure columns (``visible_lungs_dice``,
@@ -56,6 +64,56 @@ class CaseResult:
     thumbnails: dict[str, np.ndarray] = field(default_factory=dict)
 
 
+@dataclass
+class StressResult:
+    """The opacity stress benchmark of a report: painted films' rows and the real dense-opacity films' names.
+
+    Attributes:
+        rows: one per painted film: ``film``, ``kind``, ``severity``, the Dice of ``STRESS_SCORED``,
+            ``predicted_dice`` and ``quality`` (None without a quality score).
+        dense: the file names of the real dense-opacity films among the cases.
+
+    """
+
+    rows: list[dict[str, Any]]
+    dense: set[str] = field(default_factory=set)
+
+
+def _clean_rows(cases: list[CaseResult], check_below: float | None) -> list[dict[str, Any]]:
+    """Return the evaluated cases as rows of the stress benchmark (kind ``clean``, severity 0)."""
+    rows = []
+    for case in cases:
+        score = case.metrics.get("predicted_dice", np.nan)
+        scored = check_below is not None and np.isfinite(score)
+        row = {"film": case.name, "kind": "clean", "severity": 0}
+        for channel in STRESS_SCORED:
+            value = case.metrics.get("dice" if channel == "lungs" else f"{channel}_dice")
+            row[channel] = None if value is None or not np.isfinite(value) else round(float(value), 4)
+        row["predicted_dice"] = round(float(score), 4) if scored else None
+        row["quality"] = ("check" if score < check_below else "ok") if scored else None
+        rows.append(row)
+    return rows
+
+
+def _quality_section(
+    clean: list[dict[str, Any]], stress: StressResult | None, check_below: float
+) -> tuple[dict[str, Any], bytes]:
+    """Return the quality score's figures per group of films (clean, painted, real dense) and its scatter plot."""
+    groups = {"clean films": clean}
+    if stress is not None:
+        groups["painted opacities"] = stress.rows
+        groups["real dense opacity"] = [row for row in clean if row["film"] in stress.dense]
+    groups = {name: [{**row, "dice": row["lungs"]} for row in rows] for name, rows in groups.items() if rows}
+    record: dict[str, Any] = {"check_below": check_below, "failure": "lung Dice below 0.90"}
+    record.update({name: quality_score_summary(rows) for name, rows in groups.items()})
+    if "painted opacities" in groups:
+        record["clean and painted"] = quality_score_summary(groups["clean films"] + groups["painted opacities"])
+    points = {
+        name: ([row["dice"] for row in rows], [row["predicted_dice"] for row in rows]) for name, rows in groups.items()
+    }
+    return record, predicted_vs_actual_figure(points, check_below)
+
+
 def _montages(cases: list[CaseResult]) -> dict[str, bytes]:
     ranked = sorted(cases, key=lambda c: c.metrics["dice"])
     picks = {"worst": ranked[0], "median": ranked[len(ranked) // 2], "best": ranked[-1]}
@@ -74,8 +132,14 @@ def write_evaluation_report(
     roc: RocAccumulator,
     facts: Mapping[str, Any],
     tensorboard_dir: str | Path | None = None,
+    check_below: float | None = None,
+    stress: StressResult | None = None,
 ) -> dict[str, Any]:
     """Write ``per_case.csv``, ``summary.json``, ``confusion_matrix.json``, ``roc.csv`` and ``report.html``.
+
+    With a quality score (cases with ``predicted_dice``, and ``check_below``) the report adds how well it finds
+    films with a lung Dice below 0.90 and a plot of predicted against actual Dice; with a ``stress`` benchmark,
+    ``opacity_stress.csv``, its table and robustness curves, and the painted and real dense films in that plot.
 
     Args:
         output_dir: the report folder.
@@ -83,6 +147,8 @@ def write_evaluation_report(
         roc: the pixel-level ROC accumulated over the cases.
         facts: model, split and resolution facts for the report header and ``summary.json``.
         tensorboard_dir: training logs whose scalar curves go into the report (skipped when absent).
+        check_below: the quality score's threshold (``quality: check`` below it), or None without a score.
+        stress: the opacity stress benchmark's painted films, or None.
 
     Returns:
         The summary written to ``summary.json``.
@@ -103,16 +169,40 @@ def write_evaluation_report(
     human = _human_reference(cases)
     if human is not None:
         record["human_reference"] = human
+    images: dict[str, bytes] = {}
+    clean = _clean_rows(cases, check_below)
+    stress_table = None
+    if stress is not None:
+        stress_table = stress_summary(clean + stress.rows, stress.dense)
+        record["opacity_stress"] = stress_table
+        stress_columns = ["film", "kind", "severity", *STRESS_SCORED, "predicted_dice", "quality"]
+        write_csv(output_dir / "opacity_stress.csv", clean + stress.rows, stress_columns)
+        channels = [c for c in STRESS_SCORED if all(e[c] is not None for e in stress_table if e["kind"] != REAL_DENSE)]
+        images["Opacity stress: mean Dice against severity"] = robustness_figure(stress_table, channels)
+    if check_below is not None and any(row["predicted_dice"] is not None for row in clean):
+        record["quality_score"], images["Quality score: predicted against actual lung Dice"] = _quality_section(
+            clean, stress, check_below
+        )
     write_json(output_dir / "summary.json", record)
     write_json(output_dir / "confusion_matrix.json", {"pixels": totals, "layout": "both lungs (anatomical) vs rest"})
     roc_rows = [{"threshold": t, "fpr": f, "tpr": r} for t, f, r in zip(thresholds, fpr, tpr, strict=True)]
     write_csv(output_dir / "roc.csv", roc_rows, ["threshold", "fpr", "tpr"])
     headline = {name: per_metric[name] for name in METRIC_NAMES if name in per_metric}
-    images = {"Metric distributions": metric_histograms(headline), "Pixel-level ROC": roc_figure(fpr, tpr, auc)}
+    images = {
+        "Metric distributions": metric_histograms(headline),
+        "Pixel-level ROC": roc_figure(fpr, tpr, auc),
+        **images,
+    }
     curves = read_scalar_curves(tensorboard_dir)
     if curves:
         images["Training curves"] = curves_figure(curves)
     tables = {"Per case (click a heading to sort)": rows}
+    if "quality_score" in record:
+        tables["Quality score: how it sorts the films (failure: lung Dice below 0.90)"] = [
+            {"films": name, **values} for name, values in record["quality_score"].items() if isinstance(values, dict)
+        ]
+    if stress_table is not None:
+        tables["Opacity stress: mean and worst Dice per kind and severity (worst: *_min)"] = stress_table
     if human is not None:
         tables["Human reference: second reader, same cases (Dice, both lungs, anatomical)"] = [
             {"comparison": name, **{k: stats.get(k) for k in ("n", "mean", "median", "worst")}}

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats
 
-__all__ = ["summarize", "bootstrap_ci", "RocAccumulator", "paired_comparison"]
+__all__ = ["summarize", "bootstrap_ci", "RocAccumulator", "paired_comparison", "rank_auroc", "quality_score_summary"]
 
 
 def bootstrap_ci(values: Sequence[float], level: float = 0.95, resamples: int = 2000, seed: int = 0) -> list[float]:
@@ -84,4 +84,38 @@ def paired_comparison(a: Sequence[float], b: Sequence[float]) -> dict[str, float
         "ci95_difference": bootstrap_ci(diff),
         "wilcoxon_p": wilcoxon_p,
         "paired_t_p": float(stats.ttest_rel(a_arr, b_arr).pvalue) if np.any(diff != 0) else 1.0,
+    }
+
+
+def rank_auroc(scores: Sequence[float], positive: Sequence[bool]) -> float | None:
+    """Return the AUROC of ``scores`` for finding ``positive`` (ties count half); None without both classes."""
+    scores, positive = np.asarray(scores, dtype=float), np.asarray(positive, dtype=bool)
+    if positive.all() or not positive.any():
+        return None
+    pairs = positive.sum() * (~positive).sum()
+    return float(stats.mannwhitneyu(scores[positive], scores[~positive]).statistic / pairs)
+
+
+def quality_score_summary(rows: Sequence[dict], failure_below: float = 0.90) -> dict[str, object] | None:
+    """How a per-film quality score sorts films: rows with ``dice``, ``predicted_dice`` and ``quality``.
+
+    Returns the AUROC of ``1 - predicted_dice`` for finding films with a Dice below ``failure_below``, the mean
+    absolute error of the prediction, and the films the score lets pass (``quality`` ok) or holds back; None when no
+    row has a score.
+    """
+    rows = [row for row in rows if row.get("predicted_dice") is not None]
+    if not rows:
+        return None
+    dice = np.array([row["dice"] for row in rows])
+    predicted = np.array([row["predicted_dice"] for row in rows])
+    check = np.array([row["quality"] == "check" for row in rows])
+    failed = dice < failure_below
+    auroc = rank_auroc(1.0 - predicted, failed)
+    return {
+        "films": len(rows),
+        f"auroc_for_dice_below_{failure_below:.2f}": None if auroc is None else round(auroc, 4),
+        "mean_abs_error": round(float(np.mean(np.abs(predicted - dice))), 4),
+        f"below_{failure_below:.2f}_marked_check": f"{int((failed & check).sum())} of {int(failed.sum())}",
+        f"at_least_{failure_below:.2f}_marked_check": f"{int((~failed & check).sum())} of {int((~failed).sum())}",
+        "below_0.85_marked_ok": int(((dice < 0.85) & ~check).sum()),
     }

@@ -16,6 +16,7 @@ from lungseg_monai.transforms.intensity import PercentileRangeScale, PercentileR
 from lungseg_monai.transforms.known_channels import KnownChannelsDiceCELoss, fill_unknown_channels, known_channels
 from lungseg_monai.transforms.mask_cleanup import LargestFilledComponentd, largest_filled_component
 from lungseg_monai.transforms.opacity import OPACITY_KINDS, PaintOpacityd, RandOpacityd, paint_opacity
+from lungseg_monai.transforms.predicted_dice import QUALITY_FEATURES, PredictedDiced, quality_features
 from lungseg_monai.transforms.structures import (
     CARDIOMEDIASTINUM,
     CONVENTIONS,
@@ -66,4 +67,7 @@ __all__ = [
     "PaintOpacityd",
     "RandOpacityd",
     "paint_opacity",
+    "QUALITY_FEATURES",
+    "PredictedDiced",
+    "quality_features",
 ]

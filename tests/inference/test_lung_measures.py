@@ -111,6 +111,20 @@ def test_anatomy_flags():
     assert "heart_not_between_lungs" in measure_anatomy(right_side).flags
 
 
+def test_a_low_predicted_dice_flags_the_film_and_withholds_its_ctr():
+    plain = measure_anatomy(_chest())
+    assert plain.predicted_dice is None and plain.quality == "ok" and plain.cardiothoracic_ratio is not None
+    passed = measure_anatomy(_chest(), score={"predicted_dice": 0.95, "check_below": 0.9})
+    assert (
+        passed.predicted_dice == 0.95
+        and passed.flags == []
+        and passed.cardiothoracic_ratio == plain.cardiothoracic_ratio
+    )
+    held = measure_anatomy(_chest(), score={"predicted_dice": 0.85, "check_below": 0.9})
+    assert held.flags == ["low_predicted_dice", "ctr_not_measurable"] and held.quality == "check"
+    assert held.cardiothoracic_ratio is None and held.as_dict()["predicted_dice"] == 0.85
+
+
 def _solidity_of_the_whole_outline(mask: np.ndarray) -> float:
     """Solidity as 0.6.0 computed it: the hull of every outline pixel (the mask less its erosion)."""
     rows, columns = np.nonzero(mask & ~ndimage.binary_erosion(mask))

@@ -26,6 +26,13 @@ def report_dir(cxr_dir, tmp_path_factory, make_workflow) -> Path:
         " + [d for d in @validate#datalist if 'second_reader' not in d][:2]"
     )
     override = {"validate#dataset#data": pick, "validate#dataloader#num_workers": 0}
+    # The opacity stress benchmark on the same four films, one setting: an effusion over most of each base.
+    override |= {
+        "opacity_stress": True,
+        "stress_benchmark#kinds": ["effusion"],
+        "stress_benchmark#severities": [4],
+        "dense_opacity_list": str(REPO / "data_manifests" / "dense_opacity_films.csv"),
+    }
     workflow = make_workflow(
         "unet", "evaluate.json", "infer", dataset_dir=str(cxr_dir), output_dir=str(output), **override
     )
@@ -48,6 +55,31 @@ def test_report_files_and_values(report_dir):
     assert summary["pixel_auc"] > 0.95
     counts = json.loads((report_dir / "confusion_matrix.json").read_text())["pixels"]
     assert counts["tp"] > counts["fp"] and counts["tn"] > counts["fn"]
+
+
+def test_report_scores_the_quality_score_and_the_painted_films(report_dir):
+    with open(report_dir / "per_case.csv", newline="") as handle:
+        cases = {row["case"]: row for row in csv.DictReader(handle)}
+    with open(report_dir / "opacity_stress.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    clean = {r["film"]: r for r in rows if r["kind"] == "clean"}
+    painted = {r["film"]: r for r in rows if r["kind"] == "effusion"}
+    assert set(clean) == set(painted) == set(cases) and all(r["severity"] == "4" for r in painted.values())
+    for film, row in clean.items():  # the clean rows are the report's own cases
+        assert float(row["lungs"]) == pytest.approx(float(cases[film]["dice"]), abs=1e-4)
+        assert float(row["predicted_dice"]) == pytest.approx(float(cases[film]["predicted_dice"]), abs=1e-4)
+        assert float(painted[film]["lungs"]) < float(row["lungs"]) - 0.03  # the effusion takes part of each base
+        assert float(painted[film]["predicted_dice"]) < float(row["predicted_dice"])
+    summary = json.loads((report_dir / "summary.json").read_text())
+    quality = summary["quality_score"]
+    assert 0.85 < quality["check_below"] < 0.95
+    assert quality["clean films"]["films"] == 4 and quality["painted opacities"]["films"] == 4
+    assert quality["painted opacities"]["below_0.85_marked_ok"] == 0
+    table = {(e["kind"], e["severity"]): e for e in summary["opacity_stress"]}
+    assert table[("effusion", 4)]["lungs"] < table[("clean", 0)]["lungs"] - 0.05
+    assert table[("effusion", 4)]["marked_check"] >= 3
+    page = (report_dir / "report.html").read_text()
+    assert "Opacity stress: mean Dice against severity" in page and "Quality score: predicted against actual" in page
 
 
 def test_report_per_structure_and_convention_with_the_human_reference(report_dir):

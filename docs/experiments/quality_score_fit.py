@@ -1,0 +1,133 @@
+"""Fit a bundle's quality score (predicted lung Dice) on the validation rows of its opacity stress benchmark.
+
+Reads ``opacity_stress_<bundle>.csv`` (``opacity_stress.py``: every validation and test film, clean and with each
+painted opacity, with the quality features of :mod:`lungseg_monai.transforms.predicted_dice`), fits the lung Dice
+by least squares on the validation rows, chooses ``check_below`` on them (the threshold of the largest Youden index,
+sensitivity + specificity - 1, for finding a lung Dice below 0.90; the highest threshold that marks at most 10% of
+the clean validation films ``check``, and the lowest that marks no film below 0.85 ``ok``, are scored beside it),
+and scores the model once on the test rows.
+Prints the ``quality_score`` values for the bundle's ``train.json`` and writes ``quality_score_<bundle>.json`` and
+the plot of predicted against actual lung Dice on the test films, ``quality_score_<bundle>_test.png``:
+
+    python docs/experiments/quality_score_fit.py --bundle unet --output docs/results
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from monai.metrics import compute_roc_auc
+
+from lungseg_monai.handlers.opacity_stress import dense_opacity_films
+from lungseg_monai.paths import repo_path
+from lungseg_monai.reports.figures import predicted_vs_actual_figure
+from lungseg_monai.transforms.predicted_dice import QUALITY_FEATURES, predicted_dice
+
+DENSE_OPACITY_LIST = repo_path("data_manifests", "dense_opacity_films.csv")
+
+#: The Dice below which a film counts as a failure to find.
+FAILURE_BELOW = 0.90
+
+
+def _rows(path: Path) -> dict[str, list[dict]]:
+    splits: dict[str, list[dict]] = {}
+    with path.open() as handle:
+        for row in csv.DictReader(handle):
+            values = {"lungs": float(row["lungs"]), **{name: float(row[name]) for name in QUALITY_FEATURES}}
+            splits.setdefault(row["split"], []).append({**row, **values})
+    return splits
+
+
+def fit(rows: list[dict]) -> tuple[float, dict[str, float]]:
+    """Return the least-squares intercept and weights of the lung Dice on :data:`QUALITY_FEATURES`."""
+    design = np.array([[1.0, *(row[name] for name in QUALITY_FEATURES)] for row in rows])
+    coefficients, *_ = np.linalg.lstsq(design, np.array([row["lungs"] for row in rows]), rcond=None)
+    return round(float(coefficients[0]), 4), {
+        name: round(float(c), 4) for name, c in zip(QUALITY_FEATURES, coefficients[1:], strict=True)
+    }
+
+
+def youden_threshold(scores: np.ndarray, failed: np.ndarray) -> float:
+    """Return the threshold ``t`` (flag ``score < t``) of the largest sensitivity + specificity - 1."""
+    candidates = np.unique(np.round(scores, 4)) + 1e-4
+    youden = [np.mean(scores[failed] < t) + np.mean(scores[~failed] >= t) - 1 for t in candidates]
+    return round(float(candidates[int(np.argmax(youden))]), 4)
+
+
+def clean_capped_threshold(scores: np.ndarray, clean: np.ndarray, share: float = 0.10) -> float:
+    """Return the highest threshold ``t`` (flag ``score < t``) that flags at most ``share`` of the clean films."""
+    allowed = int(np.floor(share * clean.sum()))
+    ordered = np.sort(np.round(scores[clean], 4))
+    return round(float(ordered[allowed]), 4)  # flags the ``allowed`` lowest clean scores, not the next one
+
+
+def outcomes(rows: list[dict], scores: np.ndarray, check_below: float) -> dict:
+    """Return the AUROC, the error and the films let pass or held back at ``check_below``."""
+    dice = np.array([row["lungs"] for row in rows])
+    failed = dice < FAILURE_BELOW
+    check = scores < check_below
+    clean = np.array([row["kind"] == "clean" for row in rows])
+    poor = dice < 0.85
+    return {
+        "rows": len(rows),
+        "auroc_for_lung_dice_below_0.90": round(
+            float(compute_roc_auc(torch.tensor(1.0 - scores), torch.tensor(failed.astype(float)))), 4
+        ),
+        "mean_abs_error": round(float(np.mean(np.abs(scores - dice))), 4),
+        "below_0.90_found": f"{int(np.sum(failed & check))} of {int(failed.sum())}",
+        "below_0.85_marked_ok": int(np.sum((dice < 0.85) & ~check)),
+        "at_least_0.90_marked_check": f"{int(np.sum(~failed & check))} of {int((~failed).sum())}",
+        "clean_marked_check": f"{int(np.sum(clean & check))} of {int(clean.sum())}",
+        "threshold_for_no_ok_below_0.85": round(float(scores[dice < 0.85].max()) + 1e-4, 4) if any(poor) else None,
+    }
+
+
+def main() -> None:
+    """Fit on validation, report validation and test, write the result."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bundle", choices=("unet", "pix2pix"), required=True)
+    parser.add_argument("--output", default="docs/results")
+    args = parser.parse_args()
+    output = Path(args.output)
+    splits = _rows(output / f"opacity_stress_{args.bundle}.csv")
+    intercept, weights = fit(splits["validation"])
+
+    def scores(rows: list[dict]) -> np.ndarray:
+        return np.array([predicted_dice(row, intercept, weights) for row in rows])
+
+    validation = splits["validation"]
+    clean = np.array([row["kind"] == "clean" for row in validation])
+    check_below = youden_threshold(scores(validation), np.array([r["lungs"] < FAILURE_BELOW for r in validation]))
+    capped = clean_capped_threshold(scores(validation), clean)
+    # The issue's bar, no film below 0.85 marked ok, met on validation: what it costs.
+    strict = outcomes(validation, scores(validation), check_below)["threshold_for_no_ok_below_0.85"] or check_below
+    result = {
+        "bundle": args.bundle,
+        "quality_score": {"intercept": intercept, "weights": weights, "check_below": check_below},
+        "threshold_rule": "largest Youden index for lung Dice below 0.90 on the validation rows",
+        "clean_capped_threshold": capped,
+        "clean_capped_outcomes": {split: outcomes(rows, scores(rows), capped) for split, rows in splits.items()},
+        "no_ok_below_0.85_threshold": strict,
+        "no_ok_below_0.85_outcomes": {split: outcomes(rows, scores(rows), strict) for split, rows in splits.items()},
+        "splits": {split: outcomes(rows, scores(rows), check_below) for split, rows in splits.items()},
+    }
+    (output / f"quality_score_{args.bundle}.json").write_text(json.dumps(result, indent=2) + "\n")
+    dense = dense_opacity_films(DENSE_OPACITY_LIST)
+    test = splits["test"]
+    groups = {
+        "clean films": [r for r in test if r["kind"] == "clean"],
+        "painted opacities": [r for r in test if r["kind"] != "clean"],
+        "real dense opacity": [r for r in test if r["kind"] == "clean" and r["film"] in dense],
+    }
+    points = {name: ([r["lungs"] for r in rows], list(scores(rows))) for name, rows in groups.items()}
+    (output / f"quality_score_{args.bundle}_test.png").write_bytes(predicted_vs_actual_figure(points, check_below))
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

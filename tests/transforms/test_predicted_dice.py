@@ -1,0 +1,104 @@
+"""The quality score: its features on known probabilities, its model, and the shipped bundles on a real film."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from monai.data import Dataset
+
+from lungseg_monai.handlers.opacity_stress import painted
+from lungseg_monai.networks import init_from_checkpoint
+from lungseg_monai.transforms.predicted_dice import (
+    QUALITY_FEATURES,
+    QUALITY_SCORE,
+    PredictedDiced,
+    predicted_dice,
+    quality_features,
+)
+
+
+def _probabilities(inside: float = 0.99, left_rows: slice = slice(20, 100)) -> np.ndarray:
+    """Two 80 x 30 lungs (the left one's rows may differ) and a heart, at ``inside``; 0 elsewhere."""
+    probabilities = np.zeros((3, 128, 128), np.float32)
+    probabilities[0, 20:100, 20:50] = inside
+    probabilities[1, left_rows, 78:108] = inside
+    probabilities[2, 60:100, 50:78] = inside
+    return probabilities
+
+
+def test_a_confident_mask_scores_as_its_probabilities_say():
+    features = quality_features(_probabilities(0.99))
+    assert features["soft_dice"] == pytest.approx(2 * 0.99 / 1.99, abs=1e-6)
+    assert features["lung_confidence"] == pytest.approx(0.99, abs=1e-6)
+    assert features["height_asymmetry"] == 0.0
+
+
+def test_a_hesitant_mask_has_a_lower_soft_dice():
+    # p = 0.6 inside: 2 * 0.6 n / (0.6 n + n) = 0.75
+    features = quality_features(_probabilities(0.6))
+    assert features["soft_dice"] == pytest.approx(0.75, abs=1e-6)
+    assert features["lung_confidence"] == pytest.approx(0.6, abs=1e-6)
+
+
+def test_a_lung_cut_to_half_its_height_raises_the_asymmetry():
+    assert quality_features(_probabilities(left_rows=slice(20, 60)))["height_asymmetry"] == pytest.approx(0.5)
+
+
+def test_no_lungs_score_zero():
+    assert quality_features(np.zeros((3, 64, 64), np.float32)) == {
+        "soft_dice": 0.0,
+        "lung_confidence": 0.0,
+        "height_asymmetry": 1.0,
+    }
+
+
+def test_the_model_is_linear_and_clipped_to_0_1():
+    features = {"soft_dice": 0.9, "lung_confidence": 0.8, "height_asymmetry": 0.1}
+    weights = {"soft_dice": 2.0, "lung_confidence": -1.0, "height_asymmetry": -0.5}
+    assert predicted_dice(features, -0.2, weights) == pytest.approx(-0.2 + 1.8 - 0.8 - 0.05)
+    assert predicted_dice(features, 5.0, weights) == 1.0
+    assert predicted_dice(features, -5.0, weights) == 0.0
+
+
+def test_the_transform_writes_the_score_and_its_threshold():
+    weights = dict.fromkeys(QUALITY_FEATURES, 0.0)
+    scored = PredictedDiced("pred", intercept=0.5, weights=weights, check_below=0.9)({"pred": _probabilities()})
+    assert scored[QUALITY_SCORE] == {"predicted_dice": 0.5, "check_below": 0.9}
+
+
+@pytest.mark.parametrize(
+    ("weights", "check_below", "keys"),
+    [
+        ({"soft_dice": 1.0}, 0.9, "pred"),  # missing weights
+        ({**dict.fromkeys(QUALITY_FEATURES, 1.0), "area": 1.0}, 0.9, "pred"),  # unknown feature
+        (dict.fromkeys(QUALITY_FEATURES, 1.0), 1.5, "pred"),  # threshold outside 0-1
+        (dict.fromkeys(QUALITY_FEATURES, 1.0), 0.9, ["pred", "prob"]),  # one key only
+    ],
+)
+def test_a_wrong_model_is_refused(weights, check_below, keys):
+    with pytest.raises(ValueError, match="PredictedDiced"):
+        PredictedDiced(keys, intercept=0.0, weights=weights, check_below=check_below)
+
+
+@pytest.mark.parametrize("bundle", ["unet", "pix2pix"])
+def test_the_shipped_score_passes_a_clear_film_and_flags_it_under_a_dense_effusion(bundle, cxr_dir, make_workflow):
+    """A validation film with clear lungs: ``ok`` as it is; ``check`` with an effusion over most of each base.
+
+    Measured with the shipped weights and scores (lung Dice / predicted Dice): U-Net clean 0.974 / 0.955,
+    effusion severity 4 0.709 / 0.745; Pix2Pix alike (``docs/results/quality_score_<bundle>.json``).
+    """
+    workflow = make_workflow(bundle, "evaluate.json", "eval", dataset_dir=str(cxr_dir), eval_split="validation")
+    parser = workflow.parser
+    network = parser.get_parsed_content("network").eval()
+    init_from_checkpoint(network, parser.get_parsed_content("ckpt_path"))
+    inferer, postprocessing = parser.get_parsed_content("inferer"), parser.get_parsed_content("postprocessing")
+    datalist = [d for d in parser.get_parsed_content("validate#datalist") if "7C69C012" in str(d["image"])]
+    scores = {}
+    with torch.inference_mode():
+        for severity in (0, 4):
+            item = Dataset(datalist, painted(parser.get_parsed_content("preprocessing"), "effusion", severity))[0]
+            scored = postprocessing({**item, "pred": inferer(item["image"][None], network)[0]})
+            scores[severity] = scored[QUALITY_SCORE]
+    assert scores[0]["predicted_dice"] >= scores[0]["check_below"] + 0.03, scores
+    assert scores[4]["predicted_dice"] < scores[4]["check_below"] - 0.05, scores
