@@ -15,6 +15,8 @@ import pytest
 import tomllib
 from readme_commands import readme_commands
 
+import lungseg_monai
+
 REPO = Path(__file__).resolve().parents[1]
 CHEST = REPO / "sample_data" / "dicom" / "CR-MONO1-10-chest"
 
@@ -112,6 +114,7 @@ def test_an_installed_lungseg_segments_a_dicom_outside_the_checkout(fresh_venv, 
 def test_the_readme_commands_for_an_installed_wheel_work_outside_the_checkout(fresh_venv, tmp_path):
     commands = readme_commands(REPO / "README.md", "## Installing the package elsewhere")
     assert commands[0].startswith("pip install torch==2.13.0 && pip install lungseg_monai-"), commands[0]
+    assert commands[0].endswith(f"lungseg_monai-{lungseg_monai.__version__}-py3-none-any.whl"), commands[0]  # not stale
     films, elsewhere = tmp_path / "films", tmp_path / "elsewhere"
     for folder in (films, elsewhere):
         folder.mkdir()
