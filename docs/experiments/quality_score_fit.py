@@ -20,12 +20,11 @@ import json
 from pathlib import Path
 
 import numpy as np
-import torch
-from monai.metrics import compute_roc_auc
 
 from lungseg_monai.handlers.opacity_stress import dense_opacity_films
 from lungseg_monai.paths import repo_path
 from lungseg_monai.reports.figures import predicted_vs_actual_figure
+from lungseg_monai.reports.statistics import quality_score_summary
 from lungseg_monai.transforms.predicted_dice import QUALITY_FEATURES, predicted_dice
 
 DENSE_OPACITY_LIST = repo_path("data_manifests", "dense_opacity_films.csv")
@@ -67,23 +66,23 @@ def clean_capped_threshold(scores: np.ndarray, clean: np.ndarray, share: float =
 
 
 def outcomes(rows: list[dict], scores: np.ndarray, check_below: float) -> dict:
-    """Return the AUROC, the error and the films let pass or held back at ``check_below``."""
+    """Return the AUROC, the error and the films let pass or held back at ``check_below``.
+
+    The figures of :func:`~lungseg_monai.reports.statistics.quality_score_summary` (those of the evaluation
+    report), plus the clean films held back and the threshold that would leave no film below 0.85 ``ok``.
+    """
     dice = np.array([row["lungs"] for row in rows])
-    failed = dice < FAILURE_BELOW
     check = scores < check_below
     clean = np.array([row["kind"] == "clean" for row in rows])
+    scored = [
+        {"dice": d, "predicted_dice": float(s), "quality": "check" if c else "ok"}
+        for d, s, c in zip(dice, scores, check, strict=True)
+    ]
     poor = dice < 0.85
     return {
-        "rows": len(rows),
-        "auroc_for_lung_dice_below_0.90": round(
-            float(compute_roc_auc(torch.tensor(1.0 - scores), torch.tensor(failed.astype(float)))), 4
-        ),
-        "mean_abs_error": round(float(np.mean(np.abs(scores - dice))), 4),
-        "below_0.90_found": f"{int(np.sum(failed & check))} of {int(failed.sum())}",
-        "below_0.85_marked_ok": int(np.sum((dice < 0.85) & ~check)),
-        "at_least_0.90_marked_check": f"{int(np.sum(~failed & check))} of {int((~failed).sum())}",
+        **quality_score_summary(scored, FAILURE_BELOW),
         "clean_marked_check": f"{int(np.sum(clean & check))} of {int(clean.sum())}",
-        "threshold_for_no_ok_below_0.85": round(float(scores[dice < 0.85].max()) + 1e-4, 4) if any(poor) else None,
+        "threshold_for_no_ok_below_0.85": round(float(scores[poor].max()) + 1e-4, 4) if any(poor) else None,
     }
 
 

@@ -22,8 +22,9 @@ from monai.utils import convert_to_numpy
 
 from lungseg_monai.reports.mask_dice import mask_dice
 from lungseg_monai.reports.opacity_stress import STRESS_SCORED
+from lungseg_monai.run_errors import require_file
 from lungseg_monai.transforms.opacity import OPACITY_KINDS, SEVERITIES, PaintOpacityd
-from lungseg_monai.transforms.predicted_dice import QUALITY_SCORE
+from lungseg_monai.transforms.predicted_dice import QUALITY_SCORE, calls_for_check
 from lungseg_monai.transforms.structures import EVALUATION_CHANNELS, StackStructureMasksd
 
 __all__ = ["OpacityStressBenchmark", "dense_opacity_films", "painted", "score_row"]
@@ -40,10 +41,15 @@ def painted(preprocessing: Compose, kind: str, severity: int) -> Compose:
 
 
 def dense_opacity_films(path: str | Path | None) -> set[str]:
-    """Return the file names listed in a dense-opacity list (a CSV with a ``film`` column); None: none."""
+    """Return the file names listed in a dense-opacity list (a CSV with a ``film`` column); None: none.
+
+    Raises:
+        UsageError: no such file (``--dense_opacity_list``): one line and exit code 2 from ``monai.bundle run``.
+
+    """
     if path is None:
         return set()
-    with Path(path).open(newline="") as handle:
+    with Path(require_file(path, "--dense_opacity_list")).open(newline="") as handle:
         return {row["film"] for row in csv.DictReader(handle)}
 
 
@@ -56,7 +62,7 @@ def score_row(scored: dict[str, Any]) -> dict[str, Any]:
         row[channel] = round(mask_dice(pred_eval[index], label_eval[index]), 4)
     score = scored.get(QUALITY_SCORE)
     row["predicted_dice"] = None if score is None else score["predicted_dice"]
-    row["quality"] = None if score is None else ("check" if score["predicted_dice"] < score["check_below"] else "ok")
+    row["quality"] = None if score is None else ("check" if calls_for_check(score) else "ok")
     return row
 
 
@@ -109,7 +115,6 @@ class OpacityStressBenchmark:
 
         """
         settings = settings or [(kind, severity) for kind in self.kinds for severity in self.severities]
-        postprocessing = self.postprocessing
         device = next(network.parameters()).device
         network.eval()
         rows = []
@@ -119,7 +124,7 @@ class OpacityStressBenchmark:
                 for item in Dataset(self.datalist, transform):
                     image = item["image"][None].to(device)
                     pred = inferer(image, network)[0]
-                    scored = postprocessing({**item, "pred": pred})
+                    scored = self.postprocessing({**item, "pred": pred})
                     name = Path(str(item["image"].meta["filename_or_obj"])).name
                     row = {"film": name, "kind": kind, "severity": severity, **score_row(scored)}
                     if self.per_row is not None:

@@ -15,6 +15,7 @@ from scipy.spatial import ConvexHull, QhullError
 from lungseg_monai.transforms.cardiothoracic import cardiothoracic_ratio, row_ends
 from lungseg_monai.transforms.lung_split import centre_column
 from lungseg_monai.transforms.mask_cleanup import bounding_box
+from lungseg_monai.transforms.predicted_dice import calls_for_check
 from lungseg_monai.transforms.structures import CARDIOMEDIASTINUM, CONVENTIONS, lung_masks
 
 __all__ = ["AnatomyMeasures", "measure_anatomy", "solidity", "LUNG_FLAGS", "ANATOMY_FLAGS", "SCORE_FLAGS"]
@@ -225,7 +226,7 @@ def measure_anatomy(
     heart = np.asarray(structures[CARDIOMEDIASTINUM], dtype=bool)
     ctr = cardiothoracic_ratio(right, left, heart)
     flags = _lung_flags(right, left) + _anatomy_flags(right, left, heart)
-    if score is not None and score["predicted_dice"] < score["check_below"]:
+    if score is not None and calls_for_check(score):
         flags.append("low_predicted_dice")
     ratio, ctr_flags = _measurable_ctr(ctr.ratio, flags)
     flags += ctr_flags

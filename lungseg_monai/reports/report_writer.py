@@ -22,6 +22,7 @@ from lungseg_monai.reports.html_report import render_report
 from lungseg_monai.reports.opacity_stress import REAL_DENSE, STRESS_SCORED, stress_summary
 from lungseg_monai.reports.statistics import RocAccumulator, quality_score_summary, summarize
 from lungseg_monai.reports.training_curves import read_scalar_curves
+from lungseg_monai.transforms.predicted_dice import calls_for_check
 
 __all__ = ["CaseResult", "METRIC_NAMES", "StressResult", "lower_is_better", "write_evaluation_report"]
 
@@ -90,7 +91,8 @@ def _clean_rows(cases: list[CaseResult], check_below: float | None) -> list[dict
             value = case.metrics.get("dice" if channel == "lungs" else f"{channel}_dice")
             row[channel] = None if value is None or not np.isfinite(value) else round(float(value), 4)
         row["predicted_dice"] = round(float(score), 4) if scored else None
-        row["quality"] = ("check" if score < check_below else "ok") if scored else None
+        checked = scored and calls_for_check({"predicted_dice": score, "check_below": check_below})
+        row["quality"] = ("check" if checked else "ok") if scored else None
         rows.append(row)
     return rows
 

@@ -23,9 +23,17 @@ from monai.config import KeysCollection
 from monai.transforms import MapTransform
 from monai.utils import convert_to_numpy
 
+from lungseg_monai.transforms.mask_cleanup import bounding_box
 from lungseg_monai.transforms.structures import LEFT_LUNG, RIGHT_LUNG
 
-__all__ = ["QUALITY_FEATURES", "QUALITY_SCORE", "quality_features", "predicted_dice", "PredictedDiced"]
+__all__ = [
+    "QUALITY_FEATURES",
+    "QUALITY_SCORE",
+    "calls_for_check",
+    "quality_features",
+    "predicted_dice",
+    "PredictedDiced",
+]
 
 #: The features, in the order of the model's ``weights``.
 QUALITY_FEATURES = ("soft_dice", "lung_confidence", "height_asymmetry")
@@ -34,8 +42,13 @@ QUALITY_SCORE = "quality_score"
 
 
 def _height(mask: np.ndarray) -> int:
-    rows = np.flatnonzero(mask.any(axis=1))
-    return int(rows[-1] - rows[0] + 1) if rows.size else 0
+    box = bounding_box(mask)
+    return 0 if box is None else box[0].stop - box[0].start
+
+
+def calls_for_check(score: Mapping[str, float]) -> bool:
+    """Whether a score of :class:`PredictedDiced` (``predicted_dice``, ``check_below``) marks its film ``check``."""
+    return score["predicted_dice"] < score["check_below"]
 
 
 def quality_features(probabilities: np.ndarray) -> dict[str, float]:

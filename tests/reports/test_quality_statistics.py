@@ -8,6 +8,7 @@ from shared_data import REPO
 from lungseg_monai.handlers.opacity_stress import OpacityStressBenchmark, dense_opacity_films
 from lungseg_monai.reports.opacity_stress import REAL_DENSE, stress_summary
 from lungseg_monai.reports.statistics import quality_score_summary, rank_auroc
+from lungseg_monai.run_errors import UsageError
 
 
 def test_rank_auroc_counts_pairs_and_half_ties():
@@ -51,6 +52,8 @@ def test_the_committed_dense_opacity_list_and_a_wrong_benchmark():
     films = dense_opacity_films(REPO / "data_manifests" / "dense_opacity_films.csv")
     assert len(films) == 14 and all("." in film for film in films)
     assert dense_opacity_films(None) == set()
+    with pytest.raises(UsageError, match="--dense_opacity_list .*nope.csv: no such file"):
+        dense_opacity_films(REPO / "data_manifests" / "nope.csv")
     with pytest.raises(ValueError, match="OpacityStressBenchmark"):
         OpacityStressBenchmark([], None, None, kinds=("pneumothorax",))
     with pytest.raises(ValueError, match="OpacityStressBenchmark"):
