@@ -5,7 +5,8 @@ painted opacity, with the quality features of :mod:`lungseg_monai.transforms.pre
 by least squares on the validation rows, chooses ``check_below`` on them (the threshold of the largest Youden index,
 sensitivity + specificity - 1, for finding a lung Dice below 0.90; the highest threshold that marks at most 10% of
 the clean validation films ``check``, and the lowest that marks no film below 0.85 ``ok``, are scored beside it),
-and scores the model once on the test rows.
+and scores the model once on the test rows; each feature's own AUROC (low soft Dice or confidence, high asymmetry
+means failure) is written beside.
 Prints the ``quality_score`` values for the bundle's ``train.json`` and writes ``quality_score_<bundle>.json`` and
 the plot of predicted against actual lung Dice on the test films, ``quality_score_<bundle>_test.png``:
 
@@ -24,7 +25,7 @@ import numpy as np
 from lungseg_monai.handlers.opacity_stress import dense_opacity_films
 from lungseg_monai.paths import repo_path
 from lungseg_monai.reports.figures import predicted_vs_actual_figure
-from lungseg_monai.reports.statistics import quality_score_summary
+from lungseg_monai.reports.statistics import quality_score_summary, rank_auroc
 from lungseg_monai.transforms.predicted_dice import QUALITY_FEATURES, predicted_dice
 
 DENSE_OPACITY_LIST = repo_path("data_manifests", "dense_opacity_films.csv")
@@ -109,6 +110,19 @@ def main() -> None:
         "bundle": args.bundle,
         "quality_score": {"intercept": intercept, "weights": weights, "check_below": check_below},
         "threshold_rule": "largest Youden index for lung Dice below 0.90 on the validation rows",
+        "single_feature_auroc": {
+            split: {
+                name: round(
+                    rank_auroc(
+                        [-r[name] if name != "height_asymmetry" else r[name] for r in rows],
+                        [r["lungs"] < FAILURE_BELOW for r in rows],
+                    ),
+                    4,
+                )
+                for name in QUALITY_FEATURES
+            }
+            for split, rows in splits.items()
+        },  # fmt: skip
         "clean_capped_threshold": capped,
         "clean_capped_outcomes": {split: outcomes(rows, scores(rows), capped) for split, rows in splits.items()},
         "no_ok_below_0.85_threshold": strict,
