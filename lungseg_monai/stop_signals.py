@@ -11,13 +11,16 @@ at its end. While held, SIGINT and SIGTERM are handled here, by where the run is
 - **anywhere else**: ``KeyboardInterrupt``, which the command reports as exit 130.
 
 ``KeyboardInterrupt`` is raised at most once: a signal that comes while the process already unwinds towards exit 130
-is only noted, so it cannot break the code that reports the interrupt. The handler is never set back to the default
-action while held, so a signal in the last moments of a run (the summary written, the interpreter shutting down)
-cannot kill the process. Only the standard library is imported here.
+is only noted, so it cannot break the code that reports the interrupt. An interrupt that lands where Python can only
+swallow it (a ``__del__``, an ``os.register_at_fork`` callback such as ``logging``'s when a ``DataLoader`` forks its
+workers) reaches :func:`_log_unraisable`, which delivers the signal again, so that Ctrl-C is never lost. The handler
+is never set back to the default action while held, so a signal in the last moments of a run (the summary written,
+the interpreter shutting down) cannot kill the process. Only the standard library is imported here.
 """
 
 from __future__ import annotations
 
+import _thread
 import logging
 import os
 import signal
@@ -63,13 +66,15 @@ class _State:
     stop_requested: bool = False  # the innermost stop callback has been called
     deferring: int = 0
     settled: bool = False
-    raised: bool = False
+    raised: KeyboardInterrupt | None = None  # the interrupt raised, while the process unwinds towards exit 130
+    raised_by: int = signal.SIGINT  # the signal behind it
     seen: threading.Event = field(default_factory=threading.Event)
     unraisable_hook: Callable[[Any], None] | None = None  # the hook before an interrupt replaced it
 
     def reset(self) -> None:
         self.stops.clear()
-        self.stop_requested = self.settled = self.raised = False
+        self.stop_requested = self.settled = False
+        self.raised = None
         self.deferring = 0
         if self.unraisable_hook is not None:
             sys.unraisablehook, self.unraisable_hook = self.unraisable_hook, None
@@ -92,10 +97,17 @@ def _on_stop_signal(signum: int, frame: FrameType | None) -> None:
         _STATE.stop_requested = True
         _STATE.stops[-1]()
         return
-    _STATE.raised = True
-    _STATE.unraisable_hook = sys.unraisablehook
-    sys.unraisablehook = _log_unraisable
-    raise KeyboardInterrupt(f"signal {name}")
+    _STATE.raised, _STATE.raised_by = KeyboardInterrupt(f"signal {name}"), signum
+    if _STATE.unraisable_hook is None:
+        _STATE.unraisable_hook = sys.unraisablehook
+        sys.unraisablehook = _log_unraisable
+    raise _STATE.raised
+
+
+def _deliver_again(signum: int) -> None:
+    """Deliver ``signum`` to the main thread once the code that swallowed its interrupt has returned."""
+    time.sleep(0.01)
+    _thread.interrupt_main(signum)
 
 
 def _log_unraisable(unraisable: Any) -> None:
@@ -103,8 +115,15 @@ def _log_unraisable(unraisable: Any) -> None:
 
     An interrupt while a ``DataLoader`` starts its worker processes leaves an iterator whose ``__del__`` fails
     (``no attribute '_workers'``); Python prints that as "Exception ignored in ..." with a traceback, under the
-    one line that reports the interrupt.
+    one line that reports the interrupt. The interrupt itself swallowed this way (it was raised inside a
+    ``__del__`` or an at-fork callback) would leave the run going on as if Ctrl-C had never come: the signal is
+    delivered again from a helper thread, and its handler raises a new interrupt in the code that runs next.
     """
+    if unraisable.exc_value is not None and unraisable.exc_value is _STATE.raised:
+        logger.debug("the interrupt was swallowed in %r; delivering it again", unraisable.object)
+        _STATE.raised = None
+        threading.Thread(target=_deliver_again, args=(_STATE.raised_by,), name="interrupt-again", daemon=True).start()
+        return
     trace = (unraisable.exc_type, unraisable.exc_value, unraisable.exc_traceback)
     logger.debug("after the interrupt: %s %r", unraisable.err_msg or "exception ignored in", unraisable.object,
                  exc_info=trace)  # fmt: skip

@@ -99,6 +99,23 @@ def test_after_an_interrupt_clean_up_errors_go_to_the_log_not_the_console(capsys
     assert sys.unraisablehook is before
 
 
+class _InterruptedWhenCollected:
+    def __del__(self):  # as logging's at-fork callback when Ctrl-C comes while a DataLoader forks its workers
+        _signal(signal.SIGINT)
+
+
+def test_an_interrupt_that_python_swallows_is_delivered_again(capsys):
+    before = sys.unraisablehook
+    with pytest.raises(KeyboardInterrupt, match="SIGINT"), stop_signals.handled():
+        collected = _InterruptedWhenCollected()
+        del collected  # the handler raises inside __del__, where Python can only print and drop the interrupt
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:  # the run goes on: the interrupt must come again here
+            time.sleep(0.01)
+    assert "Exception ignored" not in capsys.readouterr().err
+    assert sys.unraisablehook is before
+
+
 def test_a_signal_that_lands_on_another_thread_still_ends_a_wait_at_once():
     stopping = threading.Event()
 

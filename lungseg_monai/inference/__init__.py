@@ -5,7 +5,6 @@ from __future__ import annotations
 from lungseg_monai.inference.exit_codes import exit_unless_ok
 from lungseg_monai.inference.folder_evaluator import FolderEvaluator
 from lungseg_monai.inference.folder_plan import FolderPlan
-from lungseg_monai.inference.interrupts import quiet_worker
 from lungseg_monai.inference.lung_measures import AnatomyMeasures, measure_anatomy
 from lungseg_monai.inference.output_handlers import (
     DicomSegWriter,
@@ -38,5 +37,4 @@ __all__ = [
     "exit_unless_ok",
     "file_sha256",
     "measure_anatomy",
-    "quiet_worker",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import warnings
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import numpy as np
 import pydicom
 from pydicom import config
 from pydicom.sr.codedict import codes
-from pydicom.valuerep import validate_value
+from pydicom.valuerep import IS, DSdecimal, DSfloat, validate_value
 
 from lungseg_monai.data.atomic_writes import atomic_path
 
@@ -38,6 +39,17 @@ _TYPE2_PATIENT_STUDY = (
 _TEXT_VRS = {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UT"}
 
 
+def _as_written(value: object) -> object:
+    """Return a decimal or integer string value (pydicom's ``DSfloat``, ``DSdecimal``, ``IS``) as its text.
+
+    pydicom's ``validate_value`` checks the text of a DS or IS value and rejects the number types pydicom itself
+    reads them as; other values are returned as they are.
+    """
+    if isinstance(value, DSfloat | DSdecimal | IS):
+        return value.original_string if getattr(value, "original_string", None) is not None else str(value)
+    return value
+
+
 def _is_valid(element: pydicom.DataElement, default_repertoire: bool) -> bool:
     """Return True when ``element``'s value is valid for its VR (and, without a character set, plain ASCII)."""
     values = element.value if element.VM > 1 else [element.value]
@@ -45,7 +57,9 @@ def _is_valid(element: pydicom.DataElement, default_repertoire: bool) -> bool:
         for value in values:
             if default_repertoire and element.VR in _TEXT_VRS and not str(value).isascii():
                 return False
-            validate_value(element.VR, value, config.RAISE)
+            if element.VR == "DS" and not math.isfinite(float(value)):
+                return False
+            validate_value(element.VR, _as_written(value), config.RAISE)
     except (ValueError, TypeError):
         return False
     return True
@@ -56,7 +70,8 @@ def _prepare_source(source: pydicom.Dataset) -> pydicom.Dataset:
 
     Missing type 2 patient/study attributes are added empty. A value invalid for its VR (an age ``81`` for
     ``081Y``, a 56-character accession number in an SH, non-ASCII text without a declared character set) is
-    emptied when the attribute is type 2 and dropped otherwise; a zero pixel spacing (unknown) is dropped.
+    emptied when the attribute is type 2 and dropped otherwise; a zero pixel spacing (unknown) is dropped. Valid
+    decimal and integer strings (DS, IS: PixelSpacing, InstanceNumber, KVP) are kept.
     """
     for keyword in _TYPE2_PATIENT_STUDY:
         if keyword not in source:
@@ -70,10 +85,30 @@ def _prepare_source(source: pydicom.Dataset) -> pydicom.Dataset:
             element.value = ""
         else:
             del source[element.tag]
-    spacing = source.get("PixelSpacing")
-    if spacing is not None and not all(float(value) > 0 for value in spacing):
-        del source.PixelSpacing
+    for keyword in ("PixelSpacing", "ImagerPixelSpacing"):
+        if keyword in source and not (source[keyword].VM == 2 and all(v > 0 for v in source[keyword].value)):
+            del source[keyword]
     return source
+
+
+#: ``ImageComments`` of a SEG whose pixel spacing is the detector's: what a viewer's millimetres then mean.
+IMAGER_SPACING_CAVEAT = (
+    "Pixel Spacing copied from the source's Imager Pixel Spacing: measured at the detector plane, not corrected "
+    "for geometric magnification; distances in the patient are smaller"
+)
+
+
+def _pixel_measures(source: pydicom.Dataset) -> tuple[hd.PixelMeasuresSequence | None, str | None]:
+    """Return the SEG's pixel measures and their caveat (``None`` when there is none) from a prepared source.
+
+    The source's PixelSpacing (in the patient, or calibrated) when it has one, else its ImagerPixelSpacing (at the
+    detector) with :data:`IMAGER_SPACING_CAVEAT`; neither: no pixel measures, the SEG then has no millimetres.
+    """
+    for keyword, caveat in (("PixelSpacing", None), ("ImagerPixelSpacing", IMAGER_SPACING_CAVEAT)):
+        if keyword in source:
+            spacing = [float(value) for value in source[keyword].value]
+            return hd.PixelMeasuresSequence(pixel_spacing=spacing, slice_thickness=None), caveat
+    return None, None
 
 
 #: Per structure: segment label, property category, property type and laterality modifier (SNOMED CT).
@@ -142,6 +177,9 @@ def write_dicom_seg(
         seg = _segmentation(source, [masks[n] for n in structures], structures, convention, model_name, model_version)
     # Type 2C in the General Image module of a SEG without a plane orientation: the source's, else empty.
     seg.PatientOrientation = source.get("PatientOrientation", "")
+    _, caveat = _pixel_measures(source)
+    if caveat is not None:
+        seg.ImageComments = caveat
     with atomic_path(target) as temp:
         seg.save_as(temp)
     return Path(target)
@@ -162,7 +200,9 @@ def _segmentation(
     # overlap check and its per-segment frames read whole planes: the same pixel data in 40 ms instead of 112 ms for
     # a segment-interleaved array (2000x2128 film; docs/experiments/output_write_costs.py, "DICOM SEG once warm").
     planes = np.stack([np.asarray(m, dtype=bool) for m in masks]).view(np.uint8)
+    pixel_measures, _ = _pixel_measures(source)
     return hd.seg.Segmentation(
+        pixel_measures=pixel_measures,
         source_images=[source],
         pixel_array=np.moveaxis(planes, 0, -1)[None],
         segmentation_type=hd.seg.SegmentationTypeValues.BINARY,

@@ -14,6 +14,7 @@ import pydicom
 import pytest
 from mask_agreement import assert_masks_agree
 from PIL import Image
+from seg_reading import read_seg
 
 from lungseg_monai.inference.cli import main as lungseg_main
 from lungseg_monai.inference.lung_measures import ANATOMY_FLAGS, LUNG_FLAGS, SCORE_FLAGS
@@ -180,10 +181,8 @@ def test_real_chest_films_pass_the_anatomy_checks(dicom_run, name):
 
 
 def test_dicom_seg_has_one_coded_segment_per_structure(dicom_run):
-    import highdicom as hd
-
     _, _, output_dir = dicom_run
-    seg = hd.seg.segread(output_dir / "pylibjpeg-data/966_fixed.dcm.seg.dcm")
+    seg = read_seg(output_dir / "pylibjpeg-data/966_fixed.dcm.seg.dcm")
     described = {}
     for item in seg.SegmentSequence:
         property_type = item.SegmentedPropertyTypeCodeSequence[0]
@@ -331,6 +330,28 @@ def test_every_dicom_seg_passes_dciodvfy(dicom_run):
         if found:
             errors[seg.relative_to(output_dir).as_posix()] = found
     assert errors == {}
+
+
+def test_every_dicom_seg_carries_its_source_pixel_spacing(dicom_run, dicom_dir):
+    _, _, output_dir = dicom_run
+    with_spacing = 0
+    for seg_path in _segs(output_dir):
+        source = pydicom.dcmread(dicom_dir / str(seg_path.relative_to(output_dir)).removesuffix(".seg.dcm"),
+                                 force=True, stop_before_pixels=True)  # fmt: skip
+        expected = next(
+            ([float(v) for v in source[k].value] for k in ("PixelSpacing", "ImagerPixelSpacing")
+             if k in source and all(float(v) > 0 for v in source[k].value)),
+            None,
+        )  # fmt: skip
+        shared = pydicom.dcmread(seg_path).SharedFunctionalGroupsSequence[0]
+        if expected is None:
+            assert "PixelMeasuresSequence" not in shared, seg_path
+            continue
+        with_spacing += 1
+        spacing = [float(v) for v in shared.PixelMeasuresSequence[0].PixelSpacing]
+        assert spacing == pytest.approx(expected), seg_path
+        assert read_seg(seg_path).SharedFunctionalGroupsSequence[0].PixelMeasuresSequence[0].PixelSpacing == spacing
+    assert with_spacing == 5, "966_fixed, dx_image, JPEG2KLossless and both torchxrayvision films have a spacing"
 
 
 @pytest.mark.skipif(shutil.which("dcm2pnm") is None, reason="DCMTK's dcm2pnm is not installed (.ci/run installs dcmtk)")

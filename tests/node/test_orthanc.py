@@ -13,7 +13,6 @@ import urllib.error
 from io import BytesIO
 from pathlib import Path
 
-import highdicom as hd
 import numpy as np
 import pydicom
 import pytest
@@ -21,6 +20,7 @@ from dicom_peers import echo, free_port, read_film, scu
 from mask_agreement import assert_masks_agree
 from orthanc_server import MISSING, Orthanc
 from PIL import Image
+from seg_reading import read_seg
 
 from lungseg_monai.inference.cli import main as lungseg_main
 from lungseg_monai.inference.input_scan import scan_input_folder
@@ -101,7 +101,7 @@ def test_films_sent_by_orthanc_come_back_as_segs_equal_to_folder_inference(pacs_
     seg_ids = _wait(lambda: len(ids := orthanc.find_instances({"Modality": "SEG"})) >= len(done) and ids, 120, "SEGs")
     assert len(seg_ids) == len(done)
     for seg_id in seg_ids:
-        seg = hd.seg.Segmentation.from_dataset(pydicom.dcmread(BytesIO(orthanc.file(seg_id))))
+        seg = read_seg(pydicom.dcmread(BytesIO(orthanc.file(seg_id))))
         referenced = seg.ReferencedSeriesSequence[0]
         uid = str(referenced.ReferencedInstanceSequence[0].ReferencedSOPInstanceUID)
         source = pydicom.dcmread(films[uid], stop_before_pixels=True)

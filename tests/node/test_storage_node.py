@@ -11,7 +11,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import highdicom as hd
 import numpy as np
 import pytest
 from dicom_peers import SegCollector, echo, free_port, read_film, scu, send
@@ -19,6 +18,7 @@ from mask_agreement import assert_masks_agree
 from PIL import Image
 from pydicom.uid import generate_uid
 from pynetdicom.sop_class import ComputedRadiographyImageStorage, CTImageStorage
+from seg_reading import read_seg
 
 from lungseg_monai.inference.bundle_workflow import resolve_bundle
 from lungseg_monai.node import (
@@ -150,7 +150,7 @@ def test_a_restarted_node_takes_up_unfinished_films_and_unsent_segs(start_node, 
         node.stop()
         again = start_node(forward_to=RemoteNode("PACS", "127.0.0.1", pacs.port))
         assert again.in_flight == 0 and len(pacs.received) == 2  # nothing left to do
-        seg = hd.seg.segread(tmp_path / "out" / "segmentations" / f"{spool.relative(films[1])}.seg.dcm")
+        seg = read_seg(tmp_path / "out" / "segmentations" / f"{spool.relative(films[1])}.seg.dcm")
         assert [item.SegmentLabel for item in seg.SegmentSequence] == ["Right lung", "Left lung", "Cardiomediastinum"]
     finally:
         pacs.stop()
