@@ -8,7 +8,12 @@ from lungseg_monai.handlers.evaluation_report import EvaluationReportHandler
 from lungseg_monai.handlers.key_metric_state import KeyMetricState
 from lungseg_monai.handlers.opacity_stress import OpacityStressBenchmark
 from lungseg_monai.handlers.output_transforms import scalars_from_engine
-from lungseg_monai.handlers.report_metrics import SpacedHausdorffDistance, SpacedSurfaceDistance, report_metrics
+from lungseg_monai.handlers.report_metrics import (
+    SpacedHausdorffDistance,
+    SpacedSurfaceDistance,
+    lungs_dice_metric,
+    report_metrics,
+)
 from lungseg_monai.handlers.resume import ResumeFromLatestCheckpoint, checkpoint_mismatch, latest_checkpoints
 from lungseg_monai.handlers.training_interrupt import EvaluationInterrupted, TrainingInterrupted
 from lungseg_monai.handlers.training_overview import TrainingOverview
@@ -27,6 +32,7 @@ __all__ = [
     "TrainingOverview",
     "checkpoint_mismatch",
     "latest_checkpoints",
+    "lungs_dice_metric",
     "report_metrics",
     "scalars_from_engine",
 ]

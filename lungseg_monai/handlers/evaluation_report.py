@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 from typing import Any
@@ -16,15 +17,17 @@ from PIL import Image
 from lungseg_monai.data.display import display_uint8
 from lungseg_monai.data.radiograph_reader import pixel_spacing
 from lungseg_monai.handlers.opacity_stress import OpacityStressBenchmark
-from lungseg_monai.handlers.report_metrics import ASD_MM, ASD_PX, CONFUSION, HD95_MM, HD95_PX, IOU
+from lungseg_monai.handlers.report_metrics import ASD_MM, ASD_PX, CONFUSION, DICE, HD95_MM, HD95_PX, IOU
 from lungseg_monai.reports.mask_dice import mask_dice
-from lungseg_monai.reports.report_writer import CaseResult, StressResult, write_evaluation_report
+from lungseg_monai.reports.report_writer import CaseResult, StressResult, headline_figures, write_evaluation_report
 from lungseg_monai.reports.statistics import RocAccumulator
 from lungseg_monai.transforms.cardiothoracic import cardiothoracic_ratio
 from lungseg_monai.transforms.predicted_dice import QUALITY_SCORE
 from lungseg_monai.transforms.structures import EVALUATION_CHANNELS, heart_annotated
 
 __all__ = ["EvaluationReportHandler"]
+
+logger = logging.getLogger(__name__)
 
 #: Column prefix of each evaluation channel (the anatomical lungs keep the plain names: ``dice``, ``hd95``...).
 _PREFIX = {"lungs": "", **{name: f"{name}_" for name in EVALUATION_CHANNELS[1:]}}
@@ -68,18 +71,17 @@ class EvaluationReportHandler:
     """Write ``per_case.csv``, ``summary.json``, ROC, montages and HTML when the evaluator completes.
 
     The figures come from the evaluator's MONAI metric handlers over the evaluation channels
-    (``EvaluationChannelsd``: anatomical lungs, visible lungs, right lung, left lung, cardiomediastinum): its key
-    metric ``dice`` and the handlers of :func:`~lungseg_monai.handlers.report_metrics.report_metrics` (IoU, the
-    confusion counts behind precision, recall, specificity and pixel accuracy, HD95 and average symmetric surface
-    distance). Distances are reported in mm when every case has a pixel spacing, otherwise in pixels for all
-    cases (never a mean of both). Structures the reference lacks on any case (a set without heart masks) are
-    left out. This handler adds what MONAI lacks: the cardiothoracic ratio of prediction and reference, the
-    human reference (a second reader's lungs, where the case has one, scored with the same Dice), the
-    pixel-level ROC (a histogram, not every pixel), thumbnails for the montages, and the report writer's
-    bootstrap CIs and HTML. Where the post-processing scores each film
-    (:class:`~lungseg_monai.transforms.PredictedDiced`) the report shows how well the score finds poor masks;
-    with ``opacity_stress`` it also scores the films with painted opacities (robustness curves, and the score on
-    them).
+    (``EvaluationChannelsd``: anatomical lungs, visible lungs, right lung, left lung, cardiomediastinum): the
+    handlers of :func:`~lungseg_monai.handlers.report_metrics.report_metrics` (Dice, IoU, the confusion counts
+    behind precision, recall, specificity and pixel accuracy, HD95 and average symmetric surface distance); the key
+    metric ``lungs_dice`` is the lungs' Dice, which the console names. Distances are reported in mm when every case
+    has a pixel spacing, otherwise in pixels for all cases (never a mean of both). Structures the reference lacks on
+    any case (a set without heart masks) are left out. This handler adds what MONAI lacks: the cardiothoracic ratio
+    of prediction and reference, the human reference (a second reader's lungs, where the case has one, scored with
+    the same Dice), the pixel-level ROC (a histogram, not every pixel), thumbnails for the montages, and the report
+    writer's bootstrap CIs and HTML. Where the post-processing scores each film
+    (:class:`~lungseg_monai.transforms.PredictedDiced`) the report shows how well the score finds poor masks; with
+    ``opacity_stress`` it also scores the films with painted opacities (robustness curves, and the score on them).
 
     Each decollated output item must hold ``prob_key`` (3-structure probabilities at the original resolution),
     ``pred`` and ``label`` (3-structure masks on that grid; ``label`` may mark the heart ``UNKNOWN``) and their
@@ -185,7 +187,7 @@ class EvaluationReportHandler:
         in_mm = bool(self.spacing_known) and all(self.spacing_known)
         confusion = torch.as_tensor(details[CONFUSION]).float().reshape(len(self.names), -1, 4)
         per_channel = {
-            "dice": _per_case(details, "dice"),
+            "dice": _per_case(details, DICE),
             "iou": _per_case(details, IOU),
             "hd95": _per_case(details, HD95_MM if in_mm else HD95_PX),
             "asd": _per_case(details, ASD_MM if in_mm else ASD_PX),
@@ -216,3 +218,4 @@ class EvaluationReportHandler:
         self.summary = write_evaluation_report(
             self.output_dir, cases, self.roc, facts, self.tensorboard_dir, self.check_below, stress
         )
+        logger.info("%s; report in %s", headline_figures(self.summary), self.output_dir)

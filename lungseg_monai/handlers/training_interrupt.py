@@ -6,6 +6,7 @@ import logging
 
 from ignite.engine import Engine, Events
 
+from lungseg_monai.handlers.engine_log_lines import correct_engine_log_lines
 from lungseg_monai.run_errors import EXIT_INTERRUPTED
 
 __all__ = ["EvaluationInterrupted", "TrainingInterrupted"]
@@ -26,8 +27,13 @@ class _InterruptedRun:
     """
 
     def attach(self, engine: Engine) -> None:
-        """Register on ``engine``'s ``EXCEPTION_RAISED`` event."""
+        """Register on ``engine``'s ``EXCEPTION_RAISED`` event; correct its misleading log lines.
+
+        ignite's error line for the interrupt is left out (this handler's line replaces it), and a first start is
+        no longer called a resumption (:mod:`lungseg_monai.handlers.engine_log_lines`).
+        """
         engine.add_event_handler(Events.EXCEPTION_RAISED, self)
+        correct_engine_log_lines(engine)
 
     def describe(self, engine: Engine) -> str:
         """Return the line to log when ``engine`` is interrupted."""

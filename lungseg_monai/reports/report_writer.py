@@ -24,7 +24,14 @@ from lungseg_monai.reports.statistics import RocAccumulator, quality_score_summa
 from lungseg_monai.reports.training_curves import read_scalar_curves
 from lungseg_monai.transforms.predicted_dice import calls_for_check
 
-__all__ = ["CaseResult", "METRIC_NAMES", "StressResult", "lower_is_better", "write_evaluation_report"]
+__all__ = [
+    "CaseResult",
+    "METRIC_NAMES",
+    "StressResult",
+    "headline_figures",
+    "lower_is_better",
+    "write_evaluation_report",
+]
 
 #: The headline per-case columns of a report (the anatomical lungs; from MONAI's metrics, see
 #: ``lungseg_monai.handlers.report_metrics``). A report adds per-structure columns (``visible_lungs_dice``,
@@ -36,6 +43,40 @@ METRIC_NAMES = ("dice", "iou", "precision", "recall", "specificity", "pixel_accu
 def lower_is_better(column: str) -> bool:
     """Whether a smaller value of ``column`` is better (distances and errors)."""
     return column.endswith(("hd95", "asd", "abs_error"))
+
+
+#: The structures of a report's headline, lungs first: (Dice column, name said).
+_HEADLINE_DICE = (
+    ("dice", "lungs"),
+    ("visible_lungs_dice", "visible lungs"),
+    ("right_lung_dice", "right lung"),
+    ("left_lung_dice", "left lung"),
+    ("cardiomediastinum_dice", "cardiomediastinum"),
+)
+
+
+def _mean(entry: Mapping[str, Any], digits: int = 4) -> str:
+    """Return a summary entry's mean as text, or ``n/a`` where no case had a finite value."""
+    return f"{entry['mean']:.{digits}f}" if entry.get("n") else "n/a"
+
+
+def headline_figures(summary: Mapping[str, Any]) -> str:
+    """Return a report's headline figures in one line, as ``summary.json`` has them: each structure named.
+
+    The lung Dice (anatomical) first with its 95% CI, then each other structure the report scored, the lungs'
+    IoU and HD95 (in the report's unit) and, where the reference has hearts, the cardiothoracic ratio's error.
+    """
+    metrics = summary["metrics"]
+    dice = metrics["dice"]
+    lungs = _mean(dice)
+    if dice.get("n"):
+        lungs += f" (95% CI {dice['ci95'][0]:.4f}-{dice['ci95'][1]:.4f})"
+    parts = [f"lungs {lungs}"] + [f"{said} {_mean(metrics[c])}" for c, said in _HEADLINE_DICE[1:] if c in metrics]
+    line = f"{summary['cases']} films; mean Dice: {', '.join(parts)}; lungs IoU {_mean(metrics['iou'])}"
+    line += f", HD95 {_mean(metrics['hd95'], 1)} {summary['distance_unit']}"
+    if "ctr_abs_error" in metrics:
+        line += f"; cardiothoracic ratio error {_mean(metrics['ctr_abs_error'])}"
+    return line
 
 
 def _human_reference(cases: list[CaseResult]) -> dict[str, Any] | None:

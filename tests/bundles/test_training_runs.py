@@ -146,6 +146,9 @@ def test_ctrl_c_ends_training_with_one_line_and_the_same_command_resumes(bundle,
     assert process.returncode == 130, console[-3000:]
     assert "Traceback" not in console, console[-3000:]
     assert "training interrupted in epoch" in console and f"the checkpoints saved so far are in {models}" in console
+    # ignite's own lines that mislead: an error line before the interrupt's, a first start called a resumption
+    assert "terminating due to exception" not in console and "resuming from iteration 0" not in console
+    assert "Engine run starting: up to 1000 epochs" in console, console[:3000]
     saved = max(int(p.stem.split("=")[1]) for p in models.glob("checkpoint_epoch=*.pt"))
 
     rerun = subprocess.run([*command, "--num_epochs", str(saved + 1)], cwd=REPO, capture_output=True, text=True,

@@ -11,9 +11,8 @@ import pytest
 import torch
 from ignite.engine import Engine, Events
 from monai.data import MetaTensor
-from monai.handlers import MeanDice, from_engine
 
-from lungseg_monai.handlers import EvaluationReportHandler, report_metrics
+from lungseg_monai.handlers import EvaluationReportHandler, lungs_dice_metric, report_metrics
 from lungseg_monai.reports import RocAccumulator, bootstrap_ci, mask_dice, paired_comparison, summarize
 from lungseg_monai.transforms import UNKNOWN, EvaluationChannelsd
 from lungseg_monai.transforms.lung_split import split_lungs
@@ -64,8 +63,7 @@ def _report(tmp_path, cases: list[tuple[dict, dict]]) -> tuple[list[dict], dict]
 
     engine = Engine(step)
     engine.add_event_handler(Events.STARTED, lambda e: setattr(e.state, "metric_details", {}))
-    metrics = {"dice": MeanDice(include_background=True, output_transform=from_engine(["pred_eval", "label_eval"]))}
-    for name, metric in {**metrics, **report_metrics()}.items():
+    for name, metric in {**lungs_dice_metric(), **report_metrics()}.items():
         metric.attach(engine, name)
     EvaluationReportHandler(str(tmp_path / "report"), {"model": "test"}).attach(engine)
     engine.run(cases, max_epochs=1)

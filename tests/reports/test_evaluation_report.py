@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
+import math
 import shutil
 import subprocess
 from pathlib import Path
@@ -36,8 +38,48 @@ def report_dir(cxr_dir, tmp_path_factory, make_workflow) -> Path:
     workflow = make_workflow(
         "unet", "evaluate.json", "infer", dataset_dir=str(cxr_dir), output_dir=str(output), **override
     )
-    workflow.run()
+    console = _Lines()
+    logging.getLogger().addHandler(console)
+    try:
+        workflow.run()
+    finally:
+        logging.getLogger().removeHandler(console)
+    (output / "console.txt").write_text("\n".join(console.lines))
+    (output / "engine_metrics.json").write_text(json.dumps(workflow.evaluator.state.metrics))
     return output
+
+
+class _Lines(logging.Handler):
+    """The log lines of a run, as its console shows them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def test_the_console_says_the_reports_figures_each_structure_named(report_dir):
+    summary = json.loads((report_dir / "summary.json").read_text())
+    metrics = summary["metrics"]
+    console = (report_dir / "console.txt").read_text()
+    dice = metrics["dice"]
+    headline = (
+        f"4 films; mean Dice: lungs {dice['mean']:.4f} (95% CI {dice['ci95'][0]:.4f}-{dice['ci95'][1]:.4f}), "
+        f"visible lungs {metrics['visible_lungs_dice']['mean']:.4f}, "
+        f"right lung {metrics['right_lung_dice']['mean']:.4f}, left lung {metrics['left_lung_dice']['mean']:.4f}, "
+        f"cardiomediastinum {metrics['cardiomediastinum_dice']['mean']:.4f}; lungs IoU {metrics['iou']['mean']:.4f}, "
+        f"HD95 {metrics['hd95']['mean']:.1f} px"
+    )
+    assert headline in console, console[-2000:]
+    # MONAI's key-metric line names the lungs' Dice, the report's headline, not a mean over the five channels.
+    assert f"Got new best metric of lungs_dice: {str(dice['mean'])[:6]}" in console
+    engine = json.loads((report_dir / "engine_metrics.json").read_text())
+    assert engine["lungs_dice"] == pytest.approx(dice["mean"], abs=1e-6)
+    # The cxr-lung-lr films have no pixel spacing: nothing was measured in mm, and the evaluator does not say 0.
+    assert summary["distance_unit"] == "px"
+    assert math.isnan(engine["hd95_mm"]) and math.isnan(engine["asd_mm"])
 
 
 def test_report_files_and_values(report_dir):
