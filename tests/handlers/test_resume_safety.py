@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 from ignite.engine import Events
+from log_lines import LogLines
 from monai.networks.nets import UNet
 
 from lungseg_monai.handlers import checkpoint_mismatch
@@ -26,21 +27,12 @@ class _Payload:
         return os.system, (f"touch {self.marker}",)
 
 
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
 @pytest.fixture
 def warnings_logged():
     """Warnings of lungseg_monai's loggers (the bundle's logging.conf replaces the root handlers caplog uses)."""
-    handler = _Collect()
+    handler = LogLines(logging.WARNING)
     logging.getLogger("lungseg_monai").addHandler(handler)
-    yield handler.messages
+    yield handler.lines
     logging.getLogger("lungseg_monai").removeHandler(handler)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from log_lines import LogLines
 from PIL import Image
 
 from lungseg_monai.reports.compare import compare_reports
@@ -38,7 +39,7 @@ def report_dir(cxr_dir, tmp_path_factory, make_workflow) -> Path:
     workflow = make_workflow(
         "unet", "evaluate.json", "infer", dataset_dir=str(cxr_dir), output_dir=str(output), **override
     )
-    console = _Lines()
+    console = LogLines()
     logging.getLogger().addHandler(console)
     try:
         workflow.run()
@@ -47,17 +48,6 @@ def report_dir(cxr_dir, tmp_path_factory, make_workflow) -> Path:
     (output / "console.txt").write_text("\n".join(console.lines))
     (output / "engine_metrics.json").write_text(json.dumps(workflow.evaluator.state.metrics))
     return output
-
-
-class _Lines(logging.Handler):
-    """The log lines of a run, as its console shows them."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
 
 
 def test_the_console_says_the_reports_figures_each_structure_named(report_dir):
