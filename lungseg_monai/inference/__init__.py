@@ -5,6 +5,7 @@ from __future__ import annotations
 from lungseg_monai.inference.exit_codes import exit_unless_ok
 from lungseg_monai.inference.folder_evaluator import FolderEvaluator
 from lungseg_monai.inference.folder_plan import FolderPlan
+from lungseg_monai.inference.library_log import LibraryLogFile
 from lungseg_monai.inference.lung_measures import AnatomyMeasures, measure_anatomy
 from lungseg_monai.inference.output_handlers import (
     DicomSegWriter,
@@ -25,6 +26,7 @@ __all__ = [
     "FolderPlan",
     "AnatomyMeasures",
     "HeartPngWriter",
+    "LibraryLogFile",
     "MaskNiftiWriter",
     "MaskPngWriter",
     "OutputProvenance",

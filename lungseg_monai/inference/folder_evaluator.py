@@ -19,6 +19,7 @@ from monai.utils import CommonKeys, convert_to_numpy
 from torch.utils.data import DataLoader
 
 from lungseg_monai.data.errors import one_line
+from lungseg_monai.handlers.engine_log_lines import correct_engine_log_lines
 from lungseg_monai.inference.network_lookahead import PREDICTION, NetworkLookahead
 from lungseg_monai.inference.run_summary import FileOutcome
 from lungseg_monai.inference.statuses import FAILED
@@ -101,6 +102,7 @@ class FolderEvaluator(SupervisedEvaluator):
         #: Seconds of each network pass that the lookahead thread ran in the last run (its own stage).
         self.network_seconds: list[float] = []
         self._item_pool: ThreadPoolExecutor | None = None  # lives as long as a run
+        correct_engine_log_lines(self)  # a start is not a resumption from iteration 0
         # ignite clears a terminate() asked for before the run starts; this asks again once it has started.
         self.add_event_handler(Events.STARTED, self._terminate_if_interrupted)
         self.add_event_handler(IterationEvents.MODEL_COMPLETED, self._decollate_and_postprocess)

@@ -160,11 +160,8 @@ def test_temporary_files_of_a_killed_run_are_removed_by_the_next(one_chest, tmp_
     assert keep.read_text() == "a user's file"
 
 
-def test_library_tracebacks_and_warnings_stay_in_the_log_file(dicom_dir, tmp_path):
-    inputs = tmp_path / "in"
-    inputs.mkdir()
-    shutil.copy(dicom_dir / "pylibjpeg-data" / "966_BROKEN_truncated_j2k.dcm", inputs / "broken.dcm")
-    shutil.copy(dicom_dir / "pylibjpeg-data" / "966_fixed.dcm", inputs / "fixed.dcm")  # an over-long SH value
+def test_library_tracebacks_and_warnings_stay_in_the_log_file(broken_and_noisy_films, tmp_path):
+    inputs = broken_and_noisy_films
     # A real process: pytest's own warning filters would hide pydicom's warnings in this one.
     run = "from lungseg_monai.inference.cli import main; raise SystemExit(main())"
     command = [sys.executable, "-c", run, "--input-dir", str(inputs), "--output-dir", str(tmp_path / "out")]

@@ -70,6 +70,27 @@ def test_every_file_gets_the_expected_outcome(dicom_run):
     assert "run_summary.csv" in {p.name for p in output_dir.iterdir()}
 
 
+def _readme_flags_table() -> dict[str, tuple[str, str, list[str]]]:
+    readme = (REPO / "README.md").read_text()
+    table = readme.split("<!-- shared-dicom-flags: begin -->")[1].split("<!-- shared-dicom-flags: end -->")[0]
+    rows = {}
+    for line in table.strip().splitlines()[2:]:
+        name, _, status, quality, flags = (cell.strip() for cell in line.strip().strip("|").split("|"))
+        rows[name.strip("`")] = (status, quality, [flag.strip("`") for flag in flags.split()])
+    return rows
+
+
+def test_the_readme_lists_the_status_quality_and_flags_a_real_run_gives(dicom_run):
+    _, _, output_dir = dicom_run
+    with open(output_dir / "run_summary.csv", newline="") as handle:
+        run = {
+            row["file"]: (row["status"], row["quality"], row["flags"].split())
+            for row in csv.DictReader(handle)
+            if row["status"] != "ignored"
+        }
+    assert _readme_flags_table() == run
+
+
 def test_exit_code_reports_failure(dicom_run):
     run, _, _ = dicom_run
     assert run.exit_code == 1
