@@ -22,6 +22,7 @@ from lungseg_monai.data.errors import one_line
 from lungseg_monai.data.radiograph_reader import pixel_spacing
 from lungseg_monai.inference.dicom_seg import write_dicom_seg
 from lungseg_monai.inference.folder_evaluator import MASK, OUTCOME, OUTPUTS, FolderEvaluator, fail_item
+from lungseg_monai.inference.label_tables import structure_label_map, write_label_tables
 from lungseg_monai.inference.lung_measures import AnatomyMeasures, measure_anatomy
 from lungseg_monai.inference.provenance import OutputProvenance, read_record, record_path
 from lungseg_monai.inference.run_summary import FileOutcome
@@ -101,14 +102,6 @@ class ImageOutputWriter:
         fail_item(item, output, err, "writing outputs")
 
 
-def lung_label_map(structures: np.ndarray, convention: str) -> np.ndarray:
-    """Return the lungs of a ``(3, rows, columns)`` structure mask as a label map: 1 right lung, 2 left lung."""
-    right, left = lung_masks(structures, convention)
-    labels = right.astype(np.uint8)
-    labels[left] = 2
-    return labels
-
-
 class MaskPngWriter(ImageOutputWriter):
     """``<name>.mask.png``: both lungs in the chosen convention at the original resolution (lung 255).
 
@@ -139,16 +132,32 @@ class HeartPngWriter(ImageOutputWriter):
 
 
 class MaskNiftiWriter(ImageOutputWriter):
-    """``<name>.mask.nii.gz``: the lungs in the chosen convention (1 right, 2 left), with the pixel spacing."""
+    """``<name>.mask.nii.gz``: the label map of :mod:`~lungseg_monai.inference.label_tables`, with the spacing.
+
+    1 right lung, 2 left lung (in the chosen convention), 3 the cardiomediastinum where it is not lung.
+
+    Args:
+        convention: the lung convention of labels 1 and 2.
+        output_dir: the run's output folder, where the label tables for 3D Slicer and ITK-SNAP go at the run's
+            start (none if not given).
+
+    """
 
     kind, suffix = "mask_nifti", ".mask.nii.gz"
 
-    def __init__(self, convention: str = "anatomical") -> None:
+    def __init__(self, convention: str = "anatomical", output_dir: str | Path | None = None) -> None:
         self.convention = check_convention(convention)
+        self.output_dir = output_dir
+
+    def attach(self, engine: Engine) -> None:
+        """Write the label tables at the run's start, the NIfTI after each iteration."""
+        if self.output_dir is not None:
+            engine.add_event_handler(Events.STARTED, lambda _: write_label_tables(self.output_dir))
+        super().attach(engine)
 
     def write(self, target: Path, item: dict[str, Any], output: dict[str, Any]) -> Path:
-        """Write the mask NIfTI."""
-        labels = lung_label_map(output[MASK], self.convention)
+        """Write the label-map NIfTI."""
+        labels = structure_label_map(output[MASK], self.convention)
         return write_mask_nifti(target, labels, pixel_spacing(item["image"].meta))
 
 

@@ -28,9 +28,9 @@ def write_mask_png(target: str | Path, mask: np.ndarray) -> Path:
 
 
 def write_mask_nifti(target: str | Path, labels: np.ndarray, spacing_mm: tuple[float, float] | None) -> Path:
-    """Write a label map (0 background, 1 right lung, 2 left lung) as NIfTI with x = column and y = row.
+    """Write a label map (``uint8``; :mod:`~lungseg_monai.inference.label_tables`) as NIfTI, x = column, y = row.
 
-    Read back by ``read_nifti_image``; any non-zero voxel is lung, as in the binary masks of earlier versions.
+    Read back by ``read_nifti_image``.
     """
     row_mm, col_mm = spacing_mm or (1.0, 1.0)
     affine = np.diag([col_mm, row_mm, 1.0, 1.0])

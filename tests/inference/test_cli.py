@@ -118,7 +118,8 @@ def test_visible_convention_redoes_the_masks_as_lung_fields_outside_the_heart(on
     assert record["right_lung_px"] + record["left_lung_px"] == int(visible.sum())
     assert first["right_lung_px"] + first["left_lung_px"] == int(anatomical.sum())
     nifti = np.asarray(nib.load(outputs / "chest.mask.nii.gz").dataobj)[..., 0].T
-    np.testing.assert_array_equal(nifti > 0, visible)
+    np.testing.assert_array_equal(np.isin(nifti, (1, 2)), visible)
+    np.testing.assert_array_equal(nifti == 3, heart)  # visible lungs stop at the heart: label 3 is all of it
     assert _run("--input-dir", str(one_chest), "--output-dir", str(outputs), "--convention", "sideways") == 2
 
 

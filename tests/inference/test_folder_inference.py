@@ -91,6 +91,16 @@ def test_the_readme_lists_the_status_quality_and_flags_a_real_run_gives(dicom_ru
     assert _readme_flags_table() == run
 
 
+def test_the_nifti_label_tables_are_written_into_the_output_folder(dicom_run):
+    _, _, output_dir = dicom_run
+    assert json.loads((output_dir / "mask_labels.json").read_text()) == {
+        "1": "right_lung",
+        "2": "left_lung",
+        "3": "cardiomediastinum",
+    }
+    assert (output_dir / "mask_labels.ctbl").is_file() and (output_dir / "mask_labels.itksnap.txt").is_file()
+
+
 def test_exit_code_reports_failure(dicom_run):
     run, _, _ = dicom_run
     assert run.exit_code == 1
@@ -109,11 +119,17 @@ def test_outputs_are_written_at_original_size_and_reread(dicom_run, dicom_dir, n
     base = output_dir / name
     mask = np.asarray(Image.open(f"{base}.mask.png"))
     assert mask.shape == (rows, cols) and set(np.unique(mask)) <= {0, 255}
-    nifti = np.asarray(nib.load(f"{base}.mask.nii.gz").dataobj)[..., 0].T
-    np.testing.assert_array_equal(nifti > 0, mask > 0)
-    assert set(np.unique(nifti)) == {0, 1, 2}  # 1 right lung, 2 left lung
+    nifti_file = nib.load(f"{base}.mask.nii.gz")
+    nifti = np.asarray(nifti_file.dataobj)[..., 0].T
+    np.testing.assert_array_equal(np.isin(nifti, (1, 2)), mask > 0)
+    assert set(np.unique(nifti)) == {0, 1, 2, 3}  # 1 right lung, 2 left lung, 3 cardiomediastinum outside them
     heart = np.asarray(Image.open(f"{base}.heart.png")) > 0
     assert heart.shape == (rows, cols) and 0.03 < heart.mean() < 0.4
+    np.testing.assert_array_equal(nifti == 3, heart & (mask == 0))  # anatomical lungs keep the pixels they share
+    # The source's geometry: x is the column, y the row; millimetres where the film has a spacing, else 1.
+    row_mm, col_mm = spacing or (1.0, 1.0)
+    np.testing.assert_allclose(nifti_file.affine, np.diag([col_mm, row_mm, 1.0, 1.0]), rtol=1e-6)
+    assert nifti_file.header.get_zooms()[:2] == pytest.approx((col_mm, row_mm))
     record = json.loads(Path(f"{base}.json").read_text())
     assert record["spacing_mm"] == spacing
     assert record["right_lung_px"] > 0.05 * rows * cols and record["left_lung_px"] > 0.05 * rows * cols
@@ -443,4 +459,5 @@ def test_overlays_are_previews_unless_full_size_is_asked_for(dicom_dir, tmp_path
     assert Image.open(tmp_path / "out" / "film.dcm.overlay.png").size == (2000, 2128)
     mask = np.asarray(Image.open(tmp_path / "out" / "film.dcm.mask.png"))
     nifti = np.asarray(nib.load(tmp_path / "out" / "film.dcm.mask.nii.gz").dataobj)[..., 0].T
-    assert nifti.dtype == np.uint8 and np.array_equal(nifti > 0, mask > 0) and set(np.unique(nifti)) == {0, 1, 2}
+    assert nifti.dtype == np.uint8 and np.array_equal(np.isin(nifti, (1, 2)), mask > 0)
+    assert set(np.unique(nifti)) == {0, 1, 2, 3}
