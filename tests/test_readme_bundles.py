@@ -36,6 +36,7 @@ def checkout(tmp_path_factory) -> Path:
 def _as_user(command: str, films: Path, out: Path) -> str:
     """The README command with its placeholders filled in; training runs one epoch (the test's only change)."""
     command = command.replace("/path/to/dicoms", str(films)).replace("/path/to/out", str(out))
+    command = command.replace("/path/to/film.dcm", str(films / FILMS[1]))
     if " training " in command:
         command += " --num_epochs 1"
     return command
@@ -43,7 +44,7 @@ def _as_user(command: str, films: Path, out: Path) -> str:
 
 def test_using_the_bundles_commands_work_in_a_fresh_checkout(checkout, tmp_path):
     commands = readme_commands(REPO / "README.md", "## Using the bundles")
-    assert len(commands) == 9, commands
+    assert len(commands) == 10, commands
     films = tmp_path / "films"
     for name in FILMS:
         (films / name).parent.mkdir(parents=True, exist_ok=True)
@@ -58,9 +59,10 @@ def test_using_the_bundles_commands_work_in_a_fresh_checkout(checkout, tmp_path)
         folder_run = "/path/to/dicoms" in command
         expected = 1 if folder_run else 0
         assert result.returncode == expected, (command, result.stderr[-3000:])
-        if folder_run:
+        if folder_run or "/path/to/film.dcm" in command:
             summary = json.loads((out / "run_summary.json").read_text())
-            assert summary["counts"] == {"done": 2, "failed": 1}, (command, summary["counts"])
+            counts = {"done": 2, "failed": 1} if folder_run else {"done": 1}  # one film
+            assert summary["counts"] == counts, (command, summary["counts"])
     assert (checkout / "runs" / "unet" / "models").is_dir() and (checkout / "runs" / "pix2pix").is_dir()
     assert json.loads((checkout / "eval" / "unet" / "test" / "summary.json").read_text())["cases"] == 13
     assert (checkout / "bundles" / "unet" / "models" / "model.ts").is_file()

@@ -1,7 +1,7 @@
-"""``lungseg``: segment a folder of radiographs with a bundle (a thin front to the bundle's ``inference.json``).
+"""``lungseg``: segment radiographs (a folder, one file or a list) with a bundle (a front to its ``inference.json``).
 
 Example:
-    ``lungseg --bundle unet --input-dir /data/dicom --output-dir /data/lungseg-out``
+    ``lungseg --bundle unet --input /data/dicom --output-dir /data/lungseg-out``
 
 """
 
@@ -19,8 +19,9 @@ from lungseg_monai.data.errors import one_line
 from lungseg_monai.inference.bundle_workflow import inference_workflow, resolve_bundle, warn_unless_shipped
 from lungseg_monai.inference.cli_logging import console_and_file_logging
 from lungseg_monai.inference.exit_codes import EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from lungseg_monai.inference.input_selection import select_inputs
 from lungseg_monai.inference.shards import Shard
-from lungseg_monai.inference.usage import UsageError, check_folders, check_run_options
+from lungseg_monai.inference.usage import UsageError, check_folders, check_listed_files, check_run_options
 from lungseg_monai.run_errors import error_behind
 from lungseg_monai.stop_signals import handled, settle
 from lungseg_monai.transforms.structures import CONVENTIONS
@@ -55,7 +56,14 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--bundle", default="unet", help="unet, pix2pix or a bundle folder")
-    parser.add_argument("--input-dir", required=True, help="folder searched recursively for DICOM/PNG/JPEG")
+    parser.add_argument(
+        "--input",
+        "--input-dir",
+        dest="input",
+        required=True,
+        help="a folder (searched recursively for DICOM/PNG/JPEG), one file, or a text file (.txt, .lst, .list) "
+        "listing files one per line (relative to the list's folder); --input-dir is the same option",
+    )
     parser.add_argument("--output-dir", required=True, help="where outputs go (never inside the input folder)")
     parser.add_argument("--overwrite", action="store_true", help="redo images whose outputs are up to date")
     parser.add_argument("--batch-size", type=int, default=4, help="images per forward pass (>= 1)")
@@ -92,7 +100,11 @@ def _parser() -> argparse.ArgumentParser:
 def _check(args: argparse.Namespace) -> Path:
     """Check every argument before any work starts; return the bundle folder."""
     bundle = resolve_bundle(args.bundle)
-    check_folders(Path(args.input_dir), Path(args.output_dir))
+    args.inputs = select_inputs(Path(args.input))
+    if args.inputs.files is None:
+        check_folders(args.inputs.input_dir, Path(args.output_dir), argument="--input")
+    else:
+        check_listed_files([args.inputs.input_dir / file for file in args.inputs.files], Path(args.output_dir))
     check_run_options(args.batch_size, args.num_workers)
     args.shard = Shard.parse(args.shard) if args.shard is not None else None
     return bundle
@@ -103,6 +115,8 @@ def _workflow(bundle: Path, args: argparse.Namespace) -> ConfigWorkflow:
     # Set only when asked for, so the bundle's own defaults (overlay_max_side, decode_min_side, shard from torchrun)
     # hold otherwise.
     optional = {"shard": args.shard} if args.shard is not None else {}
+    if args.inputs.files is not None:
+        optional["files"] = args.inputs.files
     if args.convention is not None:
         optional["convention"] = args.convention
     if args.overlay_full_size:
@@ -111,7 +125,7 @@ def _workflow(bundle: Path, args: argparse.Namespace) -> ConfigWorkflow:
         optional["decode_min_side"] = 0
     return inference_workflow(
         bundle,
-        input_dir=Path(args.input_dir),
+        input_dir=args.inputs.input_dir,
         output_dir=Path(args.output_dir),
         overwrite=args.overwrite,
         batch_size=args.batch_size,

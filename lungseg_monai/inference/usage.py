@@ -6,20 +6,20 @@ from pathlib import Path
 
 from lungseg_monai.run_errors import UsageError
 
-__all__ = ["UsageError", "check_folders", "check_at_least", "check_run_options"]
+__all__ = ["UsageError", "check_folders", "check_at_least", "check_listed_files", "check_run_options"]
 
 
-def check_folders(input_dir: Path, output_dir: Path) -> None:
+def check_folders(input_dir: Path, output_dir: Path, argument: str = "--input-dir") -> None:
     """Refuse a missing input folder and an output folder that is a file, inside the input or around it.
 
     Raises:
-        UsageError: naming the argument and the problem.
+        UsageError: naming the argument (``argument`` for the input folder) and the problem.
 
     """
     if not input_dir.exists():
-        raise UsageError(f"--input-dir {input_dir}: no such folder")
+        raise UsageError(f"{argument} {input_dir}: no such folder")
     if not input_dir.is_dir():
-        raise UsageError(f"--input-dir {input_dir}: not a folder")
+        raise UsageError(f"{argument} {input_dir}: not a folder")
     if output_dir.exists() and not output_dir.is_dir():
         raise UsageError(f"--output-dir {output_dir}: exists and is not a folder")
     inputs, outputs = input_dir.resolve(), output_dir.resolve()
@@ -27,6 +27,28 @@ def check_folders(input_dir: Path, output_dir: Path) -> None:
         raise UsageError(f"--output-dir {output_dir} is inside the input folder {input_dir}; choose another folder")
     if outputs in inputs.parents:
         raise UsageError(f"--output-dir {output_dir} contains the input folder {input_dir}; choose another folder")
+
+
+def check_listed_files(files: list[Path], output_dir: Path) -> None:
+    """Refuse an output folder that is a file, holds one of ``files``, or is (inside) the folder one of them is in.
+
+    The same rule as a folder run's: nothing is written where a later folder run over a film's folder would find it.
+
+    Raises:
+        UsageError: naming the argument and the problem.
+
+    """
+    if output_dir.exists() and not output_dir.is_dir():
+        raise UsageError(f"--output-dir {output_dir}: exists and is not a folder")
+    outputs = output_dir.resolve()
+    for file in files:
+        folder = file.parent.resolve()
+        if outputs == folder or folder in outputs.parents:
+            raise UsageError(
+                f"--output-dir {output_dir} is inside the folder of the input {file}; choose another folder"
+            )
+        if outputs in file.absolute().parents:
+            raise UsageError(f"--output-dir {output_dir} contains the input {file}; choose another folder")
 
 
 def check_at_least(name: str, value: int, minimum: int) -> None:

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import nibabel as nib
 import numpy as np
+import pydicom
 import pytest
+from mask_agreement import assert_masks_agree
 from PIL import Image
 
 from lungseg_monai.inference.cli import main as lungseg_main
@@ -36,21 +38,23 @@ def _run(*args: str) -> int:
 @pytest.mark.parametrize(
     "arguments, names",
     [
-        (["--input-dir", "/nope/nowhere", "--output-dir", "{tmp}/o"], "--input-dir /nope/nowhere: no such folder"),
+        (["--input-dir", "/nope/nowhere", "--output-dir", "{tmp}/o"], "--input /nope/nowhere: no such file or folder"),
         (["--input-dir", "{in}", "--output-dir", "{in}/out"], "is inside the input folder"),
         (["--input-dir", "{in}", "--output-dir", "{tmp}"], "contains the input folder"),
         (["--input-dir", "{in}", "--output-dir", "{in}"], "is inside the input folder"),
         (["--input-dir", "{in}", "--output-dir", "{tmp}/file"], "--output-dir {tmp}/file: exists and is not a folder"),
-        (["--input-dir", "{in}/chest", "--output-dir", "{tmp}/o"], "--input-dir {in}/chest: not a folder"),
+        (["--input", "{in}/chest", "--output-dir", "{in}/o"], "is inside the folder of the input {in}/chest"),
+        (["--input", "{tmp}/empty.txt", "--output-dir", "{tmp}/o"], "--input {tmp}/empty.txt: the list names no file"),
         (["--input-dir", "{in}", "--output-dir", "{tmp}/o", "--batch-size", "0"], "--batch-size 0: must be at least 1"),
         (["--input-dir", "{in}", "--output-dir", "{tmp}/o", "--num-workers", "-1"], "--num-workers -1: must be at"),
         (["--input-dir", "{in}", "--output-dir", "{tmp}/o", "--bundle", "nope"], "--bundle nope: neither unet"),
         (["--input-dir", "{in}", "--output-dir", "{tmp}/o", "--batch-size", "x"], "argument --batch-size"),
-        (["--output-dir", "{tmp}/o"], "--input-dir"),
+        (["--output-dir", "{tmp}/o"], "--input/--input-dir"),
     ],
 )
 def test_a_user_mistake_is_one_line_and_exit_code_2(one_chest, tmp_path, capsys, arguments, names):
     (tmp_path / "file").write_text("not a folder")
+    (tmp_path / "empty.txt").write_text("# nothing listed\n")
     fill = {"tmp": str(tmp_path), "in": str(one_chest)}
     code = lungseg_main([a.format(**fill) for a in arguments])
     err = capsys.readouterr().err
@@ -58,6 +62,50 @@ def test_a_user_mistake_is_one_line_and_exit_code_2(one_chest, tmp_path, capsys,
     assert err.count("\n") == 1 and err.startswith("lungseg: error: ")
     assert names.format(**fill) in err
     assert not (tmp_path / "o").exists(), "nothing may be written before the arguments are checked"
+    assert not (one_chest / "o").exists()
+
+
+def _outputs(folder: Path) -> dict[str, object]:
+    """A run's outputs by relative path: masks as arrays, records' verdicts, label tables' text; no summary or log."""
+    outputs: dict[str, object] = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        name = path.relative_to(folder).as_posix()
+        if name.endswith(".png"):
+            outputs[name] = np.asarray(Image.open(path))
+        elif name.endswith(".nii.gz"):
+            outputs[name] = np.asarray(nib.load(path).dataobj)
+        elif name.endswith(".seg.dcm"):
+            outputs[name] = pydicom.dcmread(path).pixel_array
+        elif name.endswith(".json") and not name.startswith(("run_summary", "mask_labels")):
+            record = json.loads(path.read_text())
+            outputs[name] = (record["quality"], record["flags"], sorted(record["outputs"]))
+        elif name.startswith("mask_labels"):
+            outputs[name] = path.read_text()
+    return outputs
+
+
+def _assert_same_outputs(actual: dict[str, object], expected: dict[str, object]) -> None:
+    assert actual.keys() == expected.keys()
+    for name, value in actual.items():
+        if isinstance(value, np.ndarray):  # another batch size: equal within the promise (README)
+            assert_masks_agree(value, expected[name], name)
+        else:
+            assert value == expected[name], name
+
+
+def test_one_file_or_a_list_gives_the_outputs_and_statuses_of_a_folder_run(one_chest, tmp_path):
+    shutil.copy(CHEST, one_chest / "second")
+    assert _run("--input", str(one_chest), "--output-dir", str(tmp_path / "folder")) == 0
+    folder = _outputs(tmp_path / "folder")
+    assert _run("--input", str(one_chest / "chest"), "--output-dir", str(tmp_path / "one")) == 0
+    _assert_same_outputs(_outputs(tmp_path / "one"), {k: v for k, v in folder.items() if not k.startswith("second")})
+    listing = tmp_path / "films.txt"  # relative to the list's folder, absolute, a comment, a file that is not there
+    listing.write_text(f"in/chest\n# the second copy:\n{one_chest / 'second'}\n\nin/missing.dcm\n")
+    assert _run("--input", str(listing), "--output-dir", str(tmp_path / "listed")) == 1  # the missing file failed
+    summary = json.loads((tmp_path / "listed" / "run_summary.json").read_text())
+    statuses = {entry["file"]: (entry["status"], entry["reason"]) for entry in summary["files"]}
+    assert statuses == {"chest": ("done", ""), "second": ("done", ""), "missing.dcm": ("failed", "no such file")}
+    _assert_same_outputs(_outputs(tmp_path / "listed"), folder)
 
 
 def test_exit_codes_are_documented_in_help(capsys):

@@ -191,7 +191,7 @@ def test_a_node_killed_with_films_in_hand_finishes_them_when_restarted(dicom_dir
             time.sleep(0.5)
         return process
 
-    records = lambda: list((out / "segmentations").rglob("*.json"))  # noqa: E731
+    records = lambda: list((out / "segmentations").rglob("*.dcm.json"))  # noqa: E731
     films = [read_film(dicom_dir / "pydicom-data_pypi" / "RG1_UNCR.dcm", fresh_uids=True) for _ in range(6)]
     # Each worker pauses after its first film (a test hook), so the kill comes with films in hand on any machine.
     node = start({**os.environ, PAUSE_VARIABLE: "iteration", "LUNGSEG_PAUSE_SECONDS": "600"})
