@@ -9,6 +9,7 @@ only when all others are in place, so an existing record always describes comple
 from __future__ import annotations
 
 import logging
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from lungseg_monai.inference.dicom_seg import write_dicom_seg
 from lungseg_monai.inference.folder_evaluator import MASK, OUTCOME, OUTPUTS, FolderEvaluator, fail_item
 from lungseg_monai.inference.label_tables import structure_label_map, write_label_tables
 from lungseg_monai.inference.lung_measures import AnatomyMeasures, measure_anatomy
+from lungseg_monai.inference.overlay import CHECK_RGB, TEXT_RGB, OverlayNotes, ctr_lines
 from lungseg_monai.inference.provenance import OutputProvenance, read_record, record_path
 from lungseg_monai.inference.run_summary import FileOutcome
 from lungseg_monai.inference.statuses import DONE
@@ -46,6 +48,8 @@ logger = logging.getLogger(__name__)
 
 #: Key of the earlier record of an image (read before it is removed), so outputs no longer written can go.
 _EARLIER_RECORD = "earlier_record"
+#: Key of an image's :class:`AnatomyMeasures`, measured before any output is written (the overlay shows them).
+MEASURES = "anatomy_measures"
 
 
 def _in_progress(engine: Engine) -> list[tuple[dict[str, Any], dict[str, Any]]]:
@@ -176,10 +180,27 @@ class OverlayPngWriter(ImageOutputWriter):
         self.max_side, self.convention = max_side, check_convention(convention)
 
     def write(self, target: Path, item: dict[str, Any], output: dict[str, Any]) -> Path:
-        """Write the overlay PNG."""
+        """Write the overlay PNG (with the CTR's widths, quality and legend where the anatomy was measured)."""
         right, left = lung_masks(output[MASK], self.convention)
         heart = output[MASK][CARDIOMEDIASTINUM]
-        return write_overlay_png(target, item["original"][0], right | left, self.max_side, heart)
+        measures = output.get(MEASURES)
+        notes = None if measures is None else _overlay_notes(measures, output[MASK])
+        return write_overlay_png(target, item["original"][0], right, left, heart, self.max_side, notes)
+
+
+def _overlay_notes(measures: AnatomyMeasures, structures: np.ndarray) -> OverlayNotes:
+    """Return an overlay's banner (convention, quality and flags, CTR, predicted Dice) and the CTR's widths."""
+    quality = CHECK_RGB if measures.flags else TEXT_RGB
+    lines = [(f"lungs: {measures.convention} convention", TEXT_RGB), (f"quality: {measures.quality}", quality)]
+    lines += [(text, quality) for text in textwrap.wrap(", ".join(measures.flags), width=44)]
+    ratio = measures.cardiothoracic_ratio
+    figures = [f"CTR {ratio:.3f}" if ratio is not None else "CTR not measured"]
+    if measures.predicted_dice is not None:
+        figures.append(f"predicted Dice {measures.predicted_dice:.3f}")
+    lines.append((", ".join(figures), TEXT_RGB))
+    right, left = lung_masks(structures, "anatomical")  # the CTR's thoracic width is the anatomical lungs'
+    lines_of_ctr = ctr_lines(right | left, structures[CARDIOMEDIASTINUM], measures.thoracic_width_row, ratio)
+    return OverlayNotes(lines, lines_of_ctr)
 
 
 class DicomSegWriter(ImageOutputWriter):
@@ -240,16 +261,29 @@ class RecordWriter:
         self.provenance, self.score_key = provenance, score_key
 
     def attach(self, engine: Engine) -> None:
-        """Remove records after the model (before any writer), write them at the end of the iteration."""
-        engine.add_event_handler(IterationEvents.MODEL_COMPLETED, self.remove_earlier_records)
+        """Remove records and measure after the model (before any writer), write them at the iteration's end."""
+        engine.add_event_handler(IterationEvents.MODEL_COMPLETED, self.prepare)
         engine.add_event_handler(Events.ITERATION_COMPLETED, self)
 
-    def remove_earlier_records(self, engine: Engine) -> None:
-        """Read and remove the record of each image about to get new outputs."""
-        for item, output in _in_progress(engine):
-            path = record_path(item["output_base"])
-            output[_EARLIER_RECORD] = read_record(path)
-            path.unlink(missing_ok=True)
+    def prepare(self, engine: Engine) -> None:
+        """Read and remove the record of each image about to get new outputs, and measure its anatomy."""
+        _map_items(engine, self._prepare_one, _in_progress(engine))
+
+    def _prepare_one(self, item: dict[str, Any], output: dict[str, Any]) -> None:
+        path = record_path(item["output_base"])
+        output[_EARLIER_RECORD] = read_record(path)
+        path.unlink(missing_ok=True)
+        meta = item["image"].meta
+        try:
+            output[MEASURES] = measure_anatomy(
+                output[MASK],
+                pixel_spacing(meta),
+                str(meta["spacing_source"]),
+                self.provenance.convention,
+                output.get(self.score_key),
+            )
+        except Exception as err:  # noqa: BLE001 - one image's failure; the run goes on
+            fail_item(item, output, err, "measuring the anatomy")
 
     def __call__(self, engine: Engine) -> None:
         """Write the record of each image of the iteration still in progress; the image is then done."""
@@ -272,14 +306,7 @@ class RecordWriter:
             )
 
     def _write(self, item: dict[str, Any], output: dict[str, Any]) -> AnatomyMeasures:
-        mask, meta = output[MASK], item["image"].meta
-        measures = measure_anatomy(
-            mask,
-            pixel_spacing(meta),
-            str(meta["spacing_source"]),
-            self.provenance.convention,
-            output.get(self.score_key),
-        )
+        mask, measures = output[MASK], output[MEASURES]
         record = {
             "source": item["source"],
             "model": self.provenance.bundle,

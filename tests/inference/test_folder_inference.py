@@ -101,6 +101,21 @@ def test_the_nifti_label_tables_are_written_into_the_output_folder(dicom_run):
     assert (output_dir / "mask_labels.ctbl").is_file() and (output_dir / "mask_labels.itksnap.txt").is_file()
 
 
+def test_overlays_draw_the_ctr_where_it_was_measured_and_only_then(dicom_run):
+    from lungseg_monai.inference.overlay import CARDIAC_WIDTH_RGB, THORACIC_WIDTH_RGB
+
+    _, _, output_dir = dicom_run
+    base = output_dir / "pylibjpeg-data/966_fixed.dcm"
+    record = json.loads(Path(f"{base}.json").read_text())
+    overlay = np.asarray(Image.open(f"{base}.overlay.png").convert("RGB"))
+    step = -(-max(record["image_size"]) // 1024)  # the preview's subsampling
+    on_row = np.all(overlay[record["thoracic_width_row"] // step] == THORACIC_WIDTH_RGB, axis=-1)
+    assert on_row.sum() * step == pytest.approx(record["thoracic_width_px"], rel=0.05)
+    assert np.all(overlay == CARDIAC_WIDTH_RGB, axis=-1).sum() * step >= 0.9 * record["cardiac_width_px"]
+    withheld = np.asarray(Image.open(output_dir / "torchxrayvision/Fake_MONOHR1.dcm.overlay.png").convert("RGB"))
+    assert not np.all(withheld == THORACIC_WIDTH_RGB, axis=-1).any()  # CTR not measurable: no widths drawn
+
+
 def test_exit_code_reports_failure(dicom_run):
     run, _, _ = dicom_run
     assert run.exit_code == 1
