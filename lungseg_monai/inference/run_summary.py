@@ -11,6 +11,7 @@ from pathlib import Path
 
 from lungseg_monai.data.atomic_writes import write_csv, write_json
 from lungseg_monai.inference.output_folder import locked_file
+from lungseg_monai.inference.run_page import write_run_page
 from lungseg_monai.inference.statuses import FAILED
 
 __all__ = ["FileOutcome", "RunSummary", "merge_shard_summaries"]
@@ -50,7 +51,7 @@ class RunSummary:
         return any(outcome.status == FAILED for outcome in self.outcomes)
 
     def write(self, output_dir: Path, extra: dict | None = None, name: str = "run_summary") -> None:
-        """Write ``<name>.csv`` and ``<name>.json`` atomically into ``output_dir``."""
+        """Write ``<name>.csv`` and ``<name>.json`` atomically into ``output_dir``, and for the run the page."""
         rows = [{**asdict(outcome), "flags": " ".join(outcome.flags)} for outcome in self.outcomes]
         columns = ["file", "status", "reason", "quality", "predicted_dice", "cardiothoracic_ratio", "flags"]
         write_csv(output_dir / f"{name}.csv", rows, columns)
@@ -62,6 +63,8 @@ class RunSummary:
             "files": [asdict(o) for o in self.outcomes],
         }
         write_json(output_dir / f"{name}.json", record)
+        if name == "run_summary":  # the whole run's (not a shard's part): its page too
+            write_run_page(output_dir, record["files"], record)
 
 
 def merge_shard_summaries(output_dir: Path, count: int) -> dict:

@@ -23,10 +23,11 @@ from pynetdicom.sop_class import (
 )
 
 from lungseg_monai.inference.provenance import record_path
+from lungseg_monai.inference.run_page import write_run_page
 from lungseg_monai.node.bundle_runner import BundleRunner, FilmResult
 from lungseg_monai.node.film_spool import FilmSpool, InvalidFilmError
 from lungseg_monai.node.forwarding import ForwardError, SegForwarder
-from lungseg_monai.node.outcome_log import OutcomeLog
+from lungseg_monai.node.outcome_log import OutcomeLog, read_outcomes
 from lungseg_monai.node.peers import AllowedPeer
 
 __all__ = ["CHEST_STORAGE_CLASSES", "StorageNode", "decodable_transfer_syntaxes"]
@@ -121,6 +122,7 @@ class StorageNode:
         self._in_flight = 0
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._page_lock = threading.Lock()
         self._workers: list[threading.Thread] = []
         self._server: Any = None
         self._stored_by_assoc: dict[int, list[int]] = {}
@@ -333,6 +335,17 @@ class StorageNode:
             self._report(result)
             if self.forwarder is not None and result.seg is not None:
                 self._forward(result)
+        self._write_page()
+
+    def _write_page(self) -> None:
+        """Rewrite ``segmentations/index.html`` with every film the node has segmented (its outcome log)."""
+        latest = {e["film"]: e for e in read_outcomes(self.outcomes.path) if e.get("event") == "segmented"}
+        outcomes = [{"file": film, "status": e.get("status"), "reason": e.get("reason")} for film, e in latest.items()]
+        with self._page_lock:
+            try:
+                write_run_page(self.runner.output_dir, sorted(outcomes, key=lambda o: o["file"]), {})
+            except OSError as err:  # the page is a view; the films' outputs and log are what counts
+                logger.warning("run page not written: %s", err)
 
     def _report(self, result: FilmResult) -> None:
         self.outcomes.segmented(self.spool.relative(result.film).as_posix(), result.status, result.reason)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import subprocess
+import urllib.parse
 from pathlib import Path
 
 import nibabel as nib
@@ -114,6 +116,28 @@ def test_overlays_draw_the_ctr_where_it_was_measured_and_only_then(dicom_run):
     assert np.all(overlay == CARDIAC_WIDTH_RGB, axis=-1).sum() * step >= 0.9 * record["cardiac_width_px"]
     withheld = np.asarray(Image.open(output_dir / "torchxrayvision/Fake_MONOHR1.dcm.overlay.png").convert("RGB"))
     assert not np.all(withheld == THORACIC_WIDTH_RGB, axis=-1).any()  # CTR not measurable: no widths drawn
+
+
+def test_the_run_page_lists_every_file_and_shows_the_films_to_check_in_chromium(dicom_run, tmp_path):
+    _, _, output_dir = dicom_run
+    summary = json.loads((output_dir / "run_summary.json").read_text())
+    text = (output_dir / "index.html").read_text()
+    assert text.count("<tr data-quality=") == len(summary["files"]) == 23
+    assert "http://" not in text and "https://" not in text  # offline: no CDN, no fonts, no scripts from elsewhere
+    for link in re.findall(r"href='([^']+)'", text):  # every link is a file of the output folder
+        assert (output_dir / urllib.parse.unquote(link)).is_file(), link
+    assert text.count("<img ") == summary["counts"]["done"] == 12  # a thumbnail of each overlay
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+    dom = subprocess.run([browser, *flags, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom",
+                          (output_dir / "index.html").as_uri() + "#check"],
+                         capture_output=True, text=True, check=True, timeout=120).stdout  # fmt: skip
+    rows = re.findall(r"<tr data-quality=\"([^\"]*)\"([^>]*)>", dom)  # as the browser serialises them
+    assert len(rows) == 23
+    shown = [quality for quality, attributes in rows if "hidden" not in attributes]
+    assert shown == ["check"] * summary["quality"]["check"] and summary["quality"]["check"] == 4
 
 
 def test_exit_code_reports_failure(dicom_run):

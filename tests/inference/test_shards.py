@@ -113,6 +113,7 @@ def test_torchrun_with_two_processes_matches_a_single_process_run(dicom_dir, tmp
     assert first.returncode == 1 and second.returncode == 1, second.stderr[-3000:]  # the broken film failed
     merged = json.loads((parallel / "run_summary.json").read_text())
     assert merged["complete"] and merged["shard_count"] == 2
+    assert (parallel / "index.html").read_text().count("<tr data-quality=") == len(merged["files"])  # merged page
     assert _outcomes(parallel) == _outcomes(single)
     masks, reference = _masks(parallel), _masks(single)
     assert len(masks) == 12 and masks.keys() == reference.keys()
