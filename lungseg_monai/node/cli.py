@@ -69,10 +69,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--ae-title", default="LUNGSEG", help="this node's AE title (default LUNGSEG)")
     serve.add_argument("--port", type=int, default=11112, help="TCP port to listen on (default 11112)")
-    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all)")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0: all)"
+    )
     serve.add_argument("--forward-to", metavar="AE@HOST:PORT", help="send each SEG there by C-STORE (the PACS)")
     serve.add_argument(
         "--allow", metavar="AE[@HOST]", action="append", default=[], help="accept only these peers (repeatable)"
+    )
+    serve.add_argument(
+        "--allow-any-peer",
+        action="store_true",
+        help="accept any calling AE that reaches the port (instead of --allow; a warning is logged)",
     )
     serve.add_argument(
         "--forward-retry", type=float, default=60.0, metavar="SECONDS", help="pause between sends of unconfirmed SEGs"
@@ -112,6 +119,12 @@ def _check(args: argparse.Namespace) -> Path:
             raise UsageError(f"--port {args.port}: must be 0 to 65535")
         args.forward_to = RemoteNode.parse(args.forward_to) if args.forward_to else None
         args.allow = [AllowedPeer.parse(text) for text in args.allow]
+        if not args.allow and not args.allow_any_peer:
+            raise UsageError(
+                "name the peers that may send films (--allow AE@HOST, repeatable) or pass --allow-any-peer"
+            )
+        if args.allow and args.allow_any_peer:
+            raise UsageError("--allow and --allow-any-peer exclude each other")
     else:
         url = urlparse(args.dicomweb)
         if url.scheme not in ("http", "https") or not url.netloc:
@@ -151,6 +164,7 @@ def _serve(bundle: Path, args: argparse.Namespace) -> int:
             host=args.host,
             forwarder=forwarder,
             allow=args.allow,
+            allow_any_peer=args.allow_any_peer,
             max_queue=args.max_queue,
             max_workers=args.max_workers,
             batch_size=args.batch_size,

@@ -82,9 +82,10 @@ class StorageNode:
         runner: segments listed films of the spool.
         spool: where received films are kept.
         outcomes: where each film's outcome and each SEG sent is recorded (``outcomes.jsonl``).
-        host: address to listen on (``0.0.0.0``: all).
+        host: address to listen on (``127.0.0.1`` by default: this machine only; ``0.0.0.0``: all).
         forwarder: sends the SEGs on, None to keep them only in the output folder.
-        allow: only these peers may open associations; empty: any peer.
+        allow: only these peers (calling AE, and host if given) may open associations.
+        allow_any_peer: accept any calling AE instead; without it an empty ``allow`` is refused (closed by default).
         max_queue: films waiting or being segmented, at most.
         max_workers: threads that segment.
         batch_size: films per segmentation run, at most.
@@ -99,9 +100,10 @@ class StorageNode:
         runner: BundleRunner,
         spool: FilmSpool,
         outcomes: OutcomeLog,
-        host: str = "0.0.0.0",
+        host: str = "127.0.0.1",
         forwarder: SegForwarder | None = None,
         allow: Sequence[AllowedPeer] = (),
+        allow_any_peer: bool = False,
         max_queue: int = 100,
         max_workers: int = 1,
         batch_size: int = 4,
@@ -109,8 +111,13 @@ class StorageNode:
     ) -> None:
         self.address = (host, port)
         self.runner, self.spool, self.outcomes, self.forwarder = runner, spool, outcomes, forwarder
-        self.allow, self.max_queue, self.max_workers, self.batch_size = list(allow), max_queue, max_workers, batch_size
+        if not allow and not allow_any_peer:
+            raise ValueError("a node accepts only the peers it is given: name them (allow) or pass allow_any_peer")
+        self.allow, self.allow_any_peer = list(allow), allow_any_peer
+        self.max_queue, self.max_workers, self.batch_size = max_queue, max_workers, batch_size
         self._ae = AE(ae_title=ae_title)
+        # A request for another called AE title is rejected by pynetdicom (reason 7: called AE title not recognised).
+        self._ae.require_called_aet = True
         self._ae.add_supported_context(Verification)
         syntaxes = decodable_transfer_syntaxes()
         for sop_class in CHEST_STORAGE_CLASSES:
@@ -167,6 +174,8 @@ class StorageNode:
         logger.info(
             "%s listening on %s:%d (%d film(s) taken up from the spool)", self._ae.ae_title, host, port, self.in_flight
         )
+        if self.allow_any_peer:
+            logger.warning("any calling AE that reaches %s:%d may store films here (--allow-any-peer)", host, port)
 
     @property
     def port(self) -> int:
@@ -203,7 +212,7 @@ class StorageNode:
     # Association events -------------------------------------------------------------------------------------
 
     def _on_requested(self, event: evt.Event) -> None:
-        if not self.allow:
+        if self.allow_any_peer:
             return
         primitive = event.assoc.requestor.primitive
         title, host = str(primitive.calling_ae_title).strip(), event.assoc.requestor.address

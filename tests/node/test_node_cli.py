@@ -21,9 +21,13 @@ from lungseg_monai.node import AllowedPeer, RemoteNode
         (["--allow", "PACS@no-such-host.invalid"], "--allow PACS@no-such-host.invalid: host no-such-host.invalid"),
         (["--max-queue", "0"], "--max-queue 0: must be at least 1"),
         (["--bundle", "nope"], "--bundle nope: neither unet, pix2pix nor a bundle folder"),
+        (["--allow", "PACS", "--allow-any-peer"], "--allow and --allow-any-peer exclude each other"),
+        ([], "name the peers that may send films (--allow AE@HOST, repeatable) or pass --allow-any-peer"),
     ],
 )
 def test_bad_arguments_are_one_line_and_exit_2(arguments, message, tmp_path, capsys):
+    if "--allow" not in " ".join(arguments) and arguments:
+        arguments = [*arguments, "--allow", "PACS"]  # a node named its peers: the mistake is the other argument
     assert main(["serve", "--output-dir", str(tmp_path / "out"), *arguments]) == 2
     err = capsys.readouterr().err
     assert err.startswith("lungseg: error: ") and message in err and err.count("\n") == 1
@@ -46,11 +50,11 @@ def test_a_port_in_use_and_an_output_folder_in_use_are_usage_errors(tmp_path, ca
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        assert main(["serve", "--host", "127.0.0.1", "--port", str(port), "--output-dir", str(tmp_path / "a")]) == 2
+        assert main(["serve", "--port", str(port), "--output-dir", str(tmp_path / "a"), "--allow", "PACS"]) == 2
     assert f"--port {port}: cannot listen on 127.0.0.1" in capsys.readouterr().err
     (tmp_path / "b").mkdir()
     with locked_file(tmp_path / "b" / ".lungseg-node.lock"):
-        assert main(["serve", "--port", "0", "--output-dir", str(tmp_path / "b")]) == 2
+        assert main(["serve", "--port", "0", "--output-dir", str(tmp_path / "b"), "--allow", "PACS"]) == 2
     assert "another node uses it" in capsys.readouterr().err
 
 

@@ -45,7 +45,8 @@ def start_node(tmp_path):
         runner = BundleRunner(resolve_bundle("unet"), out / "received", out / "segmentations", batch_size=4)
         forwarder = SegForwarder(forward_to, "LUNGSEG", out / "forwarded") if forward_to else None
         spool, log = FilmSpool(runner.spool), OutcomeLog(out / "outcomes.jsonl")
-        node = StorageNode("LUNGSEG", 0, runner, spool, log, host="127.0.0.1", forwarder=forwarder, **options)
+        options.setdefault("allow_any_peer", not options.get("allow"))
+        node = StorageNode("LUNGSEG", 0, runner, spool, log, forwarder=forwarder, **options)
         node.start()
         nodes.append(node)
         return node
@@ -74,6 +75,17 @@ def test_echo_unsupported_sop_class_and_allowed_peers(start_node, dicom_dir):
     assert rejected == {str(CTImageStorage): 0x03}  # abstract syntax not supported
     other = scu("OTHER").associate("127.0.0.1", node.port, ae_title="LUNGSEG")
     assert other.is_rejected and not other.is_established
+    refusal = other.acceptor.primitive  # A-ASSOCIATE-RJ: rejected permanent, by the service user, calling AE
+    assert (refusal.result, refusal.result_source, refusal.diagnostic) == (0x01, 0x01, 0x03)
+    wrong = scu("TESTSCU").associate("127.0.0.1", node.port, ae_title="WHATEVER")  # an allowed peer, another AE
+    assert wrong.is_rejected
+    refusal = wrong.acceptor.primitive  # called AE title not recognised
+    assert (refusal.result, refusal.result_source, refusal.diagnostic) == (0x01, 0x01, 0x07)
+
+
+def test_a_node_opens_to_nobody_it_is_not_told_of():
+    with pytest.raises(ValueError, match="allow_any_peer"):
+        StorageNode("LUNGSEG", 0, None, None, None)  # no allow list, no allow_any_peer
 
 
 def test_broken_film_and_bad_uid_are_answered_and_the_node_goes_on(start_node, dicom_dir, tmp_path):
@@ -182,8 +194,8 @@ def test_segs_the_peer_did_not_confirm_are_sent_when_it_is_back(start_node, dico
 
 def test_a_node_killed_with_films_in_hand_finishes_them_when_restarted(dicom_dir, tmp_path):
     out, port = tmp_path / "node", free_port()
-    command = [str(Path(sys.executable).with_name("lungseg")), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--output-dir", str(out), "--batch-size", "1"]
+    command = [str(Path(sys.executable).with_name("lungseg")), "serve", "--port", str(port)]  # 127.0.0.1 by default
+    command += ["--output-dir", str(out), "--batch-size", "1", "--allow", "TESTSCU@127.0.0.1"]
 
     def start(env: dict[str, str] | None = None) -> subprocess.Popen:
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
