@@ -26,6 +26,33 @@ def _checked_uid(dataset: pydicom.Dataset, keyword: str) -> str:
     return value
 
 
+def check_pixel_data(dataset: pydicom.Dataset) -> None:
+    """Refuse a data set whose pixels cannot be there: no Pixel Data, or native pixels shorter than the header says.
+
+    Encapsulated (compressed) pixel data need at least one fragment; whether a codestream decodes is only known
+    when it is decoded, so a damaged one is stored and fails later, recorded as such.
+
+    Raises:
+        InvalidFilmError: naming the problem (it becomes the C-STORE answer's ErrorComment).
+
+    """
+    data = dataset.get("PixelData")
+    if not data:
+        raise InvalidFilmError("no Pixel Data")
+    if dataset.file_meta.get("TransferSyntaxUID") is not None and dataset.file_meta.TransferSyntaxUID.is_encapsulated:
+        if len(data) <= 16:  # the item tag and length of the offset table, and nothing after it
+            raise InvalidFilmError(f"encapsulated Pixel Data has no fragment ({len(data)} bytes)")
+        return
+    try:
+        rows, columns, bits = int(dataset.Rows), int(dataset.Columns), int(dataset.BitsAllocated)
+        samples, frames = int(dataset.get("SamplesPerPixel", 1)), int(dataset.get("NumberOfFrames", 1) or 1)
+    except (AttributeError, TypeError, ValueError) as err:
+        raise InvalidFilmError(f"image size attributes missing or invalid ({err})") from None
+    expected = (rows * columns * samples * frames * bits + 7) // 8
+    if len(data) < expected:
+        raise InvalidFilmError(f"Pixel Data has {len(data)} bytes, the header says {expected}")
+
+
 class FilmSpool:
     """The received films of a node, one file per SOP instance; the input folder of its segmentation runs.
 
@@ -55,7 +82,13 @@ class FilmSpool:
 
         The file appears complete or not at all (written to a temporary file, then renamed); a film received
         again replaces the earlier copy.
+
+        Raises:
+            InvalidFilmError: a UID is missing or invalid, or the pixel data cannot be whole
+                (:func:`check_pixel_data`).
+
         """
+        check_pixel_data(dataset)
         return write_atomic(self.path_of(dataset), lambda temp: temp.write_bytes(encoded))
 
     def store_dataset(self, dataset: pydicom.Dataset) -> Path:

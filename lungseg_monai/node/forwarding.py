@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -65,7 +66,7 @@ class SegForwarder:
         dataset = pydicom.dcmread(seg)
         assoc = self._ae.associate(self.target.host, self.target.port, ae_title=self.target.ae_title)
         if not assoc.is_established:
-            raise ForwardError(f"{self.target}: association {_failure(assoc)}")
+            raise ForwardError(f"{self.target}: association {_failure(assoc, self.target)}")
         try:
             status = assoc.send_c_store(dataset)
         finally:
@@ -85,9 +86,34 @@ class SegForwarder:
         )
 
 
-def _failure(assoc: object) -> str:
+#: A-ASSOCIATE-RJ (source, diagnostic) -> what it says (PS3.8 table 9-21).
+_REJECTIONS = {
+    (1, 1): "no reason given",
+    (1, 2): "application context name not supported",
+    (1, 3): "calling AE title not recognised",
+    (1, 7): "called AE title not recognised",
+    (2, 1): "no reason given (ACSE)",
+    (2, 2): "protocol version not supported",
+    (3, 1): "temporary congestion",
+    (3, 2): "local limit exceeded",
+}
+
+
+def _failure(assoc: object, target: RemoteNode | None = None) -> str:
+    """Say why an association was not made: rejected (with the peer's reason), connection refused, or no answer."""
     if getattr(assoc, "is_rejected", False):
-        return "rejected"
+        primitive = getattr(getattr(assoc, "acceptor", None), "primitive", None)
+        source, diagnostic = getattr(primitive, "result_source", None), getattr(primitive, "diagnostic", None)
+        permanence = "permanently" if getattr(primitive, "result", None) == 1 else "for now"
+        return f"rejected {permanence}: {_REJECTIONS.get((source, diagnostic), f'reason {source}/{diagnostic}')}"
+    if target is not None:
+        try:
+            with socket.create_connection((target.host, target.port), timeout=10):
+                pass
+        except ConnectionRefusedError:
+            return "could not be made: connection refused (nothing listens on that port)"
+        except OSError as err:
+            return f"could not be made: {err.strerror or err}"
     if getattr(assoc, "is_aborted", False):
         return "aborted"
     return "could not be made (no answer)"

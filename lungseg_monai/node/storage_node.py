@@ -7,9 +7,11 @@ import queue
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydicom import Dataset
 from pydicom.pixels import get_decoder
 from pydicom.uid import UID, AllTransferSyntaxes
 from pynetdicom import AE, evt
@@ -56,6 +58,24 @@ def decodable_transfer_syntaxes() -> list[str]:
         except NotImplementedError:
             continue
     return decodable
+
+
+@dataclass
+class _Tally:
+    """What one association brought: films stored and refused, SOP classes refused at association, UIDs seen."""
+
+    stored: int = 0
+    refused: int = 0
+    refused_kinds: int = 0
+    instances: set[str] = field(default_factory=set)
+
+
+def _failure(status: int, reason: str) -> Dataset:
+    """Return a C-STORE answer with ``status`` and the reason as its ErrorComment (LO: 64 characters at most)."""
+    answer = Dataset()
+    answer.Status = status
+    answer.ErrorComment = reason if len(reason) <= 64 else reason[:61] + "..."
+    return answer
 
 
 def _peer(assoc: Association) -> str:
@@ -132,7 +152,7 @@ class StorageNode:
         self._page_lock = threading.Lock()
         self._workers: list[threading.Thread] = []
         self._server: Any = None
-        self._stored_by_assoc: dict[int, list[int]] = {}
+        self._stored_by_assoc: dict[int, _Tally] = {}
         self.forward_retry_seconds = forward_retry_seconds
         self._unsent: dict[str, Path] = {}  # film source -> its SEG, for SEGs the peer did not confirm
 
@@ -152,6 +172,7 @@ class StorageNode:
         self.spool.remove_leftovers()
         handlers = [
             (evt.EVT_REQUESTED, self._on_requested),
+            (evt.EVT_REJECTED, self._on_rejected),
             (evt.EVT_ESTABLISHED, self._on_established),
             (evt.EVT_RELEASED, self._on_ended),
             (evt.EVT_ABORTED, self._on_ended),
@@ -221,30 +242,55 @@ class StorageNode:
             event.assoc.acse.send_reject(0x01, 0x01, 0x03)  # rejected permanent, calling AE title not recognised
             event.assoc.kill()  # as pynetdicom's own rejections do: the DUL sends the A-ASSOCIATE-RJ, then stops
 
+    def _on_rejected(self, event: evt.Event) -> None:
+        """Log an association pynetdicom rejected (our own --allow refusals are logged where they are made)."""
+        requested = str(event.assoc.requestor.primitive.called_ae_title).strip()
+        if requested != self._ae.ae_title.strip():
+            logger.warning("association from %s@%s rejected: it called %r, this node is %r",
+                           str(event.assoc.requestor.primitive.calling_ae_title).strip(),
+                           event.assoc.requestor.address, requested, self._ae.ae_title.strip())  # fmt: skip
+
     def _on_established(self, event: evt.Event) -> None:
-        self._stored_by_assoc[id(event.assoc)] = [0, 0]
+        refused = sorted({UID(str(c.abstract_syntax)).name for c in event.assoc.rejected_contexts})
+        storage = [c for c in event.assoc.accepted_contexts if str(c.abstract_syntax) != str(Verification)]
+        self._stored_by_assoc[id(event.assoc)] = _Tally(refused_kinds=len(refused))
         logger.info("association from %s established", _peer(event.assoc))
+        if refused and not storage:  # it can send no film here: say so now, not "0 refused" at the end
+            named = ", ".join(refused[:5]) + (f" and {len(refused) - 5} more" if len(refused) > 5 else "")
+            logger.warning("association from %s: no film it proposed is accepted here (SOP classes refused at "
+                           "association: %s)", _peer(event.assoc), named)  # fmt: skip
 
     def _on_ended(self, event: evt.Event) -> None:
-        stored, refused = self._stored_by_assoc.pop(id(event.assoc), [0, 0])
+        tally = self._stored_by_assoc.pop(id(event.assoc), _Tally())
         how = "released" if event.event is evt.EVT_RELEASED else "aborted"
-        logger.info("association from %s %s: %d film(s) stored, %d refused", _peer(event.assoc), how, stored, refused)
+        kinds = f", {tally.refused_kinds} SOP class(es) refused at association" if tally.refused_kinds else ""
+        logger.info("association from %s %s: %d film(s) stored, %d refused%s", _peer(event.assoc), how,
+                    tally.stored, tally.refused, kinds)  # fmt: skip
 
     def _on_echo(self, event: evt.Event) -> int:
         logger.info("C-ECHO from %s", _peer(event.assoc))
         return STATUS_SUCCESS
 
     def _count(self, event: evt.Event, stored: bool) -> None:
-        counts = self._stored_by_assoc.get(id(event.assoc))
-        if counts is not None:
-            counts[0 if stored else 1] += 1
+        tally = self._stored_by_assoc.get(id(event.assoc))
+        if tally is None:
+            return
+        if stored:
+            tally.stored += 1
+        else:
+            tally.refused += 1
+        instance = str(event.request.AffectedSOPInstanceUID)
+        if instance in tally.instances:
+            logger.warning("film %s sent twice in one association by %s: the later copy is the one kept",
+                           instance, _peer(event.assoc))  # fmt: skip
+        tally.instances.add(instance)
 
-    def _on_store(self, event: evt.Event) -> int:
+    def _on_store(self, event: evt.Event) -> int | Dataset:
         status = self._store(event)
         self._count(event, status == STATUS_SUCCESS)
         return status
 
-    def _store(self, event: evt.Event) -> int:
+    def _store(self, event: evt.Event) -> int | Dataset:
         peer, instance = _peer(event.assoc), event.request.AffectedSOPInstanceUID
         with self._lock:
             if self._in_flight >= self.max_queue:
@@ -269,7 +315,7 @@ class StorageNode:
                 return STATUS_BUSY
             reason = str(err) if isinstance(err, InvalidFilmError) else f"{type(err).__name__}: {err}"
             logger.warning("film %s from %s refused: %s", instance, peer, reason)
-            return STATUS_CANNOT_UNDERSTAND
+            return _failure(STATUS_CANNOT_UNDERSTAND, reason)
         name = UID(str(event.request.AffectedSOPClassUID)).name
         logger.info("received %s (%s) from %s", self.spool.relative(film), name, peer)
         self._enqueue(film, counted=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import subprocess
@@ -17,7 +18,7 @@ from dicom_peers import SegCollector, echo, free_port, read_film, scu, send
 from mask_agreement import assert_masks_agree
 from PIL import Image
 from pydicom.uid import generate_uid
-from pynetdicom.sop_class import ComputedRadiographyImageStorage, CTImageStorage
+from pynetdicom.sop_class import ComputedRadiographyImageStorage, CTImageStorage, Verification
 from seg_reading import read_seg
 
 from lungseg_monai.inference.bundle_workflow import resolve_bundle
@@ -30,7 +31,7 @@ from lungseg_monai.node import (
     StorageNode,
     read_outcomes,
 )
-from lungseg_monai.node.forwarding import SegForwarder
+from lungseg_monai.node.forwarding import ForwardError, SegForwarder
 from lungseg_monai.stop_signals import PAUSE_VARIABLE
 
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -81,6 +82,67 @@ def test_echo_unsupported_sop_class_and_allowed_peers(start_node, dicom_dir):
     assert wrong.is_rejected
     refusal = wrong.acceptor.primitive  # called AE title not recognised
     assert (refusal.result, refusal.result_source, refusal.diagnostic) == (0x01, 0x01, 0x07)
+
+
+def test_a_data_set_without_its_pixels_gets_a_failure_status_naming_the_problem(start_node, dicom_dir, tmp_path):
+    node = start_node()
+    whole = read_film(dicom_dir / "pydicom-data_pypi" / "RG1_UNCR.dcm", fresh_uids=True)
+    halved = read_film(dicom_dir / "pydicom-data_pypi" / "RG1_UNCR.dcm", fresh_uids=True)
+    expected = 1955 * 1841 * 2  # rows x columns x 2 bytes
+    halved.PixelData = halved.PixelData[: expected // 4 * 2]  # a file cut to half its length (an even number)
+    no_pixels = read_film(dicom_dir / "pydicom-data_pypi" / "RG1_UNCR.dcm", fresh_uids=True)
+    del no_pixels.PixelData
+    pairs = sorted({(str(ds.SOPClassUID), str(ds.file_meta.TransferSyntaxUID)) for ds in (whole, halved)})
+    assoc = scu("TESTSCU", pairs).associate("127.0.0.1", node.port, ae_title="LUNGSEG")
+    assert assoc.is_established
+    try:
+        answers = [assoc.send_c_store(ds) for ds in (halved, no_pixels, whole)]
+    finally:
+        assoc.release()
+    assert (int(answers[0].Status), answers[0].ErrorComment) == (
+        0xC000, f"Pixel Data has {expected // 4 * 2} bytes, the header says {expected}"
+    )  # fmt: skip
+    assert (int(answers[1].Status), answers[1].ErrorComment) == (0xC000, "no Pixel Data")
+    assert int(answers[2].Status) == 0x0000  # the whole film is stored
+    assert len(list((tmp_path / "out" / "received").rglob("*.dcm"))) == 1  # nothing kept of the other two
+
+
+def test_the_logs_name_what_a_peer_could_not_do(start_node, dicom_dir, tmp_path, caplog):
+    node = start_node()
+    film = read_film(dicom_dir / "pydicom-data_pypi" / "RG1_UNCR.dcm", fresh_uids=True)
+    contexts = [(ComputedRadiographyImageStorage, str(film.file_meta.TransferSyntaxUID)),
+                (CTImageStorage, "1.2.840.10008.1.2.1")]  # fmt: skip
+    with caplog.at_level(logging.INFO, logger="lungseg_monai.node"):
+        assoc = scu("TESTSCU", contexts).associate("127.0.0.1", node.port, ae_title="LUNGSEG")
+        assert assoc.is_established
+        try:
+            assert [int(assoc.send_c_store(film).Status) for _ in range(2)] == [0x0000, 0x0000]
+        finally:
+            assoc.release()
+        assert node.wait_until_idle(timeout=120)
+        only_ct = scu("TESTSCU", [(CTImageStorage, "1.2.840.10008.1.2.1")])
+        only_ct.remove_requested_context(Verification)
+        assoc = only_ct.associate("127.0.0.1", node.port, ae_title="LUNGSEG")
+        if assoc.is_established:  # pynetdicom accepts an association whose contexts are all refused
+            assoc.release()
+    said = caplog.text
+    assert f"film {film.SOPInstanceUID} sent twice in one association by TESTSCU" in said
+    assert "2 film(s) stored, 0 refused, 1 SOP class(es) refused at association" in said
+    assert "no film it proposed is accepted here (SOP classes refused at association: CT Image Storage)" in said
+    # The forwarder says why it could not send: the peer's reason for a rejection, a refused connection.
+    seg = dicom_dir / "pydicom-data_pypi" / "RG1_UNCR.dcm"  # any DICOM file: rejected before it is sent
+    wrong = SegForwarder(RemoteNode("ELSEWHERE", "127.0.0.1", node.port), "TESTSCU", tmp_path / "marks")
+    with caplog.at_level(logging.INFO, logger="lungseg_monai.node"):
+        with pytest.raises(ForwardError, match="rejected permanently: called AE title not recognised"):
+            wrong.send(seg, "a.dcm")
+        logged = "association from TESTSCU@127.0.0.1 rejected: it called 'ELSEWHERE', this node is 'LUNGSEG'"
+        deadline = time.monotonic() + 10  # the node logs it in its own thread
+        while logged not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert logged in caplog.text
+    closed = SegForwarder(RemoteNode("PACS", "127.0.0.1", free_port()), "LUNGSEG", tmp_path / "marks")
+    with pytest.raises(ForwardError, match="connection refused"):
+        closed.send(seg, "a.dcm")
 
 
 def test_a_node_opens_to_nobody_it_is_not_told_of():
