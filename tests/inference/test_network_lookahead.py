@@ -4,6 +4,7 @@ same with it as without it, on real films and with batches of unreadable files o
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -42,8 +43,8 @@ def test_each_batch_comes_with_its_pass_and_the_next_pass_already_submitted():
 
 
 def _texts_of(output_dir: Path) -> dict[str, bytes]:
-    """Every output file's bytes; records and summaries without their clock and stage-time fields, SEGs without
-    their UIDs and times (pixels, frames and segment labels)."""
+    """Every output file's bytes; records, summaries and the run page without their clock and stage-time fields,
+    SEGs without their UIDs and times (pixels, frames and segment labels)."""
     files = {}
     for path in sorted(output_dir.rglob("*")):
         if not path.is_file() or path.name == "lungseg.log":
@@ -57,6 +58,9 @@ def _texts_of(output_dir: Path) -> dict[str, bytes]:
             seg = pydicom.dcmread(path)
             labels = [segment.SegmentLabel for segment in seg.SegmentSequence]
             files[str(path.relative_to(output_dir))] = seg.PixelData + repr((seg.NumberOfFrames, labels)).encode()
+        elif path.name == "index.html":  # the run page, without the run's clock and its folder's name
+            page = re.sub(r"<p>(started|finished)_at: [^<]*</p>", "", path.read_text())
+            files[path.name] = page.replace(output_dir.name, "<output>").encode()
         elif path.suffix != ".csv":
             files[str(path.relative_to(output_dir))] = path.read_bytes()
     return files
