@@ -21,7 +21,7 @@ from lungseg_monai.inference.cli_logging import console_and_file_logging
 from lungseg_monai.inference.exit_codes import EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from lungseg_monai.inference.input_selection import select_inputs
 from lungseg_monai.inference.shards import Shard
-from lungseg_monai.inference.usage import UsageError, check_folders, check_listed_files, check_run_options
+from lungseg_monai.inference.usage import UsageError, check_inputs, check_run_options
 from lungseg_monai.run_errors import error_behind
 from lungseg_monai.stop_signals import handled, settle
 from lungseg_monai.transforms.structures import CONVENTIONS
@@ -101,10 +101,7 @@ def _check(args: argparse.Namespace) -> Path:
     """Check every argument before any work starts; return the bundle folder."""
     bundle = resolve_bundle(args.bundle)
     args.inputs = select_inputs(Path(args.input))
-    if args.inputs.files is None:
-        check_folders(args.inputs.input_dir, Path(args.output_dir), argument="--input")
-    else:
-        check_listed_files([args.inputs.input_dir / file for file in args.inputs.files], Path(args.output_dir))
+    check_inputs(args.inputs.input_dir, args.inputs.files, Path(args.output_dir), argument="--input")
     check_run_options(args.batch_size, args.num_workers)
     args.shard = Shard.parse(args.shard) if args.shard is not None else None
     return bundle

@@ -171,13 +171,15 @@ def write_dicom_seg(
             raise ValueError(
                 f"{name} mask is {masks[name].shape}, source {source_path} is {(source.Rows, source.Columns)}"
             )
+    pixel_measures, caveat = _pixel_measures(source)
     with warnings.catch_warnings():
         # Anonymised files carry one-word patient names; highdicom warns about each, the SEG is still valid.
         warnings.filterwarnings("ignore", message=".*unlikely to represent the intended person name.*")
-        seg = _segmentation(source, [masks[n] for n in structures], structures, convention, model_name, model_version)
+        seg = _segmentation(
+            source, [masks[n] for n in structures], structures, convention, model_name, model_version, pixel_measures
+        )
     # Type 2C in the General Image module of a SEG without a plane orientation: the source's, else empty.
     seg.PatientOrientation = source.get("PatientOrientation", "")
-    _, caveat = _pixel_measures(source)
     if caveat is not None:
         seg.ImageComments = caveat
     with atomic_path(target) as temp:
@@ -192,6 +194,7 @@ def _segmentation(
     convention: str,
     model_name: str,
     model_version: str,
+    pixel_measures: hd.PixelMeasuresSequence | None,
 ) -> hd.seg.Segmentation:
     algorithm = hd.AlgorithmIdentificationSequence(
         name=model_name, version=model_version, family=codes.cid7162.ArtificialIntelligence
@@ -200,7 +203,6 @@ def _segmentation(
     # overlap check and its per-segment frames read whole planes: the same pixel data in 40 ms instead of 112 ms for
     # a segment-interleaved array (2000x2128 film; docs/experiments/output_write_costs.py, "DICOM SEG once warm").
     planes = np.stack([np.asarray(m, dtype=bool) for m in masks]).view(np.uint8)
-    pixel_measures, _ = _pixel_measures(source)
     return hd.seg.Segmentation(
         pixel_measures=pixel_measures,
         source_images=[source],

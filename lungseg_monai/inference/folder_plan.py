@@ -15,7 +15,7 @@ from lungseg_monai.inference.provenance import OutputProvenance, read_record, re
 from lungseg_monai.inference.run_summary import FileOutcome
 from lungseg_monai.inference.shards import Shard
 from lungseg_monai.inference.statuses import ALREADY_DONE
-from lungseg_monai.inference.usage import check_folders, check_listed_files
+from lungseg_monai.inference.usage import check_inputs
 
 __all__ = ["FolderPlan"]
 
@@ -59,10 +59,7 @@ class FolderPlan:
         self.input_dir, self.output_dir = Path(input_dir), Path(output_dir)
         self.provenance, self.shard = provenance, shard
         self.files = None if files is None else [self.input_dir / path for path in files]
-        if self.files is None:
-            check_folders(self.input_dir, self.output_dir)
-        else:
-            check_listed_files(self.files, self.output_dir)
+        check_inputs(self.input_dir, files, self.output_dir)
         self._claim = ExitStack()
         self._claim.enter_context(claim_output_folder(self.output_dir, shard, shared=self.files is not None))
         self.data: list[dict[str, Any]] = []

@@ -32,7 +32,7 @@ __all__ = [
 
 #: Okabe-Ito yellow and vermillion: the thoracic and the cardiac width.
 THORACIC_WIDTH_RGB, CARDIAC_WIDTH_RGB = (240, 228, 66), (213, 94, 0)
-_RIGHT, _LEFT, _HEART = (label.rgb for label in LABELS)
+_RIGHT, _LEFT = LABELS[0].rgb, LABELS[1].rgb
 #: Banner text, and the quality and flags of a film to check (Okabe-Ito reddish purple: no line has it).
 TEXT_RGB, CHECK_RGB = (255, 255, 255), (204, 121, 167)
 
@@ -140,4 +140,4 @@ def _text_box(draw: ImageDraw.ImageDraw, origin: tuple[int, int], lines: list[tu
         line_y = y + pad + index * (size + pad)
         if swatches:
             draw.rectangle([x + pad, line_y, x + pad + size - 1, line_y + size - 1], fill=colour)
-        draw.text((x + pad + indent, line_y), text, fill=(255, 255, 255) if swatches else colour, font=font)
+        draw.text((x + pad + indent, line_y), text, fill=TEXT_RGB if swatches else colour, font=font)

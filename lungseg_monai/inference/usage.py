@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from lungseg_monai.run_errors import UsageError
 
-__all__ = ["UsageError", "check_folders", "check_at_least", "check_listed_files", "check_run_options"]
+__all__ = ["UsageError", "check_at_least", "check_folders", "check_inputs", "check_listed_files", "check_run_options"]
+
+
+def _check_output_not_a_file(output_dir: Path) -> None:
+    if output_dir.exists() and not output_dir.is_dir():
+        raise UsageError(f"--output-dir {output_dir}: exists and is not a folder")
+
+
+def check_inputs(
+    input_dir: Path, files: Sequence[str | Path] | None, output_dir: Path, argument: str = "--input-dir"
+) -> None:
+    """Check a run's input and output before any work: a whole folder (``files`` None) or files of ``input_dir``.
+
+    Raises:
+        UsageError: from :func:`check_folders` or :func:`check_listed_files`.
+
+    """
+    if files is None:
+        check_folders(input_dir, output_dir, argument)
+    else:
+        check_listed_files([input_dir / file for file in files], output_dir)
 
 
 def check_folders(input_dir: Path, output_dir: Path, argument: str = "--input-dir") -> None:
@@ -20,8 +41,7 @@ def check_folders(input_dir: Path, output_dir: Path, argument: str = "--input-di
         raise UsageError(f"{argument} {input_dir}: no such folder")
     if not input_dir.is_dir():
         raise UsageError(f"{argument} {input_dir}: not a folder")
-    if output_dir.exists() and not output_dir.is_dir():
-        raise UsageError(f"--output-dir {output_dir}: exists and is not a folder")
+    _check_output_not_a_file(output_dir)
     inputs, outputs = input_dir.resolve(), output_dir.resolve()
     if outputs == inputs or inputs in outputs.parents:
         raise UsageError(f"--output-dir {output_dir} is inside the input folder {input_dir}; choose another folder")
@@ -38,8 +58,7 @@ def check_listed_files(files: list[Path], output_dir: Path) -> None:
         UsageError: naming the argument and the problem.
 
     """
-    if output_dir.exists() and not output_dir.is_dir():
-        raise UsageError(f"--output-dir {output_dir}: exists and is not a folder")
+    _check_output_not_a_file(output_dir)
     outputs = output_dir.resolve()
     for file in files:
         folder = file.parent.resolve()
