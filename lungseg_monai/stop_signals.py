@@ -53,6 +53,7 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 #: Test hook: ``LUNGSEG_PAUSE_AT=<stage>`` makes :func:`pause_point` of that stage wait for a stop signal.
 PAUSE_VARIABLE = "LUNGSEG_PAUSE_AT"
 _PAUSE_SECONDS_VARIABLE = "LUNGSEG_PAUSE_SECONDS"
+_POLL_SECONDS = 0.05
 
 
 @dataclass
@@ -68,7 +69,7 @@ class _State:
     settled: bool = False
     raised: KeyboardInterrupt | None = None  # the interrupt raised, while the process unwinds towards exit 130
     raised_by: int = signal.SIGINT  # the signal behind it
-    seen: threading.Event = field(default_factory=threading.Event)
+    seen: int = 0  # stop signals received (a count: a handler must take no lock, see wait_for)
     unraisable_hook: Callable[[Any], None] | None = None  # the hook before an interrupt replaced it
 
     def reset(self) -> None:
@@ -89,7 +90,7 @@ def _in_main_thread() -> bool:
 
 def _on_stop_signal(signum: int, frame: FrameType | None) -> None:
     name = signal.Signals(signum).name
-    _STATE.seen.set()
+    _STATE.seen += 1
     if _STATE.settled or _STATE.deferring or _STATE.raised:
         logger.info("%s received while the run ends; its outcome stands", name)
         return
@@ -169,7 +170,9 @@ def stop_callback(stop: Callable[[], None]) -> Iterator[None]:
     """Within the block the first stop signal calls ``stop()``; a second raises ``KeyboardInterrupt``.
 
     ``stop`` should only ask the work to end at its next safe point (``engine.terminate()``), so that nothing is
-    cut off in the middle of a write. A no-op outside the main thread.
+    cut off in the middle of a write. It runs inside the signal handler, between two steps of whatever the main
+    thread was doing: it must not wait for a lock that the main thread may hold (set an event that the main thread
+    awaits with :func:`wait_for`, never with ``Event.wait``). A no-op outside the main thread.
     """
     if not _in_main_thread():
         yield
@@ -208,14 +211,24 @@ def settle() -> None:
 def wait_for(event: threading.Event, timeout: float | None = None) -> bool:
     """Wait for ``event`` in the main thread so that a stop signal is handled at once; return whether it is set.
 
-    Linux may deliver a signal to any thread of the process. Python then runs its handler in the main thread, but
-    only once that thread runs Python code again: a main thread blocked in one long wait would not handle it
-    until the wait ends. Waiting in short slices bounds that delay to a quarter of a second.
+    The wait never holds the event's lock: a stop callback that sets the event (``lungseg serve``'s) runs in the
+    signal handler, in the main thread, and ``Event.wait`` holds a plain lock for a moment on each call: a signal
+    in that moment would make ``set`` wait for a lock that its own thread holds, forever. So this polls
+    ``is_set`` (which takes no lock) between short sleeps instead. The sleeps also bound the delay of a signal that
+    Linux delivered to another thread: Python runs its handler in the main thread only once that thread runs
+    Python code again.
     """
+    return _poll(event.is_set, timeout)
+
+
+def _poll(done: Callable[[], bool], timeout: float | None) -> bool:
+    """Sleep in slices of at most 50 ms until ``done()`` or ``timeout`` seconds; return ``done()``."""
     deadline = None if timeout is None else time.monotonic() + timeout
-    while not event.wait(0.25):
-        if deadline is not None and time.monotonic() >= deadline:
+    while not done():
+        remaining = _POLL_SECONDS if deadline is None else min(_POLL_SECONDS, deadline - time.monotonic())
+        if remaining <= 0:
             return False
+        time.sleep(remaining)
     return True
 
 
@@ -233,6 +246,6 @@ def pause_point(stage: str) -> None:
     """
     if os.environ.get(PAUSE_VARIABLE) != stage:
         return
-    _STATE.seen.clear()
+    seen = _STATE.seen
     print(f"lungseg: paused at {stage}", file=sys.stderr, flush=True)
-    wait_for(_STATE.seen, float(os.environ.get(_PAUSE_SECONDS_VARIABLE, "10")))
+    _poll(lambda: _STATE.seen > seen, float(os.environ.get(_PAUSE_SECONDS_VARIABLE, "10")))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -130,3 +131,50 @@ def test_a_signal_that_lands_on_another_thread_still_ends_a_wait_at_once():
         assert stop_signals.wait_for(stopping, timeout=30)
     helper.join()
     assert time.monotonic() - start < 5  # not the 30 s a single blocking wait would take
+
+
+_SIGNAL_WHILE_THE_EVENT_IS_LOCKED = """
+import os, signal, sys, threading, time
+from lungseg_monai import stop_signals
+
+class SignalWhileWaitHoldsIt:
+    # The event's lock: when Event.wait takes it in the main thread, a SIGTERM comes while it holds it.
+    def __init__(self):
+        self.lock, self.fired = threading.Lock(), False
+    def acquire(self, *args):
+        got = self.lock.acquire(*args)
+        in_wait = sys._getframe(2).f_code.co_name == "wait"  # Event.wait -> Condition.__enter__ -> here
+        if got and in_wait and not self.fired and threading.current_thread() is threading.main_thread():
+            self.fired = True
+            signal.raise_signal(signal.SIGTERM)  # its handler runs now, before this acquire returns
+        return got
+    __enter__ = acquire
+    def release(self):
+        self.lock.release()
+    def __exit__(self, *exc):
+        self.release()
+
+def signal_later_unless_fired():  # a wait that never takes the lock still gets its signal
+    time.sleep(0.5)
+    if not lock.fired:
+        lock.fired = True
+        os.kill(os.getpid(), signal.SIGTERM)
+
+stopping, lock = threading.Event(), SignalWhileWaitHoldsIt()
+stopping._cond = threading.Condition(lock)
+threading.Thread(target=signal_later_unless_fired, daemon=True).start()
+with stop_signals.handled(), stop_signals.stop_callback(stopping.set):
+    print("ended", stop_signals.wait_for(stopping, timeout=5), flush=True)
+"""
+
+
+def test_a_signal_that_comes_while_the_event_is_locked_still_ends_the_wait():
+    """The stop callback sets the awaited event inside the signal handler: ``wait_for`` must not hold its lock.
+
+    A ``threading.Event`` takes a plain lock in ``wait`` and ``set``; a handler that sets the event while the main
+    thread is inside ``wait`` would wait for itself forever (``lungseg serve`` on SIGTERM, the folder runs' pause).
+    """
+    result = subprocess.run([sys.executable, "-c", _SIGNAL_WHILE_THE_EVENT_IS_LOCKED], capture_output=True,
+                            text=True, timeout=20)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout == "ended True\n"

@@ -58,6 +58,16 @@ def _wait_for_pause(process: subprocess.Popen, stage: str) -> list[str]:
     raise AssertionError(f"the run ended without pausing at {stage}: {''.join(lines)[-2000:]}")
 
 
+def _communicate_or_kill(process: subprocess.Popen, timeout: float) -> str:
+    """Return the rest of the run's stderr; a run still going after ``timeout`` is killed and the test fails."""
+    try:
+        return process.communicate(timeout=timeout)[1]
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        stderr = process.communicate()[1]
+        raise AssertionError(f"the run was still going {timeout} s after the signal: {stderr[-3000:]}") from None
+
+
 @pytest.fixture
 def three_films(tmp_path) -> Path:
     folder = tmp_path / "in"
@@ -80,7 +90,7 @@ def test_a_signal_at_each_stage_ends_the_run_cleanly(three_films, tmp_path, kind
             os.killpg(process.pid, signal.SIGINT)  # a terminal's Ctrl-C reaches the whole process group
         else:
             process.send_signal(signal.SIGTERM)
-        stderr = "".join(before) + process.communicate(timeout=120)[1]
+        stderr = "".join(before) + _communicate_or_kill(process, timeout=120)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
