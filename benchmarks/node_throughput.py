@@ -70,6 +70,7 @@ def _node_run(paths: list[Path], workers: int, senders: int, out: Path) -> dict[
         FilmSpool(runner.spool),
         OutcomeLog(out / "outcomes.jsonl"),
         host="127.0.0.1",
+        allow_any_peer=True,  # loopback only
         max_queue=len(paths) + 1,
         max_workers=workers,
     )

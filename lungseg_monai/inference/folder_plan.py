@@ -8,6 +8,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from lungseg_monai.data.checksums import file_sha256
 from lungseg_monai.inference.input_scan import scan_input_folder, scan_listed_files
 from lungseg_monai.inference.output_folder import claim_output_folder, remove_temporary_files
 from lungseg_monai.inference.output_handlers import OUTPUT_SUFFIXES
@@ -27,16 +28,18 @@ class FolderPlan:
 
     Creating a plan checks the folders, claims ``output_dir`` for this run (a lock held until :meth:`release`,
     which the run summary calls when the run ends) and removes temporary files of killed runs. An image whose
-    record (``<name>.json``) shows the same provenance is ``already_done`` unless ``overwrite``; one whose record
-    differs is redone, and its outcome says what differed. With a ``shard``, the plan holds only that shard's
-    images (and, for shard 0, the entries that are not images), and only its own temporary files are removed.
+    record (``<name>.json``) shows the same provenance and the same file content (SHA-256) is ``already_done``
+    unless ``overwrite``; one whose record differs is redone, and its outcome says what differed. With a
+    ``shard``, the plan holds only that shard's images (and, for shard 0, the entries that are not images), and
+    only its own temporary files are removed.
     With ``files``, the plan holds only those files of ``input_dir`` (a DICOM node's received films): it shares
     ``output_dir`` with other such runs and removes only the temporary files of its own outputs.
 
     Attributes:
         data: one item per image to segment: ``image`` (its path), ``source`` (path relative to ``input_dir``),
-            ``output_base`` (``<output_dir>/<source>``, each output adds a suffix) and ``replacing`` (what
-            differed in the earlier outputs, empty if none): the data of the run's dataset.
+            ``output_base`` (``<output_dir>/<source>``, each output adds a suffix), ``replacing`` (what
+            differed in the earlier outputs, empty if none) and ``source_sha256`` (the file's SHA-256, None if it
+            could not be read): the data of the run's dataset.
         outcomes: the entries settled without segmenting (ignored, skipped, already done).
         sources: every image of this run (relative paths), so the summary can name those it did not reach.
         shard: the shard this run does, None for the whole folder.
@@ -105,17 +108,41 @@ class FolderPlan:
             source = self._source(path)
             base = self.output_dir / source
             self.sources.append(source)
+            digest = _content_sha256(path)
             record = read_record(record_path(base))
-            differences = self.provenance.differences(record) if record is not None else []
+            if record is not None and record.get("status") is not None:
+                record = None  # a DICOM node's record of a film that failed or was skipped: no outputs to keep
+            differences = self._differences(record, digest) if record is not None else []
             if record is not None and not differences and not overwrite:
-                kept = "outputs of the same bundle, weights and options"
+                kept = "outputs of the same file, bundle, weights and options"
                 self.outcomes.append(_kept_outcome(source, kept, record))
                 continue
             redone += bool(differences)
             replacing = f"replaced earlier outputs ({', '.join(differences)} differed)" if differences else ""
-            self.data.append({"image": str(path), "source": source, "output_base": str(base), "replacing": replacing})
+            item = {"image": str(path), "source": source, "output_base": str(base), "replacing": replacing}
+            self.data.append({**item, "source_sha256": digest})
         if redone:
             logger.info("%d image(s) have outputs made otherwise; they are redone", redone)
+
+    def _differences(self, record: dict[str, Any], digest: str | None) -> list[str]:
+        """Name what differs between the earlier outputs' record and this run of the file whose SHA-256 is ``digest``.
+
+        A record without ``source_sha256`` (written before 0.7.2) cannot tell whether the file changed; it is judged
+        by its provenance alone.
+        """
+        differences = self.provenance.differences(record)
+        earlier = record.get("source_sha256")
+        if earlier is not None and earlier != digest:
+            differences.append("file content (SHA-256)")
+        return differences
+
+
+def _content_sha256(path: Path) -> str | None:
+    """Return the SHA-256 of the file, or None when it cannot be read (its run then says why it failed)."""
+    try:
+        return file_sha256(path)
+    except OSError:
+        return None
 
 
 def _kept_outcome(source: str, reason: str, record: dict) -> FileOutcome:

@@ -309,6 +309,7 @@ class RecordWriter:
         mask, measures = output[MASK], output[MEASURES]
         record = {
             "source": item["source"],
+            "source_sha256": item.get("source_sha256"),
             "model": self.provenance.bundle,
             "bundle_version": self.provenance.version,
             "provenance": self.provenance.as_dict(),

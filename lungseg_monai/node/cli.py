@@ -5,7 +5,8 @@ Output folder of both::
     <output-dir>/received/<StudyInstanceUID>/<SOPInstanceUID>.dcm       the films as received
     <output-dir>/segmentations/<StudyInstanceUID>/<SOPInstanceUID>.dcm.*  the outputs of a folder run
     <output-dir>/forwarded/<StudyInstanceUID>/<SOPInstanceUID>.dcm.json   SEGs the --forward-to node confirmed
-    <output-dir>/outcomes.jsonl     a line per film segmented (status, reason) and per SEG sent
+    <output-dir>/outcomes.jsonl     a line per film segmented (status, reason), replaced, and per SEG sent
+    <output-dir>/audit.jsonl        serve: a line per association, per film offered and per SEG sent (README)
     <output-dir>/lungseg.log
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import ssl
 import sys
 import threading
 from contextlib import AbstractContextManager, ExitStack
@@ -29,13 +31,16 @@ from lungseg_monai.inference.exit_codes import EXIT_OK, EXIT_USAGE, run_exit_cod
 from lungseg_monai.inference.output_folder import claim_output_folder, locked_file
 from lungseg_monai.inference.statuses import FAILED
 from lungseg_monai.inference.usage import UsageError, check_at_least
+from lungseg_monai.node.audit_trail import AuditTrail
 from lungseg_monai.node.bundle_runner import BundleRunner
+from lungseg_monai.node.dicomweb_auth import PASSWORD_VARIABLE, TOKEN_VARIABLE, dicomweb_session
 from lungseg_monai.node.dicomweb_study import segment_study
 from lungseg_monai.node.film_spool import FilmSpool
 from lungseg_monai.node.forwarding import SegForwarder
 from lungseg_monai.node.outcome_log import OutcomeLog
 from lungseg_monai.node.peers import AllowedPeer, RemoteNode, check_ae_title
 from lungseg_monai.node.storage_node import StorageNode
+from lungseg_monai.node.tls import TlsError, client_context, server_context
 from lungseg_monai.stop_signals import stop_callback, wait_for
 from lungseg_monai.transforms.structures import CONVENTIONS
 
@@ -86,11 +91,38 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--max-queue", type=int, default=100, help="films in hand at most; beyond: busy (0xA700)")
     serve.add_argument("--max-workers", type=int, default=1, help="threads that segment (default 1)")
+    serve.add_argument("--tls-cert", metavar="PEM", help="speak DICOM TLS only, with this certificate (and --tls-key)")
+    serve.add_argument("--tls-key", metavar="PEM", help="the private key of --tls-cert")
+    serve.add_argument(
+        "--tls-ca", metavar="PEM", help="with --tls-cert: require peers to present a certificate this CA signed"
+    )
+    serve.add_argument(
+        "--forward-ca",
+        metavar="PEM",
+        help="send SEGs over DICOM TLS, verifying --forward-to against this CA (presenting --tls-cert, if given)",
+    )
+    serve.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="at start, take up again the films that failed or were skipped (otherwise their records stand)",
+    )
     study = commands.add_parser(
         "segment-study", help="segment one study over DICOMweb and store the SEGs back", **common
     )
     study.add_argument("--dicomweb", required=True, metavar="URL", help="DICOMweb root, e.g. http://pacs/dicom-web")
     study.add_argument("--study", required=True, metavar="UID", help="StudyInstanceUID")
+    study.add_argument("--dicomweb-ca", metavar="PEM", help="check the server's HTTPS certificate against this CA")
+    study.add_argument(
+        "--dicomweb-token-file",
+        metavar="FILE",
+        help=f"a bearer token, the file's first line (or set {TOKEN_VARIABLE}; never on the command line)",
+    )
+    study.add_argument("--dicomweb-user", metavar="NAME", help="basic authentication as NAME")
+    study.add_argument(
+        "--dicomweb-password-file",
+        metavar="FILE",
+        help=f"the password of --dicomweb-user, the file's first line (or set {PASSWORD_VARIABLE})",
+    )
     for command in (serve, study):
         command.add_argument("--bundle", default="unet", help="unet, pix2pix or a bundle folder")
         command.add_argument("--output-dir", required=True, help="films, outputs, marks and the log go here")
@@ -125,13 +157,33 @@ def _check(args: argparse.Namespace) -> Path:
             )
         if args.allow and args.allow_any_peer:
             raise UsageError("--allow and --allow-any-peer exclude each other")
+        args.tls, args.forward_tls = _tls_contexts(args)
     else:
         url = urlparse(args.dicomweb)
         if url.scheme not in ("http", "https") or not url.netloc:
             raise UsageError(f"--dicomweb {args.dicomweb}: expected an http(s) URL, e.g. http://pacs:8042/dicom-web")
         if not UID(args.study).is_valid:
             raise UsageError(f"--study {args.study}: not a valid UID")
+        args.session = dicomweb_session(
+            args.dicomweb_ca, args.dicomweb_token_file, args.dicomweb_user, args.dicomweb_password_file
+        )
     return bundle
+
+
+def _tls_contexts(args: argparse.Namespace) -> tuple[ssl.SSLContext | None, ssl.SSLContext | None]:
+    """Return the node's TLS server context and the forwarder's client context (None: plain TCP)."""
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise UsageError("--tls-cert and --tls-key go together")
+    if args.tls_ca is not None and args.tls_cert is None:
+        raise UsageError("--tls-ca requires --tls-cert and --tls-key (client certificates are checked over TLS)")
+    if args.forward_ca is not None and args.forward_to is None:
+        raise UsageError("--forward-ca applies to --forward-to: name the node to send the SEGs to")
+    try:
+        server = server_context(args.tls_cert, args.tls_key, args.tls_ca) if args.tls_cert else None
+        client = client_context(args.forward_ca, args.tls_cert, args.tls_key) if args.forward_ca else None
+    except TlsError as err:
+        raise UsageError(str(err)) from None
+    return server, client
 
 
 def _node_lock(output: Path) -> AbstractContextManager[None]:
@@ -154,7 +206,7 @@ def _serve(bundle: Path, args: argparse.Namespace) -> int:
         stack.enter_context(claim_output_folder(runner.output_dir, shared=True))
         forwarder = None
         if args.forward_to is not None:
-            forwarder = SegForwarder(args.forward_to, args.ae_title, output / "forwarded")
+            forwarder = SegForwarder(args.forward_to, args.ae_title, output / "forwarded", tls=args.forward_tls)
         node = StorageNode(
             args.ae_title,
             args.port,
@@ -169,6 +221,9 @@ def _serve(bundle: Path, args: argparse.Namespace) -> int:
             max_workers=args.max_workers,
             batch_size=args.batch_size,
             forward_retry_seconds=args.forward_retry,
+            audit=AuditTrail(output / "audit.jsonl"),
+            retry_failed=args.retry_failed,
+            tls=args.tls,
         )
         try:
             node.start()
@@ -194,7 +249,8 @@ def _segment_study(bundle: Path, args: argparse.Namespace) -> int:
     runner = _runner(bundle, output, args)
     with _node_lock(output):
         outcomes = OutcomeLog(output / "outcomes.jsonl")
-        results = segment_study(DICOMwebClient(args.dicomweb), args.study, runner, FilmSpool(runner.spool), outcomes)
+        client = DICOMwebClient(args.dicomweb, session=args.session)
+        results = segment_study(client, args.study, runner, FilmSpool(runner.spool), outcomes)
     return run_exit_code(False, any(result.status == FAILED for result in results))
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import queue
+import ssl
 import threading
 import time
 from collections.abc import Sequence
@@ -24,9 +26,11 @@ from pynetdicom.sop_class import (
     Verification,
 )
 
-from lungseg_monai.inference.provenance import record_path
 from lungseg_monai.inference.run_page import write_run_page
+from lungseg_monai.inference.statuses import FAILED, SKIPPED
+from lungseg_monai.node.audit_trail import AuditTrail
 from lungseg_monai.node.bundle_runner import BundleRunner, FilmResult
+from lungseg_monai.node.film_records import FilmRecords
 from lungseg_monai.node.film_spool import FilmSpool, InvalidFilmError
 from lungseg_monai.node.forwarding import ForwardError, SegForwarder
 from lungseg_monai.node.outcome_log import OutcomeLog, read_outcomes
@@ -66,6 +70,7 @@ class _Tally:
 
     stored: int = 0
     refused: int = 0
+    bytes: int = 0
     refused_kinds: int = 0
     instances: set[str] = field(default_factory=set)
 
@@ -78,10 +83,21 @@ def _failure(status: int, reason: str) -> Dataset:
     return answer
 
 
-def _peer(assoc: Association) -> str:
+def _calling_ae(assoc: Association) -> str:
     requestor = assoc.requestor
-    title = requestor.ae_title or getattr(requestor.primitive, "calling_ae_title", "?")
-    return f"{str(title).strip()}@{requestor.address}:{requestor.port}"
+    return str(requestor.ae_title or getattr(requestor.primitive, "calling_ae_title", "?")).strip()
+
+
+def _called_ae(assoc: Association) -> str:
+    return str(getattr(assoc.requestor.primitive, "called_ae_title", "") or "").strip()
+
+
+def _address(assoc: Association) -> str:
+    return f"{assoc.requestor.address}:{assoc.requestor.port}"
+
+
+def _peer(assoc: Association) -> str:
+    return f"{_calling_ae(assoc)}@{_address(assoc)}"
 
 
 class StorageNode:
@@ -92,9 +108,12 @@ class StorageNode:
     (:class:`~lungseg_monai.node.bundle_runner.BundleRunner`); with a ``forwarder`` each film's SEG is then sent
     on. At most ``max_queue`` films wait or are being segmented: beyond that a C-STORE is answered 0xA700
     (out of resources) and nothing is stored. A film whose segmentation fails is recorded as in folder runs; the
-    node goes on. A SEG the peer did not confirm is sent again every ``forward_retry_seconds`` while the node
-    runs. On :meth:`start` the spool is searched for films without outputs (or without a confirmed forward): a
-    node killed with films in hand takes them up again.
+    node goes on; it keeps a record of the failure, and is not taken up again at start unless ``retry_failed``.
+    A film received again with the content it had is answered and left as it is; with other content (the same
+    SOP Instance UID) it is segmented again and its new SEG sent: outcome ``replaced``. A SEG the peer did not
+    confirm is sent again every ``forward_retry_seconds`` while the node runs. On :meth:`start` the spool is
+    searched for films without outputs, and for SEGs without a confirmed forward: a node killed with films in hand
+    takes them up again, and sends the SEGs it had not sent.
 
     Args:
         ae_title: this node's AE title.
@@ -102,6 +121,7 @@ class StorageNode:
         runner: segments listed films of the spool.
         spool: where received films are kept.
         outcomes: where each film's outcome and each SEG sent is recorded (``outcomes.jsonl``).
+        audit: where each association, film offered and SEG sent is recorded (``audit.jsonl``), None for none.
         host: address to listen on (``127.0.0.1`` by default: this machine only; ``0.0.0.0``: all).
         forwarder: sends the SEGs on, None to keep them only in the output folder.
         allow: only these peers (calling AE, and host if given) may open associations.
@@ -110,6 +130,8 @@ class StorageNode:
         max_workers: threads that segment.
         batch_size: films per segmentation run, at most.
         forward_retry_seconds: the pause between attempts to send again the SEGs the peer did not confirm.
+        retry_failed: at start, take up again the films that failed or were skipped.
+        tls: speak DICOM TLS only, with this server context (:func:`~lungseg_monai.node.tls.server_context`).
 
     """
 
@@ -128,9 +150,13 @@ class StorageNode:
         max_workers: int = 1,
         batch_size: int = 4,
         forward_retry_seconds: float = 60.0,
+        audit: AuditTrail | None = None,
+        retry_failed: bool = False,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.address = (host, port)
         self.runner, self.spool, self.outcomes, self.forwarder = runner, spool, outcomes, forwarder
+        self.audit, self.retry_failed, self.tls = audit, retry_failed, tls
         if not allow and not allow_any_peer:
             raise ValueError("a node accepts only the peers it is given: name them (allow) or pass allow_any_peer")
         self.allow, self.allow_any_peer = list(allow), allow_any_peer
@@ -154,7 +180,10 @@ class StorageNode:
         self._server: Any = None
         self._stored_by_assoc: dict[int, _Tally] = {}
         self.forward_retry_seconds = forward_retry_seconds
-        self._unsent: dict[str, Path] = {}  # film source -> its SEG, for SEGs the peer did not confirm
+        self.records = FilmRecords(runner.output_dir) if runner is not None else None
+        # film source -> its SEG and the film's SHA-256, for SEGs the peer did not confirm
+        self._unsent: dict[str, tuple[Path, str | None]] = {}
+        self._forward_failed: set[str] = set()  # films whose forward_failed line is written (once until sent)
 
     @property
     def in_flight(self) -> int:
@@ -179,9 +208,10 @@ class StorageNode:
             (evt.EVT_C_STORE, self._on_store),
             (evt.EVT_C_ECHO, self._on_echo),
         ]
-        self._server = self._ae.start_server(self.address, block=False, evt_handlers=handlers)
+        self._server = self._ae.start_server(self.address, block=False, evt_handlers=handlers, ssl_context=self.tls)
         self.address = tuple(self._server.server_address[:2])  # the port the system chose for port 0
-        for film in self._unfinished_films():  # a film received meanwhile is queued once
+        films, segs = self._take_up()
+        for film in films:  # a film received meanwhile is queued once
             self._enqueue(film, counted=False)
         for number in range(self.max_workers):
             worker = threading.Thread(target=self._work, name=f"lungseg-segment-{number}", daemon=True)
@@ -192,9 +222,9 @@ class StorageNode:
             retry.start()
             self._workers.append(retry)
         host, port = self.address
-        logger.info(
-            "%s listening on %s:%d (%d film(s) taken up from the spool)", self._ae.ae_title, host, port, self.in_flight
-        )
+        tls = " (DICOM TLS)" if self.tls else ""
+        logger.info("%s listening on %s:%d%s (%d film(s) taken up from the spool%s)", self._ae.ae_title, host, port,
+                    tls, len(films), f", {segs} SEG(s) to send" if segs else "")  # fmt: skip
         if self.allow_any_peer:
             logger.warning("any calling AE that reaches %s:%d may store films here (--allow-any-peer)", host, port)
 
@@ -239,16 +269,21 @@ class StorageNode:
         title, host = str(primitive.calling_ae_title).strip(), event.assoc.requestor.address
         if not any(peer.admits(title, host) for peer in self.allow):
             logger.warning("association from %s@%s refused: not in --allow", title, host)
+            self._audit_association(event.assoc, "rejected", reason="calling AE title not recognised (not in --allow)")
             event.assoc.acse.send_reject(0x01, 0x01, 0x03)  # rejected permanent, calling AE title not recognised
             event.assoc.kill()  # as pynetdicom's own rejections do: the DUL sends the A-ASSOCIATE-RJ, then stops
 
     def _on_rejected(self, event: evt.Event) -> None:
         """Log an association pynetdicom rejected (our own --allow refusals are logged where they are made)."""
-        requested = str(event.assoc.requestor.primitive.called_ae_title).strip()
+        requested = _called_ae(event.assoc)
         if requested != self._ae.ae_title.strip():
             logger.warning("association from %s@%s rejected: it called %r, this node is %r",
-                           str(event.assoc.requestor.primitive.calling_ae_title).strip(),
-                           event.assoc.requestor.address, requested, self._ae.ae_title.strip())  # fmt: skip
+                           _calling_ae(event.assoc), event.assoc.requestor.address, requested,
+                           self._ae.ae_title.strip())  # fmt: skip
+            reason = "called AE title not recognised"
+        else:
+            reason = "local limit exceeded (associations open at once)"
+        self._audit_association(event.assoc, "rejected", reason=reason)
 
     def _on_established(self, event: evt.Event) -> None:
         refused = sorted({UID(str(c.abstract_syntax)).name for c in event.assoc.rejected_contexts})
@@ -266,17 +301,24 @@ class StorageNode:
         kinds = f", {tally.refused_kinds} SOP class(es) refused at association" if tally.refused_kinds else ""
         logger.info("association from %s %s: %d film(s) stored, %d refused%s", _peer(event.assoc), how,
                     tally.stored, tally.refused, kinds)  # fmt: skip
+        self._audit_association(event.assoc, how, films_stored=tally.stored, films_refused=tally.refused,
+                                bytes=tally.bytes)  # fmt: skip
+
+    def _audit_association(self, assoc: Association, outcome: str, **facts: Any) -> None:
+        if self.audit is not None:
+            self.audit.association(_calling_ae(assoc), _called_ae(assoc), _address(assoc), outcome, **facts)
 
     def _on_echo(self, event: evt.Event) -> int:
         logger.info("C-ECHO from %s", _peer(event.assoc))
         return STATUS_SUCCESS
 
-    def _count(self, event: evt.Event, stored: bool) -> None:
+    def _count(self, event: evt.Event, stored: bool, size: int) -> None:
         tally = self._stored_by_assoc.get(id(event.assoc))
         if tally is None:
             return
         if stored:
             tally.stored += 1
+            tally.bytes += size
         else:
             tally.refused += 1
         instance = str(event.request.AffectedSOPInstanceUID)
@@ -286,53 +328,95 @@ class StorageNode:
         tally.instances.add(instance)
 
     def _on_store(self, event: evt.Event) -> int | Dataset:
-        status = self._store(event)
-        self._count(event, status == STATUS_SUCCESS)
+        encoded = event.encoded_dataset()
+        status, outcome, reason = self._store(event, encoded)
+        code = int(status.Status) if isinstance(status, Dataset) else status
+        self._count(event, code == STATUS_SUCCESS, len(encoded))
+        if self.audit is not None:
+            self.audit.film(_calling_ae(event.assoc), _called_ae(event.assoc), _address(event.assoc),
+                            str(event.request.AffectedSOPInstanceUID), bytes=len(encoded), outcome=outcome,
+                            status=f"0x{code:04X}", reason=reason or None)  # fmt: skip
         return status
 
-    def _store(self, event: evt.Event) -> int | Dataset:
+    def _store(self, event: evt.Event, encoded: bytes) -> tuple[int | Dataset, str, str]:
+        """Keep a received film and queue it; return the answer, the audit outcome and the reason of a refusal."""
         peer, instance = _peer(event.assoc), event.request.AffectedSOPInstanceUID
         with self._lock:
             if self._in_flight >= self.max_queue:
-                logger.warning(
-                    "busy: film %s from %s refused (%d films in hand, --max-queue %d)",
-                    instance,
-                    peer,
-                    self._in_flight,
-                    self.max_queue,
-                )
-                return STATUS_BUSY
+                logger.warning("busy: film %s from %s refused (%d films in hand, --max-queue %d)",
+                               instance, peer, self._in_flight, self.max_queue)  # fmt: skip
+                return STATUS_BUSY, "refused", f"busy (--max-queue {self.max_queue})"
             self._in_flight += 1
         try:
             dataset = event.dataset
             dataset.file_meta = event.file_meta
-            film = self.spool.store_encoded(dataset, event.encoded_dataset())
+            source = self.spool.relative(self.spool.path_of(dataset)).as_posix()
+            digest = hashlib.sha256(encoded).hexdigest()
+            known = self.records.known(source) if self.records is not None else None
+            if known is not None and known.sha256 == digest:
+                self._finished()
+                self._received_unchanged(source, peer, known.status, known.reason)
+                return STATUS_SUCCESS, "unchanged", ""
+            film = self.spool.store_encoded(dataset, encoded)
         # A data set that cannot be decoded or kept is answered; the node goes on.
         except Exception as err:  # noqa: BLE001
             self._finished()
             if isinstance(err, OSError):  # the disk, not the film: the sender may try again later
                 logger.error("film %s from %s not stored: %s", instance, peer, err)
-                return STATUS_BUSY
+                return STATUS_BUSY, "refused", f"not stored: {err}"
             reason = str(err) if isinstance(err, InvalidFilmError) else f"{type(err).__name__}: {err}"
             logger.warning("film %s from %s refused: %s", instance, peer, reason)
-            return _failure(STATUS_CANNOT_UNDERSTAND, reason)
+            return _failure(STATUS_CANNOT_UNDERSTAND, reason), "refused", reason
         name = UID(str(event.request.AffectedSOPClassUID)).name
-        logger.info("received %s (%s) from %s", self.spool.relative(film), name, peer)
+        if known is not None and known.sha256 is not None:
+            logger.warning("received %s (%s) from %s again with other content: it is segmented again and its SEG "
+                           "replaced", source, name, peer)  # fmt: skip
+            self.outcomes.append("replaced", source, sha256=digest, previous_sha256=known.sha256)
+            outcome = "replaced"
+        else:
+            logger.info("received %s (%s) from %s", source, name, peer)
+            outcome = "stored"
         self._enqueue(film, counted=True)
-        return STATUS_SUCCESS
+        return STATUS_SUCCESS, outcome, ""
+
+    def _received_unchanged(self, source: str, peer: str, status: str, reason: str) -> None:
+        if status in (FAILED, SKIPPED):
+            logger.info("received %s from %s again, unchanged: it was %s (%s) and is not taken up again "
+                        "(lungseg serve --retry-failed does)", source, peer, status, reason)  # fmt: skip
+        else:
+            logger.info("received %s from %s again, unchanged: its outputs stand", source, peer)
 
     # Segmentation pool --------------------------------------------------------------------------------------
 
-    def _unfinished_films(self) -> list[Path]:
-        """Films of the spool without a record, or (when forwarding) without a confirmed forward."""
-        unfinished = []
+    def _take_up(self) -> tuple[list[Path], int]:
+        """Find the work a stopped node left: films to segment, and SEGs to send (queued in ``_unsent``).
+
+        A film is segmented again when it has no record, when it was replaced after its record was written, or
+        (with ``retry_failed``) when it failed or was skipped. A segmented film whose SEG the peer did not confirm
+        only has its SEG sent.
+        """
+        assert self.records is not None
+        last_forward = {}  # film -> its last forwarding event: a forward_failed one is not written again
+        for line in read_outcomes(self.outcomes.path):
+            if line.get("event") in ("forwarded", "forward_failed"):
+                last_forward[line["film"]] = line["event"]
+        self._forward_failed = {film for film, event in last_forward.items() if event == "forward_failed"}
+        films = []
         for film in self.spool.films():
             source = self.spool.relative(film).as_posix()
-            if not record_path(self.runner.output_dir / source).is_file():
-                unfinished.append(film)
-            elif self.forwarder is not None and not self.forwarder.is_sent(source):
-                unfinished.append(film)
-        return unfinished
+            known = self.records.known(source)
+            if known is None or self.records.changed(film, known):
+                films.append(film)
+            elif known.status in (FAILED, SKIPPED):
+                if self.retry_failed:
+                    films.append(film)
+            elif (
+                self.forwarder is not None
+                and known.seg is not None
+                and not self.forwarder.is_sent(source, known.sha256)
+            ):
+                self._unsent[source] = (known.seg, known.sha256)
+        return films, len(self._unsent)
 
     def _enqueue(self, film: Path, counted: bool) -> None:
         with self._lock:
@@ -403,39 +487,70 @@ class StorageNode:
                 logger.warning("run page not written: %s", err)
 
     def _report(self, result: FilmResult) -> None:
-        self.outcomes.segmented(self.spool.relative(result.film).as_posix(), result.status, result.reason)
+        source = self.spool.relative(result.film).as_posix()
+        self.outcomes.segmented(source, result.status, result.reason)
+        if result.status in (FAILED, SKIPPED) and self.records is not None:
+            try:
+                self.records.record_unsegmented(source, result.film, result.status, result.reason)
+            except OSError as err:  # the outcome log has it; a restart takes the film up again
+                logger.warning("record of %s not written: %s", source, err)
 
     def _forward(self, result: FilmResult) -> None:
         assert self.forwarder is not None and result.seg is not None
         source = self.spool.relative(result.film).as_posix()
-        if self.forwarder.is_sent(source):
+        if self.forwarder.is_sent(source, result.source_sha256):
             return
-        self._send(source, result.seg)
+        self._send(source, result.seg, result.source_sha256)
 
-    def _send(self, source: str, seg: Path) -> bool:
-        """Send the SEG of film ``source``; return whether the peer confirmed it (if not, it is tried again)."""
+    def _send(self, source: str, seg: Path, source_sha256: str | None) -> bool:
+        """Send the SEG of film ``source``; return whether the peer confirmed it (if not, it is tried again).
+
+        The outcome log gets one ``forward_failed`` line per film until its SEG is sent, not one per attempt.
+        """
         assert self.forwarder is not None
         destination = str(self.forwarder.target)
+        film_uid = Path(source).stem
         try:
-            self.forwarder.send(seg, source)
+            seg_uid = self.forwarder.send(seg, source, source_sha256)
         except (ForwardError, OSError) as err:
             with self._lock:
-                self._unsent[source] = seg
+                self._unsent[source] = (seg, source_sha256)
+                first = source not in self._forward_failed
+                self._forward_failed.add(source)
             retry = f"tried again in {self.forward_retry_seconds:g} s and at the next start"
             logger.warning("SEG of %s not sent: %s; %s", source, err, retry)
-            self.outcomes.append("forward_failed", source, destination=destination, reason=str(err))
+            if first:
+                self.outcomes.append("forward_failed", source, destination=destination, reason=str(err))
+            if self.audit is not None:
+                self.audit.seg(self._ae.ae_title.strip(), destination, film_uid, outcome="not_sent", reason=str(err))
             return False
         with self._lock:
             self._unsent.pop(source, None)
+            self._forward_failed.discard(source)
         logger.info("SEG of %s sent to %s", source, destination)
         self.outcomes.append("forwarded", source, destination=destination, seg=seg.name)
+        if self.audit is not None:
+            self.audit.seg(self._ae.ae_title.strip(), destination, film_uid, seg_sop_instance_uid=seg_uid,
+                           bytes=_size(seg), outcome="sent")  # fmt: skip
         return True
 
     def _retry_unsent(self) -> None:
-        """Send again, every ``forward_retry_seconds``, the SEGs the peer did not confirm; stop at the first refusal."""
-        while not self._stopping.wait(self.forward_retry_seconds):
+        """Send the SEGs the peer did not confirm: at once, then every ``forward_retry_seconds``.
+
+        A round stops at the first refusal (the peer is still away).
+        """
+        while True:
             with self._lock:
                 unsent = list(self._unsent.items())
-            for source, seg in unsent:
-                if self._stopping.is_set() or not self._send(source, seg):
-                    break  # the peer is still away: wait for the next round
+            for source, (seg, digest) in unsent:
+                if self._stopping.is_set() or not self._send(source, seg, digest):
+                    break
+            if self._stopping.wait(self.forward_retry_seconds):
+                return
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None

@@ -18,6 +18,7 @@ from mask_agreement import assert_masks_agree
 from PIL import Image
 from seg_reading import read_seg
 
+from lungseg_monai.data.checksums import file_sha256
 from lungseg_monai.inference.cli import main as lungseg_main
 from lungseg_monai.inference.lung_measures import ANATOMY_FLAGS, LUNG_FLAGS, SCORE_FLAGS
 from lungseg_monai.inference.usage import UsageError
@@ -312,6 +313,26 @@ def test_rerun_skips_done_images_and_overwrite_redoes_them(dicom_dir, tmp_path, 
     third = segment_folder(inputs, tmp_path / "out", overwrite=True).summary
     assert [o.status for o in third.outcomes] == ["done"]
     assert not list((tmp_path / "out").glob(".*tmp*"))
+
+
+def test_a_file_replaced_under_the_same_name_is_redone(dicom_dir, tmp_path, segment_folder):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    shutil.copy(dicom_dir / "torchxrayvision" / "1.2.276.0.7230010.3.1.4.8323329.6904.1517875201.850819.dcm",
+                inputs / "film.dcm")  # fmt: skip
+    first = segment_folder(inputs, tmp_path / "out").summary
+    record = json.loads((tmp_path / "out" / "film.dcm.json").read_text())
+    assert [o.status for o in first.outcomes] == ["done"]
+    assert record["source_sha256"] == file_sha256(inputs / "film.dcm")
+    # Its twin: the same file with PhotometricInterpretation edited; same name, same provenance, other content.
+    shutil.copy(dicom_dir / "torchxrayvision" / "Fake_MONOHR1.dcm", inputs / "film.dcm")
+    second = segment_folder(inputs, tmp_path / "out").summary
+    assert [(o.status, o.reason) for o in second.outcomes] == [
+        ("done", "replaced earlier outputs (file content (SHA-256) differed)")
+    ]
+    replaced = json.loads((tmp_path / "out" / "film.dcm.json").read_text())
+    assert replaced["source_sha256"] == file_sha256(inputs / "film.dcm") != record["source_sha256"]
+    assert [o.status for o in segment_folder(inputs, tmp_path / "out").summary.outcomes] == ["already_done"]
 
 
 def test_output_inside_input_is_refused(tmp_path, segment_folder):

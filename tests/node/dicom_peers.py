@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 from pathlib import Path
 
@@ -70,14 +71,15 @@ def send(port: int, datasets: list[pydicom.Dataset], calling: str = "TESTSCU") -
 class SegCollector:
     """A storage SCP for SEGs on a free port, like a PACS receiving what the node sends."""
 
-    def __init__(self, ae_title: str = "PACS", port: int | None = None) -> None:
+    def __init__(self, ae_title: str = "PACS", port: int | None = None, tls: ssl.SSLContext | None = None) -> None:
         self.received: list[pydicom.Dataset] = []
         self._lock = threading.Lock()
         ae = AE(ae_title=ae_title)
         ae.add_supported_context(SegmentationStorage)
         ae.add_supported_context(Verification)
         self.port = port or free_port()
-        self.server = ae.start_server(("127.0.0.1", self.port), block=False, evt_handlers=[(evt.EVT_C_STORE, self._on)])
+        handlers = [(evt.EVT_C_STORE, self._on)]
+        self.server = ae.start_server(("127.0.0.1", self.port), block=False, evt_handlers=handlers, ssl_context=tls)
 
     def _on(self, event: evt.Event) -> int:
         ds = event.dataset

@@ -21,10 +21,13 @@ from mask_agreement import assert_masks_agree
 from orthanc_server import MISSING, Orthanc
 from PIL import Image
 from seg_reading import read_seg
+from throwaway_pki import make_pki
+from tls_proxy import TlsProxy
 
 from lungseg_monai.inference.cli import main as lungseg_main
 from lungseg_monai.inference.input_scan import scan_input_folder
 from lungseg_monai.node import read_outcomes
+from lungseg_monai.node.tls import server_context
 
 pytestmark = [pytest.mark.skipif(MISSING is not None, reason=MISSING or ""), pytest.mark.filterwarnings("ignore")]
 
@@ -169,3 +172,80 @@ def test_the_readme_shows_the_orthanc_configuration_of_this_test(tmp_path):
     ports = {"DicomPort", "HttpPort"}  # chosen free at run time
     assert {k: v for k, v in shown.items() if k not in ports} == {k: used[k] for k in shown if k not in ports}
     assert set(used) - set(shown) == {"Name", "StorageDirectory", "IndexDirectory"}
+
+
+def test_orthanc_and_the_node_both_in_dicom_tls(dicom_dir, tmp_path):
+    pki = make_pki(tmp_path / "pki")
+    node_port = free_port()
+    tls = {
+        "DicomTlsEnabled": True,
+        "DicomTlsCertificate": str(pki.server_cert),
+        "DicomTlsPrivateKey": str(pki.server_key),
+        "DicomTlsTrustedCertificates": str(pki.ca),
+        "DicomTlsRemoteCertificateRequired": True,
+    }
+    lungseg = {"AET": "LUNGSEG", "Host": "127.0.0.1", "Port": node_port, "UseDicomTls": True}
+    orthanc = Orthanc(tmp_path / "orthanc", {"lungseg": lungseg}, extra=tls)
+    out = tmp_path / "node"
+    command = [LUNGSEG, "serve", "--port", str(node_port), "--output-dir", str(out), "--allow", "ORTHANC@127.0.0.1"]
+    command += ["--tls-cert", str(pki.server_cert), "--tls-key", str(pki.server_key), "--tls-ca", str(pki.ca)]
+    command += ["--forward-to", f"ORTHANC@127.0.0.1:{orthanc.dicom_port}", "--forward-ca", str(pki.ca)]
+    node = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        _wait(lambda: "(DICOM TLS)" in _text(out / "lungseg.log") or node.poll() is not None, 120, "the node")
+        assert node.poll() is None, node.communicate()[0]
+        assert orthanc.post("/modalities/lungseg/echo", {}) == {}  # C-ECHO over TLS, both certificates checked
+        film = read_film(dicom_dir / "pydicom-data_pypi" / "RG1_UNCR.dcm", fresh_uids=True)
+        film_file = tmp_path / "film.dcm"
+        film.save_as(film_file, enforce_file_format=True)
+        film_id = orthanc.post("/instances", film_file.read_bytes())["ID"]
+        answer = orthanc.post("/modalities/lungseg/store", {"Resources": [film_id], "Synchronous": True})
+        assert answer["FailedInstancesCount"] == 0
+        seg_ids = _wait(lambda: orthanc.find_instances({"Modality": "SEG"}), 300, "the SEG, sent back over TLS")
+        seg = read_seg(pydicom.dcmread(BytesIO(orthanc.file(seg_ids[0]))))
+        referenced = seg.ReferencedSeriesSequence[0].ReferencedInstanceSequence[0].ReferencedSOPInstanceUID
+        assert str(referenced) == str(film.SOPInstanceUID)
+        assert not echo(node_port, calling="ORTHANC")  # a plain-TCP peer gets no association, allowed or not
+    finally:
+        node.terminate()
+        output = node.communicate(timeout=60)[0]
+        orthanc.stop()
+    assert node.returncode == 0, output
+    audit = [json.loads(line) for line in (out / "audit.jsonl").read_text().splitlines()]
+    assert [line["outcome"] for line in audit if line["event"] == "seg"] == ["sent"]
+
+
+def test_segment_study_over_https_with_basic_authentication_from_the_environment(dicom_dir, tmp_path):
+    pki = make_pki(tmp_path / "pki")
+    orthanc = Orthanc(tmp_path / "orthanc", {}, extra={"AuthenticationEnabled": True,
+                                                      "RegisteredUsers": {"radiology": "s3cret"}})  # fmt: skip
+    https = TlsProxy(server_context(pki.server_cert, pki.server_key), orthanc.http_port)  # Orthanc's own HTTPS crashes
+    try:
+        film = read_film(dicom_dir / "pydicom-data_pypi" / "RG1_UNCR.dcm", fresh_uids=True)
+        film_file = tmp_path / "film.dcm"
+        film.save_as(film_file, enforce_file_format=True)
+        orthanc.post("/instances", film_file.read_bytes())
+        command = [LUNGSEG, "segment-study", "--dicomweb", f"https://127.0.0.1:{https.port}/dicom-web", "--study",
+                   str(film.StudyInstanceUID)]  # fmt: skip
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LUNGSEG_DICOMWEB_")}
+
+        def run(name: str, *options: str, **variables: str) -> subprocess.CompletedProcess:
+            return subprocess.run([*command, "--output-dir", str(tmp_path / name), *options], capture_output=True,
+                                  text=True, timeout=600, env={**env, **variables})  # fmt: skip
+
+        untrusted = run("untrusted", "--dicomweb-user", "radiology", LUNGSEG_DICOMWEB_PASSWORD="s3cret")
+        assert untrusted.returncode == 3 and "CERTIFICATE_VERIFY_FAILED" in untrusted.stderr
+        anonymous = run("anonymous", "--dicomweb-ca", str(pki.ca))
+        assert anonymous.returncode == 3 and "401" in anonymous.stderr and "Traceback" not in anonymous.stderr
+        allowed = run("radiology", "--dicomweb-ca", str(pki.ca), "--dicomweb-user", "radiology",
+                      LUNGSEG_DICOMWEB_PASSWORD="s3cret")  # fmt: skip
+        assert allowed.returncode == 0, allowed.stderr
+        assert len(orthanc.find_instances({"Modality": "SEG"})) == 1
+    finally:
+        https.stop()
+        orthanc.stop()
+    assert "s3cret" not in (tmp_path / "radiology" / "lungseg.log").read_text()
+
+
+def _text(path: Path) -> str:
+    return path.read_text() if path.is_file() else ""
