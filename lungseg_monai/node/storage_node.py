@@ -9,7 +9,6 @@ import ssl
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,6 @@ from pydicom import Dataset
 from pydicom.pixels import get_decoder
 from pydicom.uid import UID, AllTransferSyntaxes
 from pynetdicom import AE, evt
-from pynetdicom.association import Association
 from pynetdicom.sop_class import (
     ComputedRadiographyImageStorage,
     DigitalXRayImageStorageForPresentation,
@@ -28,6 +26,7 @@ from pynetdicom.sop_class import (
 
 from lungseg_monai.inference.run_page import write_run_page
 from lungseg_monai.inference.statuses import FAILED, SKIPPED
+from lungseg_monai.node.association_events import AssociationEvents, peer_of
 from lungseg_monai.node.audit_trail import AuditTrail
 from lungseg_monai.node.bundle_runner import BundleRunner, FilmResult
 from lungseg_monai.node.film_records import FilmRecords
@@ -64,40 +63,12 @@ def decodable_transfer_syntaxes() -> list[str]:
     return decodable
 
 
-@dataclass
-class _Tally:
-    """What one association brought: films stored and refused, SOP classes refused at association, UIDs seen."""
-
-    stored: int = 0
-    refused: int = 0
-    bytes: int = 0
-    refused_kinds: int = 0
-    instances: set[str] = field(default_factory=set)
-
-
 def _failure(status: int, reason: str) -> Dataset:
     """Return a C-STORE answer with ``status`` and the reason as its ErrorComment (LO: 64 characters at most)."""
     answer = Dataset()
     answer.Status = status
     answer.ErrorComment = reason if len(reason) <= 64 else reason[:61] + "..."
     return answer
-
-
-def _calling_ae(assoc: Association) -> str:
-    requestor = assoc.requestor
-    return str(requestor.ae_title or getattr(requestor.primitive, "calling_ae_title", "?")).strip()
-
-
-def _called_ae(assoc: Association) -> str:
-    return str(getattr(assoc.requestor.primitive, "called_ae_title", "") or "").strip()
-
-
-def _address(assoc: Association) -> str:
-    return f"{assoc.requestor.address}:{assoc.requestor.port}"
-
-
-def _peer(assoc: Association) -> str:
-    return f"{_calling_ae(assoc)}@{_address(assoc)}"
 
 
 class StorageNode:
@@ -178,7 +149,7 @@ class StorageNode:
         self._page_lock = threading.Lock()
         self._workers: list[threading.Thread] = []
         self._server: Any = None
-        self._stored_by_assoc: dict[int, _Tally] = {}
+        self._associations = AssociationEvents(ae_title, self.allow, allow_any_peer, audit)
         self.forward_retry_seconds = forward_retry_seconds
         self.records = FilmRecords(runner.output_dir) if runner is not None else None
         # film source -> its SEG and the film's SHA-256, for SEGs the peer did not confirm
@@ -199,15 +170,7 @@ class StorageNode:
 
         """
         self.spool.remove_leftovers()
-        handlers = [
-            (evt.EVT_REQUESTED, self._on_requested),
-            (evt.EVT_REJECTED, self._on_rejected),
-            (evt.EVT_ESTABLISHED, self._on_established),
-            (evt.EVT_RELEASED, self._on_ended),
-            (evt.EVT_ABORTED, self._on_ended),
-            (evt.EVT_C_STORE, self._on_store),
-            (evt.EVT_C_ECHO, self._on_echo),
-        ]
+        handlers = [*self._associations.handlers(), (evt.EVT_C_STORE, self._on_store)]
         self._server = self._ae.start_server(self.address, block=False, evt_handlers=handlers, ssl_context=self.tls)
         self.address = tuple(self._server.server_address[:2])  # the port the system chose for port 0
         films, segs = self._take_up()
@@ -260,87 +223,18 @@ class StorageNode:
             self._stopping.wait(0.1)
         return True
 
-    # Association events -------------------------------------------------------------------------------------
-
-    def _on_requested(self, event: evt.Event) -> None:
-        if self.allow_any_peer:
-            return
-        primitive = event.assoc.requestor.primitive
-        title, host = str(primitive.calling_ae_title).strip(), event.assoc.requestor.address
-        if not any(peer.admits(title, host) for peer in self.allow):
-            logger.warning("association from %s@%s refused: not in --allow", title, host)
-            self._audit_association(event.assoc, "rejected", reason="calling AE title not recognised (not in --allow)")
-            event.assoc.acse.send_reject(0x01, 0x01, 0x03)  # rejected permanent, calling AE title not recognised
-            event.assoc.kill()  # as pynetdicom's own rejections do: the DUL sends the A-ASSOCIATE-RJ, then stops
-
-    def _on_rejected(self, event: evt.Event) -> None:
-        """Log an association pynetdicom rejected (our own --allow refusals are logged where they are made)."""
-        requested = _called_ae(event.assoc)
-        if requested != self._ae.ae_title.strip():
-            logger.warning("association from %s@%s rejected: it called %r, this node is %r",
-                           _calling_ae(event.assoc), event.assoc.requestor.address, requested,
-                           self._ae.ae_title.strip())  # fmt: skip
-            reason = "called AE title not recognised"
-        else:
-            reason = "local limit exceeded (associations open at once)"
-        self._audit_association(event.assoc, "rejected", reason=reason)
-
-    def _on_established(self, event: evt.Event) -> None:
-        refused = sorted({UID(str(c.abstract_syntax)).name for c in event.assoc.rejected_contexts})
-        storage = [c for c in event.assoc.accepted_contexts if str(c.abstract_syntax) != str(Verification)]
-        self._stored_by_assoc[id(event.assoc)] = _Tally(refused_kinds=len(refused))
-        logger.info("association from %s established", _peer(event.assoc))
-        if refused and not storage:  # it can send no film here: say so now, not "0 refused" at the end
-            named = ", ".join(refused[:5]) + (f" and {len(refused) - 5} more" if len(refused) > 5 else "")
-            logger.warning("association from %s: no film it proposed is accepted here (SOP classes refused at "
-                           "association: %s)", _peer(event.assoc), named)  # fmt: skip
-
-    def _on_ended(self, event: evt.Event) -> None:
-        tally = self._stored_by_assoc.pop(id(event.assoc), _Tally())
-        how = "released" if event.event is evt.EVT_RELEASED else "aborted"
-        kinds = f", {tally.refused_kinds} SOP class(es) refused at association" if tally.refused_kinds else ""
-        logger.info("association from %s %s: %d film(s) stored, %d refused%s", _peer(event.assoc), how,
-                    tally.stored, tally.refused, kinds)  # fmt: skip
-        self._audit_association(event.assoc, how, films_stored=tally.stored, films_refused=tally.refused,
-                                bytes=tally.bytes)  # fmt: skip
-
-    def _audit_association(self, assoc: Association, outcome: str, **facts: Any) -> None:
-        if self.audit is not None:
-            self.audit.association(_calling_ae(assoc), _called_ae(assoc), _address(assoc), outcome, **facts)
-
-    def _on_echo(self, event: evt.Event) -> int:
-        logger.info("C-ECHO from %s", _peer(event.assoc))
-        return STATUS_SUCCESS
-
-    def _count(self, event: evt.Event, stored: bool, size: int) -> None:
-        tally = self._stored_by_assoc.get(id(event.assoc))
-        if tally is None:
-            return
-        if stored:
-            tally.stored += 1
-            tally.bytes += size
-        else:
-            tally.refused += 1
-        instance = str(event.request.AffectedSOPInstanceUID)
-        if instance in tally.instances:
-            logger.warning("film %s sent twice in one association by %s: the later copy is the one kept",
-                           instance, _peer(event.assoc))  # fmt: skip
-        tally.instances.add(instance)
+    # Films received ------------------------------------------------------------------------------------------
 
     def _on_store(self, event: evt.Event) -> int | Dataset:
         encoded = event.encoded_dataset()
         status, outcome, reason = self._store(event, encoded)
         code = int(status.Status) if isinstance(status, Dataset) else status
-        self._count(event, code == STATUS_SUCCESS, len(encoded))
-        if self.audit is not None:
-            self.audit.film(_calling_ae(event.assoc), _called_ae(event.assoc), _address(event.assoc),
-                            str(event.request.AffectedSOPInstanceUID), bytes=len(encoded), outcome=outcome,
-                            status=f"0x{code:04X}", reason=reason or None)  # fmt: skip
+        self._associations.film_answered(event, code == STATUS_SUCCESS, len(encoded), outcome, code, reason)
         return status
 
     def _store(self, event: evt.Event, encoded: bytes) -> tuple[int | Dataset, str, str]:
         """Keep a received film and queue it; return the answer, the audit outcome and the reason of a refusal."""
-        peer, instance = _peer(event.assoc), event.request.AffectedSOPInstanceUID
+        peer, instance = peer_of(event.assoc), event.request.AffectedSOPInstanceUID
         with self._lock:
             if self._in_flight >= self.max_queue:
                 logger.warning("busy: film %s from %s refused (%d films in hand, --max-queue %d)",
