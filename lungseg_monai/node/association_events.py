@@ -107,6 +107,12 @@ class AssociationEvents:
             self.audit.film(calling_ae(event.assoc), called_ae(event.assoc), address(event.assoc), instance,
                             bytes=size, outcome=outcome, status=f"0x{status:04X}", reason=reason or None)  # fmt: skip
 
+    def tls_refused(self, peer_address: str, reason: str) -> None:
+        """Log and audit a connection whose TLS handshake failed (no association: its AE titles are unknown)."""
+        logger.warning("connection from %s refused: TLS handshake failed (%s)", peer_address, reason)
+        if self.audit is not None:
+            self.audit.association(None, None, peer_address, "rejected", reason=f"TLS handshake failed ({reason})")
+
     def _audit(self, assoc: Association, outcome: str, **facts: Any) -> None:
         if self.audit is not None:
             self.audit.association(calling_ae(assoc), called_ae(assoc), address(assoc), outcome, **facts)

@@ -7,7 +7,7 @@ Fields (``null`` where an event has no such fact):
 
 - ``time``: UTC, ISO 8601 to the second; ``event``: ``association``, ``film`` or ``seg``;
 - ``calling_ae``, ``called_ae``, ``peer_address`` (``host:port``): the association's parties (``seg``: this node
-  is the caller, ``peer_address`` is the destination);
+  is the caller, ``peer_address`` is the destination; a connection refused in the TLS handshake has no AE titles);
 - ``sop_instance_uid``: the film's (``film``, ``seg``); ``seg_sop_instance_uid``: the SEG's (``seg``);
 - ``bytes``: the film's size as received and kept (a DICOM file: preamble, file meta, data set; ``film``), the
   SEG file's (``seg``), that of all films stored (``association``);
@@ -64,7 +64,9 @@ class AuditTrail:
             raise ValueError(f"not an audit field: {sorted(unknown)}")
         self._file.append({key: facts.get(key) for key in AUDIT_FIELDS} | {"time": utc_now(), "event": event})
 
-    def association(self, calling_ae: str, called_ae: str, peer_address: str, outcome: str, **facts: Any) -> None:
+    def association(
+        self, calling_ae: str | None, called_ae: str | None, peer_address: str, outcome: str, **facts: Any
+    ) -> None:
         """Record an association that ended (``released``, ``aborted``) or was refused (``rejected``, ``reason``)."""
         self._append("association", calling_ae=calling_ae, called_ae=called_ae, peer_address=peer_address,
                      outcome=outcome, **facts)  # fmt: skip

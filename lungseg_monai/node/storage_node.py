@@ -150,6 +150,8 @@ class StorageNode:
         self._workers: list[threading.Thread] = []
         self._server: Any = None
         self._associations = AssociationEvents(ae_title, self.allow, allow_any_peer, audit)
+        if tls is not None and hasattr(tls, "on_handshake_failure"):  # a context of node.tls.server_context
+            tls.on_handshake_failure = self._associations.tls_refused
         self.forward_retry_seconds = forward_retry_seconds
         self.records = FilmRecords(runner.output_dir) if runner is not None else None
         # film source -> its SEG and the film's SHA-256, for SEGs the peer did not confirm

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +26,37 @@ def _load(action: str, *paths: Path | None) -> None:
             raise TlsError(f"{path}: no such file ({action})")
 
 
+class _ReportingSocket(ssl.SSLSocket):
+    """A server-side TLS socket that reports a failed handshake (pynetdicom drops the connection without a word)."""
+
+    def recv(self, buflen: int = 1024, flags: int = 0) -> bytes:
+        try:
+            data = super().recv(buflen, flags)
+        except ssl.SSLError as err:
+            hook = getattr(self.context, "on_handshake_failure", None)
+            # Before any data: the handshake failed (with TLS 1.3 a refused client certificate shows at this read)
+            if hook is not None and not getattr(self, "_lungseg_data_read", False):
+                try:
+                    peer = "{}:{}".format(*self.getpeername()[:2])
+                except OSError:
+                    peer = "?"
+                hook(peer, str(err.reason or err))
+            raise
+        self._lungseg_data_read = True
+        return data
+
+
 class _HandshakeInTheAssociation(ssl.SSLContext):
     """A server context whose sockets do their TLS handshake on first use, in the association's own thread.
 
     pynetdicom wraps each accepted connection in its accept loop; with the default handshake-on-wrap, one peer that
     connects and sends nothing held the loop, and so the whole node, for good (measured: a second peer could not
-    associate). Here the handshake happens when the association first reads, bounded by its timeouts.
+    associate). Here the handshake happens when the association first reads, bounded by its timeouts. A failed
+    handshake calls :attr:`on_handshake_failure` ``(peer "host:port", reason)`` when set (the node logs and audits).
     """
+
+    sslsocket_class = _ReportingSocket
+    on_handshake_failure: Callable[[str, str], None] | None = None
 
     def wrap_socket(self, sock: socket.socket, *args: Any, **kwargs: Any) -> ssl.SSLSocket:  # type: ignore[override]
         kwargs["do_handshake_on_connect"] = False

@@ -55,6 +55,11 @@ def test_a_tls_node_takes_films_over_tls_only_and_from_certified_peers_only(star
     assert _store(node.port, film, tls_args=(anonymous, "localhost")) is None
     assert node.wait_until_idle(timeout=120)
     assert len(list((tmp_path / "out" / "received").rglob("*.dcm"))) == 1  # only the certified peer's film
+    refused = [line for line in node.audit.read() if line["outcome"] == "rejected"]  # node authentication failures
+    assert [line["reason"] for line in refused] == [
+        "TLS handshake failed (WRONG_VERSION_NUMBER)", "TLS handshake failed (PEER_DID_NOT_RETURN_A_CERTIFICATE)"
+    ]  # fmt: skip
+    assert all(line["calling_ae"] is None and line["peer_address"].startswith("127.0.0.1:") for line in refused)
     # The node's own certificate is checked too: a client that trusts another CA does not talk to it.
     assert _store(node.port, film, tls_args=(client_context(pki.other_ca, pki.client_cert, pki.client_key),
                                              "localhost")) is None  # fmt: skip
