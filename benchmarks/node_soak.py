@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,12 +24,12 @@ import time
 from pathlib import Path
 
 import pydicom
-from pydicom.uid import ImplicitVRLittleEndian, generate_uid
-from pynetdicom import AE
-from pynetdicom.sop_class import Verification
+from pydicom.uid import generate_uid
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests" / "node"))
+
+from dicom_peers import echo, free_port, read_film, send  # noqa: E402
 
 from lungseg_monai.inference.input_scan import scan_input_folder  # noqa: E402
 from lungseg_monai.node import read_outcomes  # noqa: E402
@@ -38,62 +37,12 @@ from lungseg_monai.node import read_outcomes  # noqa: E402
 CALLING = "SOAK"
 
 
-def _radiographs(dicom_dir: Path) -> list[pydicom.Dataset]:
-    """The radiographs of ``dicom_dir`` as data sets with file meta (added where a file has none)."""
-    films = []
-    for path in scan_input_folder(dicom_dir).images:
-        ds = pydicom.dcmread(path, force=True)
-        if "TransferSyntaxUID" not in getattr(ds, "file_meta", {}):
-            ds.file_meta = pydicom.dataset.FileMetaDataset()
-            ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian
-            ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
-        films.append(ds)
-    return films
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _scu() -> AE:
-    ae = AE(ae_title=CALLING)
-    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 300
-    ae.add_requested_context(Verification)
-    return ae
-
-
-def _answers_echo(port: int) -> bool:
-    assoc = _scu().associate("127.0.0.1", port, ae_title="LUNGSEG")
-    if not assoc.is_established:
-        return False
-    assoc.release()
-    return True
-
-
 def _send(port: int, films: list[pydicom.Dataset]) -> int:
-    """Send ``films`` with new UIDs in one association; return how many were answered 0x0000."""
-    ae = _scu()
-    for sop_class, syntax in sorted({(str(d.SOPClassUID), str(d.file_meta.TransferSyntaxUID)) for d in films}):
-        ae.add_requested_context(sop_class, [syntax])
-    assoc = ae.associate("127.0.0.1", port, ae_title="LUNGSEG")
-    if not assoc.is_established:
-        raise RuntimeError(f"the node on port {port} refused the association")
-    stored = 0
-    try:
-        for ds in films:
-            ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID = (
-                generate_uid(),
-                generate_uid(),
-                generate_uid(),
-            )
-            ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-            status = assoc.send_c_store(ds)
-            stored += bool(status) and int(status.Status) == 0x0000
-    finally:
-        assoc.release()
-    return stored
+    """Send ``films`` under new UIDs in one association; return how many were answered 0x0000."""
+    for ds in films:
+        ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID = generate_uid(), generate_uid(), generate_uid()
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    return send(port, films, CALLING).count(0x0000)
 
 
 def _process_facts(pid: int) -> dict[str, float]:
@@ -118,15 +67,15 @@ def _wait_for_segmented(outcomes: Path, count: int, node: subprocess.Popen, time
 
 def soak(dicom_dir: Path, films: int, every: int, work: Path) -> list[dict[str, float]]:
     """Run the soak in ``work``; return one sample per ``every`` films (films, seconds, rss_mib, threads, files)."""
-    radiographs = _radiographs(dicom_dir)
-    port, output = _free_port(), work / "node"
+    radiographs = [read_film(path) for path in scan_input_folder(dicom_dir).images]  # file meta added if missing
+    port, output = free_port(), work / "node"
     command = [str(Path(sys.executable).with_name("lungseg")), "serve", "--port", str(port)]
     command += ["--output-dir", str(output), "--allow", f"{CALLING}@127.0.0.1", "--max-queue", str(every + 1)]
     node = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     samples, sent, stored, start = [], 0, 0, time.monotonic()
     try:
         deadline = time.monotonic() + 120
-        while not _answers_echo(port):
+        while not echo(port, CALLING):
             if node.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the node did not start (see its lungseg.log)")
             time.sleep(0.5)

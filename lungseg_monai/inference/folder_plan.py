@@ -8,7 +8,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from lungseg_monai.data.checksums import file_sha256
+from lungseg_monai.data.checksums import readable_file_sha256
 from lungseg_monai.inference.input_scan import scan_input_folder, scan_listed_files
 from lungseg_monai.inference.output_folder import claim_output_folder, remove_temporary_files
 from lungseg_monai.inference.output_handlers import OUTPUT_SUFFIXES
@@ -108,7 +108,7 @@ class FolderPlan:
             source = self._source(path)
             base = self.output_dir / source
             self.sources.append(source)
-            digest = _content_sha256(path)
+            digest = readable_file_sha256(path)
             record = read_record(record_path(base))
             if record is not None and record.get("status") is not None:
                 record = None  # a DICOM node's record of a film that failed or was skipped: no outputs to keep
@@ -135,14 +135,6 @@ class FolderPlan:
         if earlier is not None and earlier != digest:
             differences.append("file content (SHA-256)")
         return differences
-
-
-def _content_sha256(path: Path) -> str | None:
-    """Return the SHA-256 of the file, or None when it cannot be read (its run then says why it failed)."""
-    try:
-        return file_sha256(path)
-    except OSError:
-        return None
 
 
 def _kept_outcome(source: str, reason: str, record: dict) -> FileOutcome:

@@ -76,10 +76,9 @@ class AuditTrail:
         self._append("film", calling_ae=calling_ae, called_ae=called_ae, peer_address=peer_address,
                      sop_instance_uid=sop_instance_uid, **facts)  # fmt: skip
 
-    def seg(self, calling_ae: str, destination: str, sop_instance_uid: str, **facts: Any) -> None:
-        """Record a film's SEG sent to ``destination`` (``AE@host:port``), or not (``reason``)."""
-        called_ae, _, address = destination.partition("@")
-        self._append("seg", calling_ae=calling_ae, called_ae=called_ae, peer_address=address,
+    def seg(self, calling_ae: str, called_ae: str, peer_address: str, sop_instance_uid: str, **facts: Any) -> None:
+        """Record a film's SEG sent to ``called_ae`` at ``peer_address`` (``host:port``), or not (``reason``)."""
+        self._append("seg", calling_ae=calling_ae, called_ae=called_ae, peer_address=peer_address,
                      sop_instance_uid=sop_instance_uid, **facts)  # fmt: skip
 
     def read(self) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from lungseg_monai.data.atomic_writes import write_json
-from lungseg_monai.data.checksums import file_sha256
+from lungseg_monai.data.checksums import readable_file_sha256
 from lungseg_monai.inference.provenance import read_record, record_path
 from lungseg_monai.inference.statuses import DONE, FAILED, SKIPPED
 from lungseg_monai.node.json_lines import utc_now
@@ -89,7 +89,13 @@ class FilmRecords:
         """Write the record of film ``source`` that failed or was skipped (``status``) for ``reason``."""
         write_json(
             record_path(self.output_dir / source),
-            {"source": source, "status": status, "reason": reason, "source_sha256": _sha256(film), "time": utc_now()},
+            {
+                "source": source,
+                "status": status,
+                "reason": reason,
+                "source_sha256": readable_file_sha256(film),
+                "time": utc_now(),
+            },
         )
 
     @staticmethod
@@ -103,11 +109,4 @@ class FilmRecords:
                 return False
         except OSError:
             return False
-        return known.sha256 is not None and _sha256(film) != known.sha256
-
-
-def _sha256(film: Path) -> str | None:
-    try:
-        return file_sha256(film)
-    except OSError:
-        return None
+        return known.sha256 is not None and readable_file_sha256(film) != known.sha256

@@ -153,7 +153,7 @@ class StorageNode:
         if tls is not None and hasattr(tls, "on_handshake_failure"):  # a context of node.tls.server_context
             tls.on_handshake_failure = self._associations.tls_refused
         self.forward_retry_seconds = forward_retry_seconds
-        self.records = FilmRecords(runner.output_dir) if runner is not None else None
+        self.records = FilmRecords(runner.output_dir)
         # film source -> its SEG and the film's SHA-256, for SEGs the peer did not confirm
         self._unsent: dict[str, tuple[Path, str | None]] = {}
         self._forward_failed: set[str] = set()  # films whose forward_failed line is written (once until sent)
@@ -248,7 +248,7 @@ class StorageNode:
             dataset.file_meta = event.file_meta
             source = self.spool.relative(self.spool.path_of(dataset)).as_posix()
             digest = hashlib.sha256(encoded).hexdigest()
-            known = self.records.known(source) if self.records is not None else None
+            known = self.records.known(source)
             if known is not None and known.sha256 == digest:
                 self._finished()
                 self._received_unchanged(source, peer, known.status, known.reason)
@@ -291,7 +291,6 @@ class StorageNode:
         (with ``retry_failed``) when it failed or was skipped. A segmented film whose SEG the peer did not confirm
         only has its SEG sent.
         """
-        assert self.records is not None
         last_forward = {}  # film -> its last forwarding event: a forward_failed one is not written again
         for line in read_outcomes(self.outcomes.path):
             if line.get("event") in ("forwarded", "forward_failed"):
@@ -385,7 +384,7 @@ class StorageNode:
     def _report(self, result: FilmResult) -> None:
         source = self.spool.relative(result.film).as_posix()
         self.outcomes.segmented(source, result.status, result.reason)
-        if result.status in (FAILED, SKIPPED) and self.records is not None:
+        if result.status in (FAILED, SKIPPED):
             try:
                 self.records.record_unsegmented(source, result.film, result.status, result.reason)
             except OSError as err:  # the outcome log has it; a restart takes the film up again
@@ -404,8 +403,9 @@ class StorageNode:
         The outcome log gets one ``forward_failed`` line per film until its SEG is sent, not one per attempt.
         """
         assert self.forwarder is not None
-        destination = str(self.forwarder.target)
-        film_uid = Path(source).stem
+        target = self.forwarder.target
+        destination, film_uid = str(target), Path(source).stem
+        audit_seg = (self._ae.ae_title.strip(), target.ae_title, f"{target.host}:{target.port}", film_uid)
         try:
             seg_uid = self.forwarder.send(seg, source, source_sha256)
         except (ForwardError, OSError) as err:
@@ -418,7 +418,7 @@ class StorageNode:
             if first:
                 self.outcomes.append("forward_failed", source, destination=destination, reason=str(err))
             if self.audit is not None:
-                self.audit.seg(self._ae.ae_title.strip(), destination, film_uid, outcome="not_sent", reason=str(err))
+                self.audit.seg(*audit_seg, outcome="not_sent", reason=str(err))
             return False
         with self._lock:
             self._unsent.pop(source, None)
@@ -426,8 +426,7 @@ class StorageNode:
         logger.info("SEG of %s sent to %s", source, destination)
         self.outcomes.append("forwarded", source, destination=destination, seg=seg.name)
         if self.audit is not None:
-            self.audit.seg(self._ae.ae_title.strip(), destination, film_uid, seg_sop_instance_uid=seg_uid,
-                           bytes=_size(seg), outcome="sent")  # fmt: skip
+            self.audit.seg(*audit_seg, seg_sop_instance_uid=seg_uid, bytes=_size(seg), outcome="sent")
         return True
 
     def _retry_unsent(self) -> None:
