@@ -21,6 +21,7 @@ the interpreter shutting down) cannot kill the process. Only the standard librar
 from __future__ import annotations
 
 import _thread
+import atexit
 import logging
 import os
 import signal
@@ -141,6 +142,18 @@ def hold_until_exit() -> None:
     if _STATE.depth == 0:
         _install()
     _STATE.held = True
+    atexit.register(_ignore_from_here_on)  # registered first, so it runs last of the exit hooks
+
+
+def _ignore_from_here_on() -> None:
+    """Ignore stop signals for the last moments of the process: its outcome is settled, its exit code chosen.
+
+    After the exit hooks, Python's finalization puts the default action back for every signal with a Python
+    handler; a Ctrl-C in that instant killed a finished run (exit -2 instead of its own code; seen once in CI).
+    An ignored signal keeps being ignored through finalization.
+    """
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
 
 
 @contextmanager

@@ -178,3 +178,25 @@ def test_a_signal_that_comes_while_the_event_is_locked_still_ends_the_wait():
                             text=True, timeout=20)  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout == "ended True\n"
+
+
+_SIGNAL_AT_THE_VERY_END = """
+import atexit, os, signal
+from lungseg_monai import stop_signals
+
+def last_moment():  # registered before the command holds the signals: runs after its exit hook
+    print("ignored" if signal.getsignal(signal.SIGINT) is signal.SIG_IGN else "handled", flush=True)
+    os.kill(os.getpid(), signal.SIGINT)
+
+atexit.register(last_moment)
+stop_signals.hold_until_exit()
+stop_signals.settle()
+raise SystemExit(3)
+"""
+
+
+def test_a_signal_in_the_last_moments_of_a_command_leaves_its_exit_code():
+    """After the exit hooks Python restores the default action of handled signals; ignored ones stay ignored."""
+    result = subprocess.run([sys.executable, "-c", _SIGNAL_AT_THE_VERY_END], capture_output=True, text=True,
+                            timeout=60)  # fmt: skip
+    assert (result.returncode, result.stdout) == (3, "ignored\n"), result.stderr[-2000:]
