@@ -23,6 +23,7 @@ from lungseg_monai.networks import init_from_checkpoint
 from lungseg_monai.paths import bundle_config_files, bundle_path
 from lungseg_monai.reports import mask_dice
 from lungseg_monai.transforms import cardiothoracic_ratio
+from lungseg_monai.transforms.second_opinion import one_network_postprocessing
 
 BUNDLES = ("unet", "pix2pix")
 
@@ -61,7 +62,9 @@ def main() -> None:
     args = parser.parse_args()
     workflows = {bundle: evaluation_workflow(bundle, args.split, args.dataset_dir) for bundle in BUNDLES}
     datasets = [workflow.parser.get_parsed_content("validate#dataset") for workflow, _ in workflows.values()]
-    postprocessing = workflows["unet"][0].parser.get_parsed_content("validate#postprocessing")
+    postprocessing = one_network_postprocessing(
+        workflows["unet"][0].parser.get_parsed_content("validate#postprocessing")
+    )
     flip_averaging = FlipAveragingInferer(enabled=True)
     results: dict[str, list[list[float]]] = {}
     with torch.inference_mode():

@@ -6,12 +6,14 @@ film); the reference masks stay as drawn (the anatomical lungs are still under t
 cardiomediastinum. The films listed in ``data_manifests/dense_opacity_films.csv`` are a subset row of the clean
 films. The scoring is the package's (:class:`lungseg_monai.handlers.OpacityStressBenchmark`, which
 ``evaluate.json --opacity_stress true`` runs into the evaluation report); this script adds, per row, the quality
-score's features (``docs/experiments/quality_score_fit.py`` fits the score on them and scores it) and the lung
-Dice between flip averaging's two passes (a candidate score measured in 0.6.5). Writes
+score's features (``docs/experiments/quality_score_fit.py`` fits the score on them and scores it) and whether the
+second network's structures were used (0.8.0). Writes
 ``<output>/opacity_stress_<bundle>.json`` and ``.csv``; ``--figure`` draws the robustness curves:
 
     python docs/experiments/opacity_stress.py --bundle unet --output docs/results
     python docs/experiments/opacity_stress.py --figure docs/results/opacity_stress.png --output docs/results
+
+``--override`` scores a variant of the bundle's config (``--override 'second_opinion_average=false'``).
 """
 
 from __future__ import annotations
@@ -21,32 +23,22 @@ import csv
 import json
 from pathlib import Path
 
-import numpy as np
-import torch
-
 from lungseg_monai.handlers import OpacityStressBenchmark
 from lungseg_monai.handlers.opacity_stress import dense_opacity_films
 from lungseg_monai.networks import init_from_checkpoint
 from lungseg_monai.paths import repo_path
-from lungseg_monai.reports.mask_dice import mask_dice
 from lungseg_monai.reports.opacity_stress import STRESS_SCORED, stress_summary
-from lungseg_monai.reports.statistics import rank_auroc
 from lungseg_monai.transforms.opacity import OPACITY_KINDS, SEVERITIES
-from lungseg_monai.transforms.predicted_dice import QUALITY_FEATURES, quality_features
+from lungseg_monai.transforms.predicted_dice import QUALITY_FEATURES
 from lungseg_monai.workflows import bundle_workflow
 
 DENSE_OPACITY_LIST = Path(repo_path("data_manifests", "dense_opacity_films.csv"))
 
 
-def _candidate_scores(image: torch.Tensor, pred: torch.Tensor, network: torch.nn.Module) -> dict[str, float]:
-    """Return the quality score's features and the flip agreement of one film."""
-    features = quality_features(torch.sigmoid(pred).cpu().numpy())
-    return {"flip_agreement": _flip_agreement(image, pred, network), **{k: round(v, 5) for k, v in features.items()}}
-
-
-def _scores(bundle: str, split: str, dataset_dir: str) -> list[dict]:
+def _scores(bundle: str, split: str, dataset_dir: str, overrides: dict | None = None) -> list[dict]:
     """Return one row per film, kind and severity (clean: severity 0), scored as ``evaluate.json`` scores."""
-    workflow = bundle_workflow(bundle, "evaluate.json", "eval", dataset_dir=dataset_dir, eval_split=split)
+    overrides = overrides or {}
+    workflow = bundle_workflow(bundle, "evaluate.json", "eval", dataset_dir=dataset_dir, eval_split=split, **overrides)
     parser = workflow.parser
     network = parser.get_parsed_content("network").eval()
     init_from_checkpoint(network, parser.get_parsed_content("ckpt_path"))
@@ -55,27 +47,9 @@ def _scores(bundle: str, split: str, dataset_dir: str) -> list[dict]:
         parser.get_parsed_content("preprocessing"),
         parser.get_parsed_content("postprocessing"),
         dense_opacity_list=DENSE_OPACITY_LIST,
-        per_row=_candidate_scores,
     )
     settings = [("clean", 0)] + [(kind, severity) for kind in OPACITY_KINDS for severity in SEVERITIES[1:]]
     return benchmark.rows(network, parser.get_parsed_content("inferer"), settings)
-
-
-def _flip_agreement(image: torch.Tensor, averaged: torch.Tensor, network: torch.nn.Module) -> float:
-    """Dice of the lungs of the plain pass and of the mirrored pass (a candidate quality score, issue #30 part 3).
-
-    The flip-averaged output is the mean of the two passes, so the mirrored one is ``2 * averaged - plain``.
-    """
-    plain = network(image)[0]
-    mirrored = 2 * averaged - plain
-    lungs = [np.asarray((output[:2] > 0).any(dim=0)) for output in (plain, mirrored)]
-    return round(mask_dice(*lungs), 4)
-
-
-def _flip_auroc(rows: list[dict], below: float = 0.90) -> float | None:
-    """AUROC of ``1 - flip_agreement`` for finding the rows whose lung Dice is below ``below``."""
-    auroc = rank_auroc([1.0 - row["flip_agreement"] for row in rows], [row["lungs"] < below for row in rows])
-    return None if auroc is None else round(auroc, 4)
 
 
 def _figure(output: Path, figure: Path) -> None:
@@ -110,6 +84,10 @@ def main() -> None:
     parser.add_argument("--bundle", choices=("unet", "pix2pix"))
     parser.add_argument("--dataset-dir", default="../shared/data/cxr-lung-lr")
     parser.add_argument("--output", default="docs/results")
+    parser.add_argument("--splits", nargs="+", default=["validation", "test"], help="(fit on validation first)")
+    parser.add_argument(
+        "--override", nargs="*", default=[], metavar="ID=JSON", help="config overrides, a JSON value each (variants)"
+    )
     parser.add_argument("--figure", help="draw the robustness curves of every result in --output to this PNG")
     args = parser.parse_args()
     output = Path(args.output)
@@ -125,17 +103,19 @@ def main() -> None:
             "kind",
             "severity",
             *STRESS_SCORED,
-            "flip_agreement",
+            "predicted_dice",
+            "quality",
             *QUALITY_FEATURES,
+            "second_opinion_used",
         ]
         writer = csv.DictWriter(handle, columns, extrasaction="ignore")
         writer.writeheader()
-        for split in ("validation", "test"):
-            rows = _scores(args.bundle, split, args.dataset_dir)
+        for split in args.splits:
+            overrides = {key: json.loads(value) for key, value in (item.split("=", 1) for item in args.override)}
+            rows = _scores(args.bundle, split, args.dataset_dir, overrides)
             writer.writerows({"split": split, **row} for row in rows)
             result["splits"][split] = {
                 "summary": stress_summary(rows, dense),
-                "flip_agreement_auroc_for_lung_dice_below_0.90": _flip_auroc(rows),
                 "films_below_0.90": sum(row["lungs"] < 0.90 for row in rows),
                 "rows": len(rows),
             }

@@ -23,8 +23,10 @@ import torch
 import torch.nn.functional as F
 from monai.transforms import Activationsd, Compose
 
+from lungseg_monai.inferers import FlipAveragingInferer
 from lungseg_monai.networks import init_from_checkpoint
 from lungseg_monai.transforms import LargestFilledComponentd, ResizeToMatchd
+from lungseg_monai.transforms.second_opinion import one_network_postprocessing
 from lungseg_monai.workflows import bundle_workflow
 
 IMAGES = Path(__file__).resolve().parents[3] / "shared" / "data" / "cxr-lung-lr" / "images"
@@ -80,7 +82,7 @@ def main() -> None:
     network = workflow.parser.get_parsed_content("network").eval()
     # The bundle's weights: the workflow's CheckpointLoader only loads them when the evaluator runs.
     init_from_checkpoint(network, workflow.parser.get_parsed_content("ckpt_path"))
-    inferer = workflow.parser.get_parsed_content("inferer")
+    inferer = FlipAveragingInferer()  # the network alone, as in 0.6.2 (the bundles run a second one since 0.8.0)
     films = sorted(args.images_dir.iterdir(), key=lambda f: f.stat().st_size)[-args.films :]
     items = [preprocessing({"image": str(f)}) for f in films]
     batch = torch.stack([item["image"].as_tensor() for item in items]).contiguous(memory_format=torch.channels_last)
@@ -98,7 +100,9 @@ def main() -> None:
         seconds = sum(_best(lambda v=variant, p=p, s=s: v(p, s), args.repeats) for p, s, _ in cases)
         differing = [int((variant(p, s) != r).sum()) for p, s, r in cases]
         print(f"{name:34s} {seconds:6.2f} s   pixels differing per film: {min(differing)}-{max(differing)}")
-    _compare_postprocessing(workflow.parser.get_parsed_content("postprocessing"), items, logits, args.repeats)
+    _compare_postprocessing(
+        one_network_postprocessing(workflow.parser.get_parsed_content("postprocessing")), items, logits, args.repeats
+    )
 
 
 def _compare_postprocessing(bundle: Compose, items: list[dict], logits: torch.Tensor, repeats: int) -> None:

@@ -19,6 +19,7 @@ from lungseg_monai.networks import init_from_checkpoint
 from lungseg_monai.paths import bundle_config_files, bundle_path
 from lungseg_monai.reports import mask_dice
 from lungseg_monai.transforms import LargestFilledComponentd
+from lungseg_monai.transforms.second_opinion import one_network_postprocessing
 
 
 def _index_of(compose: Compose, kind: type) -> int:
@@ -53,7 +54,7 @@ def main() -> None:
     init_from_checkpoint(network, checkpoint)
     device = next(network.parameters()).device
     dataset = workflow.parser.get_parsed_content("validate#dataset")
-    postprocessing = workflow.parser.get_parsed_content("validate#postprocessing")
+    postprocessing = one_network_postprocessing(workflow.parser.get_parsed_content("validate#postprocessing"))
     # The bundle's own post-processing: in full, or with a plain threshold instead of largest components + holes.
     cleanup_index = _index_of(postprocessing, LargestFilledComponentd)
     postprocessing.transforms[cleanup_index].threshold = args.threshold

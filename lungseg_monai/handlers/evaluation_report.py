@@ -160,6 +160,9 @@ class EvaluationReportHandler:
             if score is not None:
                 extra["predicted_dice"] = float(score["predicted_dice"])
                 self.check_below = float(score["check_below"])
+                if "second_opinion" in score:  # used 1: the film's structures are the second network's
+                    extra["lung_agreement"] = float(score["second_opinion"]["lung_agreement"])
+                    extra["second_opinion_used"] = float(score["second_opinion"]["used"])
             reader = batch_item.get(self.reader_key)
             reader = convert_to_numpy(reader[0]) > 0 if reader is not None else None
             if reader is not None and reader.shape == truth.shape:

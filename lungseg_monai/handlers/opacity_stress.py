@@ -54,7 +54,7 @@ def dense_opacity_films(path: str | Path | None) -> set[str]:
 
 
 def score_row(scored: dict[str, Any]) -> dict[str, Any]:
-    """Return the Dice of :data:`STRESS_SCORED` and the quality score of one post-processed film."""
+    """Return the Dice of :data:`STRESS_SCORED`, the quality score and its features of one post-processed film."""
     pred_eval, label_eval = convert_to_numpy(scored["pred_eval"]) > 0, convert_to_numpy(scored["label_eval"]) > 0
     row: dict[str, Any] = {}
     for channel in STRESS_SCORED:
@@ -62,7 +62,11 @@ def score_row(scored: dict[str, Any]) -> dict[str, Any]:
         row[channel] = round(mask_dice(pred_eval[index], label_eval[index]), 4)
     score = scored.get(QUALITY_SCORE)
     row["predicted_dice"] = None if score is None else score["predicted_dice"]
-    row["quality"] = None if score is None else ("check" if calls_for_check(score) else "ok")
+    row["quality"] = None
+    if score is not None:
+        row.update(score.get("features", {}))
+        row["second_opinion_used"] = score.get("second_opinion", {}).get("used")
+        row["quality"] = "check" if calls_for_check(score) or row["second_opinion_used"] else "ok"
     return row
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy.spatial import ConvexHull, QhullError
@@ -60,11 +61,13 @@ ANATOMY_FLAGS = (
     "implausible_ctr",
     "ctr_not_measurable",
 )
-#: Flags raised from the quality score (:mod:`lungseg_monai.transforms.predicted_dice`).
-SCORE_FLAGS = ("low_predicted_dice",)
+#: Flags raised from the quality score (:mod:`lungseg_monai.transforms.predicted_dice`): a low predicted lung
+#: Dice, and structures that come from the second network because the two disagreed on the lungs
+#: (:mod:`lungseg_monai.transforms.second_opinion`).
+SCORE_FLAGS = ("low_predicted_dice", "second_opinion_lungs")
 #: Flags under which the widths are not a heart's and a thorax's (or a lung base is not to be trusted): the CTR
 #: is None and ``ctr_not_measurable`` raised.
-_CTR_NOT_MEASURABLE_UNDER = ("no_lungs", "one_lung", "no_heart", "heart_not_between_lungs", "low_predicted_dice")
+_CTR_NOT_MEASURABLE_UNDER = ("no_lungs", "one_lung", "no_heart", "heart_not_between_lungs", *SCORE_FLAGS)
 
 
 @dataclass
@@ -82,6 +85,8 @@ class AnatomyMeasures:
         cardiac_width_px, thoracic_width_px, thoracic_width_row: what the ratio comes from.
         flags: quality flags; empty means the structures look plausible.
         predicted_dice: the lung Dice the quality score predicts (None when the bundle has no score).
+        lung_agreement: the lung Dice between the network's and the second network's masks (None without a
+            second opinion); below the bundle's switch the structures are the second network's.
 
     """
 
@@ -101,6 +106,7 @@ class AnatomyMeasures:
     spacing_source: str
     flags: list[str] = field(default_factory=list)
     predicted_dice: float | None = None
+    lung_agreement: float | None = None
 
     @property
     def quality(self) -> str:
@@ -202,7 +208,7 @@ def measure_anatomy(
     spacing_mm: tuple[float, float] | None = None,
     spacing_source: str = "none",
     convention: str = "anatomical",
-    score: Mapping[str, float] | None = None,
+    score: Mapping[str, Any] | None = None,
 ) -> AnatomyMeasures:
     """Measure a boolean ``(3, rows, columns)`` structure mask (right lung, left lung, cardiomediastinum).
 
@@ -212,7 +218,7 @@ def measure_anatomy(
         spacing_source: where the spacing came from (``ImagerPixelSpacing`` means uncalibrated).
         convention: the lung convention of the headline areas (``anatomical`` or ``visible``).
         score: the quality score of :class:`~lungseg_monai.transforms.PredictedDiced` (``predicted_dice``,
-            ``check_below``), or None.
+            ``check_below``, and ``second_opinion`` where the bundle has one), or None.
 
     Returns:
         Areas in both conventions, the CTR and the flags of :data:`LUNG_FLAGS` (on the anatomical lungs),
@@ -228,6 +234,9 @@ def measure_anatomy(
     flags = _lung_flags(right, left) + _anatomy_flags(right, left, heart)
     if score is not None and calls_for_check(score):
         flags.append("low_predicted_dice")
+    second_opinion = (score or {}).get("second_opinion", {})
+    if second_opinion.get("used"):
+        flags.append("second_opinion_lungs")
     ratio, ctr_flags = _measurable_ctr(ctr.ratio, flags)
     flags += ctr_flags
     if min(heart.shape) < _MIN_IMAGE_SIDE:
@@ -249,4 +258,5 @@ def measure_anatomy(
         spacing_source=spacing_source,
         flags=flags,
         predicted_dice=None if score is None else float(score["predicted_dice"]),
+        lung_agreement=second_opinion.get("lung_agreement"),
     )

@@ -36,6 +36,7 @@ class OutputProvenance:
         weights_sha256: SHA-256 of the weights file the network was loaded from.
         convention: the lung convention of the masks (``anatomical``: lungs including the part behind the heart).
         options: the output switches (which files are written).
+        second_opinion_sha256: SHA-256 of the second network's weights (None for a bundle without one).
 
     """
 
@@ -44,6 +45,7 @@ class OutputProvenance:
     weights_sha256: str
     convention: str
     options: dict[str, bool] = field(default_factory=dict)
+    second_opinion_sha256: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Return the ``provenance`` entry of a record."""

@@ -10,6 +10,7 @@ from lungseg_monai.networks.export import export_bundle_network
 from lungseg_monai.networks.onnx_runtime import OnnxRuntimeNetwork
 from lungseg_monai.networks.weights import (
     WeightsMismatchError,
+    copy_with_weights,
     init_from_checkpoint,
     load_model_weights,
     verified_sha256,
@@ -19,6 +20,7 @@ __all__ = [
     "ConditionalPatchDiscriminator",
     "OnnxRuntimeNetwork",
     "WeightsMismatchError",
+    "copy_with_weights",
     "export_bundle_network",
     "init_from_checkpoint",
     "load_model_weights",

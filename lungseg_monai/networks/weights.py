@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import yaml
 
 from lungseg_monai.data.checksums import file_sha256
 
-__all__ = ["WeightsMismatchError", "load_model_weights", "init_from_checkpoint", "verified_sha256"]
+__all__ = ["WeightsMismatchError", "load_model_weights", "init_from_checkpoint", "copy_with_weights", "verified_sha256"]
 
 #: The model-zoo file that lists a bundle's large files with their URL and hash.
 LARGE_FILES = "large_files.yml"
@@ -69,3 +70,14 @@ def init_from_checkpoint(network: torch.nn.Module, ckpt_path: str | None) -> tor
         network.load_state_dict(load_model_weights(ckpt_path, next(network.parameters()).device))
         logger.info("initialised %s from %s", type(network).__name__, ckpt_path)
     return network
+
+
+def copy_with_weights(network: torch.nn.Module, ckpt_path: str) -> torch.nn.Module:
+    """Return a copy of ``network`` (its architecture, device and memory format) with the weights of ``ckpt_path``.
+
+    In eval mode: the bundles' second network (``second_opinion_network``) is ``network_def`` with other weights.
+    """
+    second = copy.deepcopy(network)
+    second.load_state_dict(load_model_weights(ckpt_path, next(second.parameters()).device))
+    logger.debug("a copy of %s with the weights of %s", type(network).__name__, ckpt_path)
+    return second.eval()

@@ -22,7 +22,7 @@ from lungseg_monai.reports.html_report import render_report
 from lungseg_monai.reports.opacity_stress import REAL_DENSE, STRESS_SCORED, stress_summary
 from lungseg_monai.reports.statistics import RocAccumulator, quality_score_summary, summarize
 from lungseg_monai.reports.training_curves import read_scalar_curves
-from lungseg_monai.transforms.predicted_dice import calls_for_check
+from lungseg_monai.transforms.predicted_dice import QUALITY_FEATURES, calls_for_check
 
 __all__ = [
     "CaseResult",
@@ -133,7 +133,11 @@ def _clean_rows(cases: list[CaseResult], check_below: float | None) -> list[dict
             row[channel] = None if value is None or not np.isfinite(value) else round(float(value), 4)
         row["predicted_dice"] = round(float(score), 4) if scored else None
         checked = scored and calls_for_check({"predicted_dice": score, "check_below": check_below})
+        checked = checked or case.metrics.get("second_opinion_used") == 1.0
         row["quality"] = ("check" if checked else "ok") if scored else None
+        if "lung_agreement" in case.metrics:
+            row["lung_agreement"] = case.metrics["lung_agreement"]
+            row["second_opinion_used"] = case.metrics["second_opinion_used"] == 1.0
         rows.append(row)
     return rows
 
@@ -218,7 +222,10 @@ def write_evaluation_report(
     if stress is not None:
         stress_table = stress_summary(clean + stress.rows, stress.dense)
         record["opacity_stress"] = stress_table
-        stress_columns = ["film", "kind", "severity", *STRESS_SCORED, "predicted_dice", "quality"]
+        stress_columns = [
+            "film", "kind", "severity", *STRESS_SCORED, "predicted_dice", "quality", *QUALITY_FEATURES,
+            "second_opinion_used",
+        ]  # fmt: skip
         write_csv(output_dir / "opacity_stress.csv", clean + stress.rows, stress_columns)
         channels = [c for c in STRESS_SCORED if all(e[c] is not None for e in stress_table if e["kind"] != REAL_DENSE)]
         images["Opacity stress: mean Dice against severity"] = robustness_figure(stress_table, channels)

@@ -17,6 +17,7 @@ from lungseg_monai.transforms.known_channels import KnownChannelsDiceCELoss, fil
 from lungseg_monai.transforms.mask_cleanup import LargestFilledComponentd, largest_filled_component
 from lungseg_monai.transforms.opacity import OPACITY_KINDS, PaintOpacityd, RandOpacityd, paint_opacity
 from lungseg_monai.transforms.predicted_dice import QUALITY_FEATURES, PredictedDiced, quality_features
+from lungseg_monai.transforms.second_opinion import SECOND_OPINION, SecondOpinionFallbackd, lung_agreement
 from lungseg_monai.transforms.structures import (
     CARDIOMEDIASTINUM,
     CONVENTIONS,
@@ -70,4 +71,7 @@ __all__ = [
     "QUALITY_FEATURES",
     "PredictedDiced",
     "quality_features",
+    "SECOND_OPINION",
+    "SecondOpinionFallbackd",
+    "lung_agreement",
 ]

@@ -29,7 +29,7 @@ def test_every_weights_file_is_small_and_listed_with_its_sha256(bundle):
     bundle_dir = REPO / "bundles" / bundle
     listed = {entry["path"]: entry for entry in _listing(bundle_dir)}
     weights = sorted(p.relative_to(bundle_dir).as_posix() for p in (bundle_dir / "models").iterdir())
-    assert weights == sorted(listed) == ["models/model.pt"]
+    assert weights == sorted(listed) == ["models/model.pt", "models/second_opinion.pt"]
     for path, entry in listed.items():
         assert (bundle_dir / path).stat().st_size < MAX_BYTES
         assert entry["hash_type"] == "sha256" and entry["hash_val"] == file_sha256(bundle_dir / path)
@@ -62,9 +62,10 @@ def test_download_large_files_fetches_and_checks_the_weights(tmp_path):
         download_large_files(bundle_path=str(copy))
 
 
-def test_a_damaged_weights_file_stops_the_run_with_one_line(dicom_dir, tmp_path, capsys):
+@pytest.mark.parametrize("name", ["model.pt", "second_opinion.pt"])
+def test_a_damaged_weights_file_stops_the_run_with_one_line(name, dicom_dir, tmp_path, capsys):
     copy = _copy_with_url("unet", tmp_path)
-    weights = copy / "models" / "model.pt"
+    weights = copy / "models" / name
     data = bytearray(weights.read_bytes())
     data[-100] ^= 0xFF  # one flipped byte in the last tensor
     weights.write_bytes(bytes(data))

@@ -125,6 +125,15 @@ def test_a_low_predicted_dice_flags_the_film_and_withholds_its_ctr():
     assert held.cardiothoracic_ratio is None and held.as_dict()["predicted_dice"] == 0.85
 
 
+def test_structures_from_the_second_network_are_flagged_and_their_ctr_withheld():
+    kept = {"predicted_dice": 0.95, "check_below": 0.9, "second_opinion": {"lung_agreement": 0.97, "used": False}}
+    assert measure_anatomy(_chest(), score=kept).flags == []
+    used = {"predicted_dice": 0.95, "check_below": 0.9, "second_opinion": {"lung_agreement": 0.71, "used": True}}
+    measures = measure_anatomy(_chest(), score=used)
+    assert measures.flags == ["second_opinion_lungs", "ctr_not_measurable"] and measures.quality == "check"
+    assert measures.cardiothoracic_ratio is None
+
+
 def _solidity_of_the_whole_outline(mask: np.ndarray) -> float:
     """Solidity as 0.6.0 computed it: the hull of every outline pixel (the mask less its erosion)."""
     rows, columns = np.nonzero(mask & ~ndimage.binary_erosion(mask))

@@ -100,15 +100,17 @@ def test_report_scores_the_quality_score_and_the_painted_films(report_dir):
     for film, row in clean.items():  # the clean rows are the report's own cases
         assert float(row["lungs"]) == pytest.approx(float(cases[film]["dice"]), abs=1e-4)
         assert float(row["predicted_dice"]) == pytest.approx(float(cases[film]["predicted_dice"]), abs=1e-4)
-        assert float(painted[film]["lungs"]) < float(row["lungs"]) - 0.03  # the effusion takes part of each base
-        assert float(painted[film]["predicted_dice"]) < float(row["predicted_dice"])
+        # The effusion takes part of each base from the network; the second network keeps the lungs whole.
+        assert painted[film]["second_opinion_used"] == "True" and painted[film]["quality"] == "check"
+        assert float(painted[film]["lung_agreement"]) < 0.95 <= float(row["lung_agreement"])
+        assert float(painted[film]["lungs"]) > 0.84  # 0.8446 the least (network alone: 0.49-0.74 in 0.7)
     summary = json.loads((report_dir / "summary.json").read_text())
     quality = summary["quality_score"]
     assert 0.85 < quality["check_below"] < 0.95
     assert quality["clean films"]["films"] == 4 and quality["painted opacities"]["films"] == 4
     assert quality["painted opacities"]["below_0.85_marked_ok"] == 0
     table = {(e["kind"], e["severity"]): e for e in summary["opacity_stress"]}
-    assert table[("effusion", 4)]["lungs"] < table[("clean", 0)]["lungs"] - 0.05
+    assert table[("effusion", 4)]["lungs"] > table[("clean", 0)]["lungs"] - 0.03
     assert table[("effusion", 4)]["marked_check"] >= 3
     page = (report_dir / "report.html").read_text()
     assert "Opacity stress: mean Dice against severity" in page and "Quality score: predicted against actual" in page
