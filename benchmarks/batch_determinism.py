@@ -32,7 +32,7 @@ RUNS = [(4, False), (1, False), (2, False), (1, True), (4, True)]  # (batch size
 def _folder_run(bundle: str, input_dir: str, batch_size: int, per_film: bool) -> dict[str, list[np.ndarray]]:
     """Segment ``input_dir``; return {film: [right lung, left lung, cardiomediastinum]} as boolean masks."""
     output_dir = Path(tempfile.mkdtemp())
-    overrides = {"inferer#inferer#per_film": per_film, "write_dicom_seg": False, "write_overlay": False}
+    overrides = {"second_opinion_inferer#inferer#per_film": per_film, "write_dicom_seg": False, "write_overlay": False}
     workflow = bundle_workflow(bundle, "inference.json", "infer", device="cpu", input_dir=input_dir,
                                output_dir=str(output_dir), batch_size=batch_size, **overrides)  # fmt: skip
     workflow.parser.get_parsed_content("evaluator").run()

@@ -24,7 +24,7 @@ from lungseg_monai.reports.mask_dice import mask_dice
 from lungseg_monai.reports.opacity_stress import STRESS_SCORED
 from lungseg_monai.run_errors import require_file
 from lungseg_monai.transforms.opacity import OPACITY_KINDS, SEVERITIES, PaintOpacityd
-from lungseg_monai.transforms.predicted_dice import QUALITY_SCORE, calls_for_check
+from lungseg_monai.transforms.predicted_dice import QUALITY_SCORE, marks_check, second_opinion_used
 from lungseg_monai.transforms.structures import EVALUATION_CHANNELS, StackStructureMasksd
 
 __all__ = ["OpacityStressBenchmark", "dense_opacity_films", "painted", "score_row"]
@@ -65,8 +65,8 @@ def score_row(scored: dict[str, Any]) -> dict[str, Any]:
     row["quality"] = None
     if score is not None:
         row.update(score.get("features", {}))
-        row["second_opinion_used"] = score.get("second_opinion", {}).get("used")
-        row["quality"] = "check" if calls_for_check(score) or row["second_opinion_used"] else "ok"
+        row["second_opinion_used"] = second_opinion_used(score) if "second_opinion" in score else None
+        row["quality"] = "check" if marks_check(score) else "ok"
     return row
 
 

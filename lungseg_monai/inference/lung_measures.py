@@ -16,7 +16,7 @@ from scipy.spatial import ConvexHull, QhullError
 from lungseg_monai.transforms.cardiothoracic import cardiothoracic_ratio, row_ends
 from lungseg_monai.transforms.lung_split import centre_column
 from lungseg_monai.transforms.mask_cleanup import bounding_box
-from lungseg_monai.transforms.predicted_dice import calls_for_check
+from lungseg_monai.transforms.predicted_dice import calls_for_check, second_opinion_used
 from lungseg_monai.transforms.structures import CARDIOMEDIASTINUM, CONVENTIONS, lung_masks
 
 __all__ = ["AnatomyMeasures", "measure_anatomy", "solidity", "LUNG_FLAGS", "ANATOMY_FLAGS", "SCORE_FLAGS"]
@@ -234,8 +234,7 @@ def measure_anatomy(
     flags = _lung_flags(right, left) + _anatomy_flags(right, left, heart)
     if score is not None and calls_for_check(score):
         flags.append("low_predicted_dice")
-    second_opinion = (score or {}).get("second_opinion", {})
-    if second_opinion.get("used"):
+    if score is not None and second_opinion_used(score):
         flags.append("second_opinion_lungs")
     ratio, ctr_flags = _measurable_ctr(ctr.ratio, flags)
     flags += ctr_flags
@@ -258,5 +257,5 @@ def measure_anatomy(
         spacing_source=spacing_source,
         flags=flags,
         predicted_dice=None if score is None else float(score["predicted_dice"]),
-        lung_agreement=second_opinion.get("lung_agreement"),
+        lung_agreement=(score or {}).get("second_opinion", {}).get("lung_agreement"),
     )

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
+from monai.data import MetaTensor
 from monai.inferers import Inferer, SimpleInferer
 
 from lungseg_monai.transforms.second_opinion import lung_agreement
@@ -23,7 +24,7 @@ class SecondOpinionInferer(Inferer):
     """Return the network's output and the second network's, stacked along the channels.
 
     The output has ``2 * C`` channels: the first ``C`` are the network's, the last ``C`` the second network's,
-    each through its own inferer. Split them with :class:`~lungseg_monai.transforms.SecondOpinionFallbackd`
+    both through ``inferer``. Split them with :class:`~lungseg_monai.transforms.SecondOpinionFallbackd`
     before any other post-processing. With ``recheck_inferer``, a film whose two lung masks agree below
     ``switch_below`` gets the second network's output again through it (the bundles: one plain pass of each
     network, and flip averaging of the second network for the films where it will be used, so that the cost of
@@ -31,8 +32,7 @@ class SecondOpinionInferer(Inferer):
 
     Args:
         second_network: the second network (same input and output channels as the first).
-        inferer: how to run the network (default: one plain pass).
-        second_inferer: how to run the second network (default: ``inferer``).
+        inferer: how to run both networks (default: one plain pass).
         recheck_inferer: how to run the second network again on the films that disagree; None: not again.
         switch_below: lung Dice (logits above 0) below which a film disagrees.
 
@@ -42,22 +42,20 @@ class SecondOpinionInferer(Inferer):
         self,
         second_network: torch.nn.Module,
         inferer: Inferer | None = None,
-        second_inferer: Inferer | None = None,
         recheck_inferer: Inferer | None = None,
         switch_below: float = 0.95,
     ) -> None:
         super().__init__()
         self.second_network = second_network.eval()
         self.inferer = inferer or SimpleInferer()
-        self.second_inferer = second_inferer or self.inferer
         self.recheck_inferer, self.switch_below = recheck_inferer, switch_below
 
     def __call__(self, inputs: torch.Tensor, network: Callable[..., torch.Tensor], *args: Any, **kwargs: Any):
-        """Return ``cat([inferer(inputs, network), second_inferer(inputs, second_network)], dim=1)``."""
+        """Return ``cat([inferer(inputs, network), inferer(inputs, second_network)], dim=1)``, rechecked."""
         first = self.inferer(inputs, network, *args, **kwargs)
-        second = self.second_inferer(inputs, self.second_network, *args, **kwargs)
+        second = self.inferer(inputs, self.second_network, *args, **kwargs)
         if self.recheck_inferer is not None:
-            films = inputs.as_tensor() if hasattr(inputs, "as_tensor") else inputs
+            films = inputs.as_tensor() if isinstance(inputs, MetaTensor) else inputs
             for index in range(first.shape[0]):
                 pair = (first[index].detach().cpu().numpy(), second[index].detach().cpu().numpy())
                 if lung_agreement(*pair) < self.switch_below:

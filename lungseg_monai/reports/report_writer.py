@@ -22,7 +22,7 @@ from lungseg_monai.reports.html_report import render_report
 from lungseg_monai.reports.opacity_stress import REAL_DENSE, STRESS_SCORED, stress_summary
 from lungseg_monai.reports.statistics import RocAccumulator, quality_score_summary, summarize
 from lungseg_monai.reports.training_curves import read_scalar_curves
-from lungseg_monai.transforms.predicted_dice import QUALITY_FEATURES, calls_for_check
+from lungseg_monai.transforms.predicted_dice import QUALITY_FEATURES, marks_check
 
 __all__ = [
     "CaseResult",
@@ -132,12 +132,13 @@ def _clean_rows(cases: list[CaseResult], check_below: float | None) -> list[dict
             value = case.metrics.get("dice" if channel == "lungs" else f"{channel}_dice")
             row[channel] = None if value is None or not np.isfinite(value) else round(float(value), 4)
         row["predicted_dice"] = round(float(score), 4) if scored else None
-        checked = scored and calls_for_check({"predicted_dice": score, "check_below": check_below})
-        checked = checked or case.metrics.get("second_opinion_used") == 1.0
+        used = case.metrics.get("second_opinion_used") == 1.0
+        checked = scored and marks_check(
+            {"predicted_dice": score, "check_below": check_below, "second_opinion": {"used": used}}
+        )
         row["quality"] = ("check" if checked else "ok") if scored else None
         if "lung_agreement" in case.metrics:
-            row["lung_agreement"] = case.metrics["lung_agreement"]
-            row["second_opinion_used"] = case.metrics["second_opinion_used"] == 1.0
+            row["lung_agreement"], row["second_opinion_used"] = case.metrics["lung_agreement"], used
         rows.append(row)
     return rows
 

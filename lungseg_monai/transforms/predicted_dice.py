@@ -36,6 +36,8 @@ __all__ = [
     "QUALITY_FEATURES",
     "QUALITY_SCORE",
     "calls_for_check",
+    "marks_check",
+    "second_opinion_used",
     "quality_features",
     "predicted_dice",
     "PredictedDiced",
@@ -55,8 +57,19 @@ def _height(mask: np.ndarray) -> int:
 
 
 def calls_for_check(score: Mapping[str, float]) -> bool:
-    """Whether a score of :class:`PredictedDiced` (``predicted_dice``, ``check_below``) marks its film ``check``."""
+    """Whether a score of :class:`PredictedDiced` (``predicted_dice``, ``check_below``) is below its threshold."""
     return score["predicted_dice"] < score["check_below"]
+
+
+def second_opinion_used(score: Mapping[str, object]) -> bool:
+    """Whether the film of a score has the second network's structures (``second_opinion``'s ``used``)."""
+    second_opinion = score.get("second_opinion") or {}
+    return bool(second_opinion.get("used"))  # type: ignore[union-attr]
+
+
+def marks_check(score: Mapping[str, object]) -> bool:
+    """Whether a score marks its film ``check``: below its threshold, or structures from the second network."""
+    return calls_for_check(score) or second_opinion_used(score)  # type: ignore[arg-type]
 
 
 def quality_features(probabilities: np.ndarray) -> dict[str, float]:

@@ -44,7 +44,8 @@ def test_per_film_outputs_are_bit_identical_whatever_the_batch(films_and_network
 def test_inference_json_batches_by_default_and_switches_to_per_film(bundle, make_workflow, tmp_path):
     common = {"input_dir": str(REPO / "sample_data" / "dicom"), "output_dir": str(tmp_path)}
     shipped = make_workflow(bundle, "inference.json", "infer", **common)
-    per_film = make_workflow(bundle, "inference.json", "infer", **common, **{"inferer#inferer#per_film": True})
+    one_at_a_time = {"second_opinion_inferer#inferer#per_film": True}
+    per_film = make_workflow(bundle, "inference.json", "infer", **common, **one_at_a_time)
     assert shipped.parser.get_parsed_content("inferer").inferer.per_film is False  # the README's promise is the bound
     assert per_film.parser.get_parsed_content("inferer").inferer.per_film is True
 
