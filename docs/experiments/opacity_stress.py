@@ -5,9 +5,9 @@ film); the reference masks stay as drawn (the anatomical lungs are still under t
 ``evaluate.json`` scores (original resolution, its own post-processing): lungs in both conventions, each lung, the
 cardiomediastinum. The films listed in ``data_manifests/dense_opacity_films.csv`` are a subset row of the clean
 films. The scoring is the package's (:class:`lungseg_monai.handlers.OpacityStressBenchmark`, which
-``evaluate.json --opacity_stress true`` runs into the evaluation report); this script adds, per row, the quality
-score's features (``docs/experiments/quality_score_fit.py`` fits the score on them and scores it) and whether the
-second network's structures were used (0.8.0). Writes
+``evaluate.json --opacity_stress true`` runs into the evaluation report); this script adds, per row, every quality
+score feature (``docs/experiments/quality_score_fit.py`` fits the score on them, scores it and compares other
+feature sets) and whether the second network's structures were used (0.8.0). Writes
 ``<output>/opacity_stress_<bundle>.json`` and ``.csv``; ``--figure`` draws the robustness curves:
 
     python docs/experiments/opacity_stress.py --bundle unet --output docs/results
@@ -37,7 +37,8 @@ DENSE_OPACITY_LIST = Path(repo_path("data_manifests", "dense_opacity_films.csv")
 
 def _scores(bundle: str, split: str, dataset_dir: str, overrides: dict | None = None) -> list[dict]:
     """Return one row per film, kind and severity (clean: severity 0), scored as ``evaluate.json`` scores."""
-    overrides = overrides or {}
+    # every feature in the rows (the shipped score writes those it weighs), for quality_score_fit.py to compare
+    overrides = {"quality_score#features": list(QUALITY_FEATURES), **(overrides or {})}
     workflow = bundle_workflow(bundle, "evaluate.json", "eval", dataset_dir=dataset_dir, eval_split=split, **overrides)
     parser = workflow.parser
     network = parser.get_parsed_content("network").eval()

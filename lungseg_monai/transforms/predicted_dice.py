@@ -1,32 +1,39 @@
 """A per-film quality score: the lung Dice a film's mask is predicted to have, from the network's own output.
 
-Three features of the lung probabilities at network size (after flip averaging, where the bundle averages):
+Features of the structure probabilities at network size (after the second opinion's choice, where the bundle
+runs one):
 
 - ``soft_dice``: the Dice the thresholded mask would have if the probabilities were the truth
   (``2 * sum(p * m) / (sum(p) + sum(m))``, ``m = p > 0.5``), low where the network hesitates;
 - ``lung_confidence``: the mean lung probability inside the mask;
 - ``height_asymmetry``: ``|h_right - h_left| / max(h_right, h_left)`` of the two lungs' heights in rows, high
   where one lung's base is cut off;
+- ``worse_lung_soft_dice`` (0.8.1): the lower of the two lungs' own soft Dice: a network that hesitates over one
+  lung's base is diluted by the other lung in ``soft_dice``;
+- ``worse_lung_irregularity`` (0.8.1): the higher of the two lungs' isoperimetric ratio
+  (``perimeter ** 2 / (4 * pi * area)``, boundary pixels as the perimeter; about 1.3-1.6 for a drawn lung), high
+  for a ragged or torn outline;
 
 and, where the bundle runs a second network (:class:`~lungseg_monai.transforms.SecondOpinionFallbackd`):
 
 - ``lung_agreement``: the lung Dice between the network's mask and the second network's, low where one of them
-  stops a lung at a dense opacity. It finds the confident failures the first three miss.
+  stops a lung at a dense opacity.
 
-The predicted Dice is a linear model of them, clipped to 0-1; its coefficients and the ``check_below`` threshold
-are the bundle's hyper-parameters, fitted on the validation films, clean and with painted opacities
-(``docs/experiments/quality_score_fit.py``). Without ``lung_agreement`` it misses confident failures: a lung that
-the network stops at a dense opacity without hesitating still scores high.
+The predicted Dice is a linear model of some of them (the ``weights`` name which), clipped to 0-1; its
+coefficients and the ``check_below`` threshold are the bundle's hyper-parameters, fitted on the validation films,
+clean and with painted opacities (``docs/experiments/quality_score_fit.py``). Every feature is computed and
+written beside the score, so a refit can choose among them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 
 import numpy as np
 from monai.config import KeysCollection
 from monai.transforms import MapTransform
 from monai.utils import convert_to_numpy
+from scipy import ndimage
 
 from lungseg_monai.transforms.mask_cleanup import bounding_box
 from lungseg_monai.transforms.structures import LEFT_LUNG, RIGHT_LUNG
@@ -34,6 +41,7 @@ from lungseg_monai.transforms.structures import LEFT_LUNG, RIGHT_LUNG
 __all__ = [
     "OUTPUT_FEATURES",
     "QUALITY_FEATURES",
+    "isoperimetric_ratio",
     "QUALITY_SCORE",
     "calls_for_check",
     "marks_check",
@@ -44,7 +52,13 @@ __all__ = [
 ]
 
 #: The features of the network's own output (:func:`quality_features`).
-OUTPUT_FEATURES = ("soft_dice", "lung_confidence", "height_asymmetry")
+OUTPUT_FEATURES = (
+    "soft_dice",
+    "lung_confidence",
+    "height_asymmetry",
+    "worse_lung_soft_dice",
+    "worse_lung_irregularity",
+)
 #: Every feature a score may weigh: those of the output, and the second opinion's agreement.
 QUALITY_FEATURES = (*OUTPUT_FEATURES, "lung_agreement")
 #: The data key :class:`PredictedDiced` writes by default.
@@ -54,6 +68,29 @@ QUALITY_SCORE = "quality_score"
 def _height(mask: np.ndarray) -> int:
     box = bounding_box(mask)
     return 0 if box is None else box[0].stop - box[0].start
+
+
+def _height_asymmetry(right: np.ndarray, left: np.ndarray) -> float:
+    heights = _height(right), _height(left)
+    return abs(heights[0] - heights[1]) / max(heights)
+
+
+def _soft_dice(probabilities: np.ndarray, mask: np.ndarray) -> float:
+    inside = int(np.count_nonzero(mask))
+    return 0.0 if inside == 0 else 2.0 * float(probabilities[mask].sum()) / (float(probabilities.sum()) + inside)
+
+
+def isoperimetric_ratio(mask: np.ndarray) -> float:
+    """Return ``perimeter ** 2 / (4 * pi * area)`` of a 2D mask, its boundary pixels as the perimeter (0 if empty).
+
+    About 0.8 for a filled disc (the boundary pixels undercount its perimeter), 1.25 for a square, higher for a
+    ragged, torn or many-piece outline.
+    """
+    area = int(np.count_nonzero(mask))
+    if area == 0:
+        return 0.0
+    perimeter = area - int(np.count_nonzero(ndimage.binary_erosion(mask)))
+    return perimeter**2 / (4.0 * np.pi * area)
 
 
 def calls_for_check(score: Mapping[str, float]) -> bool:
@@ -72,20 +109,28 @@ def marks_check(score: Mapping[str, object]) -> bool:
     return calls_for_check(score) or second_opinion_used(score)  # type: ignore[arg-type]
 
 
-def quality_features(probabilities: np.ndarray) -> dict[str, float]:
-    """Return :data:`OUTPUT_FEATURES` of one film's ``(3, rows, columns)`` structure probabilities (0-1)."""
+def quality_features(probabilities: np.ndarray, names: Sequence[str] = OUTPUT_FEATURES) -> dict[str, float]:
+    """Return the features ``names`` (of :data:`OUTPUT_FEATURES`) of one film's ``(3, rows, columns)`` probabilities.
+
+    Only those asked for are computed (the worse-lung features cost about 1 ms a film at 256 px, the others 0.15).
+    """
     lungs = np.maximum(probabilities[RIGHT_LUNG], probabilities[LEFT_LUNG]).astype(np.float32)
     mask = lungs > 0.5
-    inside = int(np.count_nonzero(mask))
-    if inside == 0:
-        return {"soft_dice": 0.0, "lung_confidence": 0.0, "height_asymmetry": 1.0}
-    soft_dice = 2.0 * float(lungs[mask].sum()) / (float(lungs.sum()) + inside)
-    heights = _height(probabilities[RIGHT_LUNG] > 0.5), _height(probabilities[LEFT_LUNG] > 0.5)
-    return {
-        "soft_dice": soft_dice,
-        "lung_confidence": float(lungs[mask].mean()),
-        "height_asymmetry": abs(heights[0] - heights[1]) / max(heights),
+    if not mask.any():
+        empty = {"soft_dice": 0.0, "lung_confidence": 0.0, "height_asymmetry": 1.0}
+        return {name: empty.get(name, 0.0) for name in names}
+    each_lung = [probabilities[channel].astype(np.float32) for channel in (RIGHT_LUNG, LEFT_LUNG)]
+    each_mask = [lung > 0.5 for lung in each_lung]
+    features: dict[str, Callable[[], float]] = {
+        "soft_dice": lambda: _soft_dice(lungs, mask),
+        "lung_confidence": lambda: float(lungs[mask].mean()),
+        "height_asymmetry": lambda: _height_asymmetry(*each_mask),
+        "worse_lung_soft_dice": lambda: min(
+            _soft_dice(lung, lung_mask) for lung, lung_mask in zip(each_lung, each_mask, strict=True)
+        ),
+        "worse_lung_irregularity": lambda: max(isoperimetric_ratio(lung_mask) for lung_mask in each_mask),
     }
+    return {name: features[name]() for name in names}
 
 
 def predicted_dice(features: Mapping[str, float], intercept: float, weights: Mapping[str, float]) -> float:
@@ -106,12 +151,14 @@ class PredictedDiced(MapTransform):
     Args:
         keys: the ``(3, rows, columns)`` structure probabilities (one key).
         intercept: the linear model's constant.
-        weights: one weight per name of :data:`OUTPUT_FEATURES`, and for ``lung_agreement`` with
-            ``second_opinion_key``.
+        weights: one weight per feature the score weighs: names of :data:`OUTPUT_FEATURES`, and
+            ``lung_agreement`` with ``second_opinion_key``.
         check_below: films whose predicted Dice is below this are flagged.
         score_key: where the score goes.
         second_opinion_key: where :class:`~lungseg_monai.transforms.SecondOpinionFallbackd` put its choice; None
             for a bundle without a second network.
+        features: the features computed and written beside the score; None: those the weights name (a refit that
+            compares others asks for them here, e.g. all of :data:`QUALITY_FEATURES`).
 
     """
 
@@ -123,30 +170,35 @@ class PredictedDiced(MapTransform):
         check_below: float,
         score_key: str = QUALITY_SCORE,
         second_opinion_key: str | None = None,
+        features: Sequence[str] | None = None,
         allow_missing_keys: bool = False,
     ) -> None:
         super().__init__(keys, allow_missing_keys)
         if len(self.keys) != 1:
             raise ValueError(f"PredictedDiced: one key of probabilities, got {self.keys!r}")
         self.score_key, self.second_opinion_key = score_key, second_opinion_key
-        expected = QUALITY_FEATURES if second_opinion_key else OUTPUT_FEATURES
-        if sorted(weights) != sorted(expected) or not 0.0 <= check_below <= 1.0:
+        available = QUALITY_FEATURES if second_opinion_key else OUTPUT_FEATURES
+        written = list(weights) if features is None else list(features)
+        if not weights or set(weights) - set(written) or set(written) - set(available) or not 0.0 <= check_below <= 1:
             raise ValueError(
-                f"PredictedDiced: weights for {sorted(weights)}, check_below {check_below!r}; "
-                f"expected one weight for each of {expected} and a threshold in 0-1"
+                f"PredictedDiced: weights for {sorted(weights)}, features {features!r}, check_below {check_below!r}; "
+                f"expected weights for some of {available}, features that include them and a threshold in 0-1"
             )
         self.intercept, self.weights, self.check_below = float(intercept), dict(weights), float(check_below)
+        self.output_features = [name for name in written if name in OUTPUT_FEATURES]
+        self.features = written
 
     def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
         """Return ``data`` with the score of its probabilities in ``score_key``."""
         d = dict(data)
         for key in self.key_iterator(d):
-            features = quality_features(convert_to_numpy(d[key]))
+            computed = quality_features(convert_to_numpy(d[key]), self.output_features)
             extra: dict[str, object] = {}
             if self.second_opinion_key:
                 second_opinion = dict(d[self.second_opinion_key])  # type: ignore[call-overload]
-                features["lung_agreement"] = float(second_opinion["lung_agreement"])
+                computed["lung_agreement"] = float(second_opinion["lung_agreement"])
                 extra["second_opinion"] = second_opinion
+            features = {name: computed[name] for name in self.features}
             score = predicted_dice(features, self.intercept, self.weights)
             d[self.score_key] = {
                 "predicted_dice": round(score, 4),

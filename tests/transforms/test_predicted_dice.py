@@ -11,9 +11,9 @@ from lungseg_monai.handlers.opacity_stress import painted, score_row
 from lungseg_monai.networks import init_from_checkpoint
 from lungseg_monai.transforms.predicted_dice import (
     OUTPUT_FEATURES,
-    QUALITY_FEATURES,
     QUALITY_SCORE,
     PredictedDiced,
+    isoperimetric_ratio,
     predicted_dice,
     quality_features,
 )
@@ -46,11 +46,39 @@ def test_a_lung_cut_to_half_its_height_raises_the_asymmetry():
     assert quality_features(_probabilities(left_rows=slice(20, 60)))["height_asymmetry"] == pytest.approx(0.5)
 
 
+def test_one_hesitant_lung_sets_the_worse_lung_soft_dice_the_pair_dilutes():
+    probabilities = _probabilities(0.99)
+    probabilities[1][probabilities[1] > 0] = 0.6  # the left lung: 0.75 on its own (as above)
+    features = quality_features(probabilities)
+    assert features["worse_lung_soft_dice"] == pytest.approx(0.75, abs=1e-6)
+    # both lungs together: 2 (0.99 + 0.6) n / ((0.99 + 0.6) n + 2 n)
+    assert features["soft_dice"] == pytest.approx(2 * 1.59 / 3.59, abs=1e-6)
+
+
+def test_the_isoperimetric_ratio_of_known_shapes():
+    square = np.pad(np.ones((100, 100), bool), 10)  # 396 boundary pixels, area 10000
+    assert isoperimetric_ratio(square) == pytest.approx(396**2 / (4 * np.pi * 10000))
+    rows, columns = np.mgrid[:256, :256]
+    disc = (rows - 128) ** 2 + (columns - 128) ** 2 < 60**2
+    assert 0.75 < isoperimetric_ratio(disc) < 0.85
+    assert isoperimetric_ratio(np.zeros((8, 8), bool)) == 0.0
+
+
+def test_a_torn_lung_outline_raises_the_worse_lung_irregularity():
+    whole = quality_features(_probabilities())["worse_lung_irregularity"]
+    torn = _probabilities()
+    torn[1, 60:100:4, 78:100] = 0.0  # the left base cut into strips
+    assert whole == pytest.approx(isoperimetric_ratio(_probabilities()[0] > 0.5))  # both lungs 80 x 30
+    assert quality_features(torn)["worse_lung_irregularity"] > 2 * whole
+
+
 def test_no_lungs_score_zero():
     assert quality_features(np.zeros((3, 64, 64), np.float32)) == {
         "soft_dice": 0.0,
         "lung_confidence": 0.0,
         "height_asymmetry": 1.0,
+        "worse_lung_soft_dice": 0.0,
+        "worse_lung_irregularity": 0.0,
     }
 
 
@@ -65,11 +93,28 @@ def test_the_model_is_linear_and_clipped_to_0_1():
 def test_the_transform_writes_the_score_its_threshold_and_features():
     weights = dict.fromkeys(OUTPUT_FEATURES, 0.0)
     scored = PredictedDiced("pred", intercept=0.5, weights=weights, check_below=0.9)({"pred": _probabilities()})
+    lung = round(isoperimetric_ratio(_probabilities()[0] > 0.5), 5)
     assert scored[QUALITY_SCORE] == {
         "predicted_dice": 0.5,
         "check_below": 0.9,
-        "features": {"soft_dice": 0.99497, "lung_confidence": 0.99, "height_asymmetry": 0.0},
+        "features": {
+            "soft_dice": 0.99497,
+            "lung_confidence": 0.99,
+            "height_asymmetry": 0.0,
+            "worse_lung_soft_dice": 0.99497,
+            "worse_lung_irregularity": lung,
+        },
     }
+
+
+def test_a_score_writes_the_features_it_weighs_or_those_asked_for():
+    weights = {"worse_lung_soft_dice": 1.0}
+    weighed = PredictedDiced("pred", intercept=-0.1, weights=weights, check_below=0.9)({"pred": _probabilities()})
+    assert weighed[QUALITY_SCORE]["predicted_dice"] == pytest.approx(0.99497 - 0.1, abs=1e-4)
+    assert list(weighed[QUALITY_SCORE]["features"]) == ["worse_lung_soft_dice"]
+    every = PredictedDiced("pred", -0.1, weights, 0.9, features=OUTPUT_FEATURES)({"pred": _probabilities()})
+    assert list(every[QUALITY_SCORE]["features"]) == list(OUTPUT_FEATURES)
+    assert every[QUALITY_SCORE]["predicted_dice"] == weighed[QUALITY_SCORE]["predicted_dice"]
 
 
 def test_the_second_opinions_agreement_is_a_feature_and_its_choice_travels_with_the_score():
@@ -83,18 +128,19 @@ def test_the_second_opinions_agreement_is_a_feature_and_its_choice_travels_with_
 
 
 @pytest.mark.parametrize(
-    ("weights", "check_below", "keys"),
+    ("weights", "check_below", "keys", "features"),
     [
-        ({"soft_dice": 1.0}, 0.9, "pred"),  # missing weights
-        ({**dict.fromkeys(OUTPUT_FEATURES, 1.0), "area": 1.0}, 0.9, "pred"),  # unknown feature
-        (dict.fromkeys(QUALITY_FEATURES, 1.0), 0.9, "pred"),  # an agreement weight without a second opinion
-        (dict.fromkeys(OUTPUT_FEATURES, 1.0), 1.5, "pred"),  # threshold outside 0-1
-        (dict.fromkeys(OUTPUT_FEATURES, 1.0), 0.9, ["pred", "prob"]),  # one key only
+        ({}, 0.9, "pred", None),  # no weights
+        ({**dict.fromkeys(OUTPUT_FEATURES, 1.0), "area": 1.0}, 0.9, "pred", None),  # unknown feature
+        ({"lung_agreement": 1.0}, 0.9, "pred", None),  # an agreement weight without a second opinion
+        (dict.fromkeys(OUTPUT_FEATURES, 1.0), 1.5, "pred", None),  # threshold outside 0-1
+        ({"soft_dice": 1.0}, 0.9, "pred", ["height_asymmetry"]),  # a weighed feature not computed
+        (dict.fromkeys(OUTPUT_FEATURES, 1.0), 0.9, ["pred", "prob"], None),  # one key only
     ],
 )
-def test_a_wrong_model_is_refused(weights, check_below, keys):
+def test_a_wrong_model_is_refused(weights, check_below, keys, features):
     with pytest.raises(ValueError, match="PredictedDiced"):
-        PredictedDiced(keys, intercept=0.0, weights=weights, check_below=check_below)
+        PredictedDiced(keys, intercept=0.0, weights=weights, check_below=check_below, features=features)
 
 
 @pytest.mark.parametrize("bundle", ["unet", "pix2pix"])
