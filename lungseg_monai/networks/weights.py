@@ -75,7 +75,8 @@ def init_from_checkpoint(network: torch.nn.Module, ckpt_path: str | None) -> tor
 def copy_with_weights(network: torch.nn.Module, ckpt_path: str) -> torch.nn.Module:
     """Return a copy of ``network`` (its architecture, device and memory format) with the weights of ``ckpt_path``.
 
-    In eval mode: the bundles' second network (``second_opinion_network``) is ``network_def`` with other weights.
+    In eval mode: the bundles' second network (``second_opinion_network``) is their U-Net (``unet_def``, the U-Net
+    bundle; ``network_def``, the Pix2Pix generator) with other weights.
     """
     second = copy.deepcopy(network)
     second.load_state_dict(load_model_weights(ckpt_path, next(second.parameters()).device))

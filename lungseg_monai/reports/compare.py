@@ -1,7 +1,12 @@
-"""``lungseg-compare``: evaluate several bundles on the same split and compare them case by case.
+"""``lungseg-compare``: compare evaluated models on the same split, case by case, on one HTML page.
 
-Example:
+Examples:
     ``lungseg-compare --bundles unet pix2pix --dataset-dir ../shared/data/cxr-lung-lr --output reports/compare``
+    evaluates both bundles on the test split first;
+    ``lungseg-compare --reports unet=eval/unet attention=eval/attention ... --baseline unet --facts facts.json
+    --output reports/architectures`` compares report folders ``evaluate.json`` wrote, any number of them: each
+    model's headline figures with bootstrap CIs, paired differences against the baseline, the opacity stress
+    table where a report has one, and per-model facts (parameters, file size, timings) from a JSON file.
 
 """
 
@@ -14,15 +19,20 @@ import itertools
 import json
 import logging
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from lungseg_monai.data.atomic_writes import write_atomic, write_csv, write_json
 from lungseg_monai.reports.figures import paired_figure
 from lungseg_monai.reports.html_report import image_tag, page, sortable_table
-from lungseg_monai.reports.statistics import paired_comparison
+from lungseg_monai.reports.statistics import bootstrap_ci, paired_comparison
 
-__all__ = ["compare_reports", "evaluate_bundle", "main"]
+__all__ = ["HEADLINE_METRICS", "compare_reports", "evaluate_bundle", "main"]
+
+#: The per-case columns each model gets a CI and a paired difference for: lungs (anatomical, visible),
+#: cardiomediastinum, and the cardiothoracic ratio's error.
+HEADLINE_METRICS = ("dice", "visible_lungs_dice", "cardiomediastinum_dice", "ctr_abs_error")
 
 logger = logging.getLogger(__name__)
 
@@ -37,21 +47,80 @@ def _mean(values: list[float]) -> float:
     return sum(finite) / len(finite) if finite else math.nan
 
 
+def _finite_pairs(a: list[float], b: list[float]) -> tuple[list[float], list[float]]:
+    kept = [(x, y) for x, y in zip(a, b, strict=True) if math.isfinite(x) and math.isfinite(y)]
+    return [x for x, _ in kept], [y for _, y in kept]
+
+
+def _headline(tables: dict[str, dict[str, dict[str, float]]], cases: list[str], metrics: list[str]) -> dict:
+    """Return each model's mean and 95% bootstrap CI of each headline metric (finite cases only)."""
+    result: dict[str, dict[str, Any]] = {}
+    for name, table in tables.items():
+        result[name] = {}
+        for metric in metrics:
+            values = [v for v in (table[c][metric] for c in cases) if math.isfinite(v)]
+            result[name][metric] = {
+                "mean": _mean(values),
+                "ci95": bootstrap_ci(values) if len(values) > 1 else None,
+                "cases": len(values),
+            }
+    return result
+
+
+def _stress_rows(report_dirs: dict[str, Path]) -> list[dict[str, Any]]:
+    """Return one row per model, opacity kind and severity from each report's ``summary.json`` (where it has one)."""
+    rows = []
+    for name, path in report_dirs.items():
+        summary_path = path / "summary.json"
+        table = json.loads(summary_path.read_text()).get("opacity_stress") if summary_path.is_file() else None
+        rows += [
+            {"model": name, **{k: entry[k] for k in ("kind", "severity", "films", "lungs")}} for entry in table or []
+        ]
+    return rows
+
+
 def _comparison_page(record: dict[str, Any], figures: dict[str, bytes], rows: list[dict[str, Any]]) -> str:
-    """Return the comparison as one self-contained HTML page: means per model, paired tests, plots, cases."""
+    """Return the comparison as one self-contained HTML page: figures per model, paired tests, plots, cases."""
     models = list(record["means"])
+
+    def interval(entry: dict[str, Any]) -> str:
+        ci = entry["ci95"]
+        return f"{entry['mean']:.4f}" + (f" ({ci[0]:.4f} to {ci[1]:.4f})" if ci else "")
+
+    headline = [{"model": n, **{m: interval(record["headline"][n][m]) for m in record["headline"][n]}} for n in models]
+    differences = [
+        {"pair": pair, "metric": metric, **stats}
+        for pair, by_metric in record["paired_differences"].items()
+        for metric, stats in by_metric.items()
+    ]
     means = [{"metric": m, **{n: record["means"][n][m] for n in models}} for m in record["metrics"]]
     tests = [{"pair": pair, **stats} for pair, stats in record["paired_tests"].items()]
+    facts = [{"model": n, **record["facts"][n]} for n in models if n in record["facts"]]
+    stress = record["opacity_stress"]
     body = (
-        f"<p>{record['cases']} cases; paired tests on <b>{html.escape(record['metric'])}</b>.</p>"
-        f"<h2>Mean per model</h2>{sortable_table(means)}<h2>Paired tests</h2>{sortable_table(tests)}"
+        f"<p>{record['cases']} cases; paired tests on <b>{html.escape(record['metric'])}</b>"
+        + (f", against <b>{html.escape(record['baseline'])}</b>" if record["baseline"] else "")
+        + ".</p><h2>Headline figures (mean, 95% bootstrap CI)</h2>"
+        + sortable_table(headline)
+        + "<h2>Paired differences (first minus second; CI, Wilcoxon and t-test p)</h2>"
+        + sortable_table(differences)
+        + (f"<h2>Models</h2>{sortable_table(facts)}" if facts else "")
+        + (f"<h2>Opacity stress: lung Dice</h2>{sortable_table(stress)}" if stress else "")
+        + f"<h2>Mean per model, every metric</h2>{sortable_table(means)}<h2>Paired tests</h2>{sortable_table(tests)}"
         + "".join(f"<h2>{html.escape(name)}</h2>{image_tag(png, name)}" for name, png in figures.items())
         + f"<h2>Per case, side by side (click a heading to sort)</h2>{sortable_table(rows)}"
-    )
-    return page(f"Comparison: {' vs '.join(models)}", body)
+    )  # fmt: skip
+    return page(f"Comparison: {', '.join(models)}", body)
 
 
-def compare_reports(report_dirs: dict[str, Path], output_dir: str | Path, metric: str = "dice") -> dict[str, Any]:
+def compare_reports(
+    report_dirs: dict[str, Path],
+    output_dir: str | Path,
+    metric: str = "dice",
+    baseline: str | None = None,
+    facts: dict[str, dict[str, Any]] | None = None,
+    headline: Sequence[str] = HEADLINE_METRICS,
+) -> dict[str, Any]:
     """Write a side-by-side table, paired plots and paired tests of report folders written by ``evaluate.json``.
 
     Args:
@@ -59,6 +128,9 @@ def compare_reports(report_dirs: dict[str, Path], output_dir: str | Path, metric
         output_dir: where ``comparison.json``, ``comparison.html``, ``side_by_side.csv`` and
             ``paired_<a>_vs_<b>.png`` go.
         metric: the metric of the paired tests and plots.
+        baseline: the model every other is paired with; None: every pair.
+        facts: model name -> columns of the page's model table (parameters, file size, timings); None: no table.
+        headline: the metrics that get a CI per model and a paired difference per pair (those the reports have).
 
     Raises:
         ValueError: the reports do not cover the same cases.
@@ -75,18 +147,37 @@ def compare_reports(report_dirs: dict[str, Path], output_dir: str | Path, metric
     metrics = [m for m in first if all(m in t[cases[0]] for t in tables.values())]
     if metric not in metrics:
         raise ValueError(f"metric {metric!r} is not in every report; they share {', '.join(metrics)}")
+    if baseline is not None and baseline not in tables:
+        raise ValueError(f"baseline {baseline!r} is not one of the compared models ({', '.join(tables)})")
     columns = ["case"] + [f"{name}_{m}" for name in tables for m in metrics]
     rows = [{"case": c, **{f"{n}_{m}": tables[n][c][m] for n in tables for m in metrics}} for c in cases]
     write_csv(output_dir / "side_by_side.csv", rows, columns)
     means = {n: {m: _mean([t[c][m] for c in cases]) for m in metrics} for n, t in tables.items()}
-    tests, figures = {}, {}
-    for a, b in itertools.combinations(tables, 2):
+    headline_metrics = [m for m in headline if m in metrics]
+    pairs = itertools.combinations(tables, 2) if baseline is None else [(n, baseline) for n in tables if n != baseline]
+    tests, figures, differences = {}, {}, {}
+    for a, b in pairs:
         values_a, values_b = [tables[a][c][metric] for c in cases], [tables[b][c][metric] for c in cases]
         tests[f"{a} vs {b}"] = paired_comparison(values_a, values_b)
+        differences[f"{a} vs {b}"] = {
+            m: paired_comparison(*_finite_pairs([tables[a][c][m] for c in cases], [tables[b][c][m] for c in cases]))
+            for m in headline_metrics
+        }
         png = paired_figure(values_a, values_b, a, b, metric)
         figures[f"{a} vs {b}"] = png
         write_atomic(output_dir / f"paired_{a}_vs_{b}.png", lambda p, png=png: p.write_bytes(png))
-    record = {"cases": len(cases), "metric": metric, "metrics": metrics, "means": means, "paired_tests": tests}
+    record = {
+        "cases": len(cases),
+        "metric": metric,
+        "baseline": baseline,
+        "metrics": metrics,
+        "means": means,
+        "headline": _headline(tables, cases, headline_metrics),
+        "paired_tests": tests,
+        "paired_differences": differences,
+        "facts": facts or {},
+        "opacity_stress": _stress_rows(report_dirs),
+    }
     write_json(output_dir / "comparison.json", record)
     html_page = _comparison_page(record, figures, rows)
     write_atomic(output_dir / "comparison.html", lambda p: p.write_text(html_page, encoding="utf-8"))
@@ -116,14 +207,34 @@ def evaluate_bundle(bundle: str, dataset_dir: str, split: str, output_dir: Path)
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bundles", nargs="+", default=["unet", "pix2pix"])
-    parser.add_argument("--dataset-dir", required=True)
+    parser.add_argument("--bundles", nargs="+", default=["unet", "pix2pix"], help="bundles to evaluate and compare")
+    parser.add_argument(
+        "--reports", nargs="+", metavar="NAME=DIR", help="compare these evaluate.json report folders instead"
+    )
+    parser.add_argument("--dataset-dir", help="the data the bundles are evaluated on (with --bundles)")
     parser.add_argument("--split", default="test")
     parser.add_argument("--output", required=True)
     parser.add_argument("--metric", default="dice", help="per-case column of the paired tests (default: dice)")
+    parser.add_argument("--baseline", help="pair every model with this one only (default: every pair)")
+    parser.add_argument("--facts", help="a JSON file: model name -> {column: value} for the page's model table")
     args = parser.parse_args(argv)
     output = Path(args.output)
-    reports = {name: evaluate_bundle(name, args.dataset_dir, args.split, output) for name in args.bundles}
-    record = compare_reports(reports, output, args.metric)
+    if args.reports:
+        malformed = [item for item in args.reports if "=" not in item]
+        if malformed:
+            parser.error(f"--reports takes NAME=DIR, got {' '.join(malformed)}")
+        reports = {name: Path(folder) for name, folder in (item.split("=", 1) for item in args.reports)}
+        missing = [str(folder) for folder in reports.values() if not (folder / "per_case.csv").is_file()]
+        if missing:
+            parser.error(f"no per_case.csv (an evaluate.json report) in {', '.join(missing)}")
+    else:
+        if not args.dataset_dir:
+            parser.error("--dataset-dir is needed to evaluate --bundles")
+        reports = {name: evaluate_bundle(name, args.dataset_dir, args.split, output) for name in args.bundles}
+    facts = json.loads(Path(args.facts).read_text()) if args.facts else None
+    try:
+        record = compare_reports(reports, output, args.metric, args.baseline, facts)
+    except ValueError as error:
+        parser.error(str(error))
     print(json.dumps(record["paired_tests"], indent=2))
     return 0

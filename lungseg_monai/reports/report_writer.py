@@ -223,9 +223,9 @@ def write_evaluation_report(
     if stress is not None:
         stress_table = stress_summary(clean + stress.rows, stress.dense)
         record["opacity_stress"] = stress_table
+        features = [name for name in QUALITY_FEATURES if any(name in row for row in clean + stress.rows)]
         stress_columns = [
-            "film", "kind", "severity", *STRESS_SCORED, "predicted_dice", "quality", *QUALITY_FEATURES,
-            "second_opinion_used",
+            "film", "kind", "severity", *STRESS_SCORED, "predicted_dice", "quality", *features, "second_opinion_used",
         ]  # fmt: skip
         write_csv(output_dir / "opacity_stress.csv", clean + stress.rows, stress_columns)
         channels = [c for c in STRESS_SCORED if all(e[c] is not None for e in stress_table if e["kind"] != REAL_DENSE)]

@@ -16,6 +16,8 @@ from log_lines import LogLines
 from PIL import Image
 
 from lungseg_monai.reports.compare import compare_reports
+from lungseg_monai.reports.compare import main as compare_main
+from lungseg_monai.transforms.predicted_dice import QUALITY_FEATURES
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -93,7 +95,12 @@ def test_report_scores_the_quality_score_and_the_painted_films(report_dir):
     with open(report_dir / "per_case.csv", newline="") as handle:
         cases = {row["case"]: row for row in csv.DictReader(handle)}
     with open(report_dir / "opacity_stress.csv", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+        reader = csv.DictReader(handle)
+        rows = list(reader)
+    # the features the bundle's score weighs, no empty columns for those it does not compute
+    assert [c for c in reader.fieldnames if c in QUALITY_FEATURES] == [
+        "soft_dice", "lung_confidence", "height_asymmetry", "lung_agreement"
+    ]  # fmt: skip
     clean = {r["film"]: r for r in rows if r["kind"] == "clean"}
     painted = {r["film"]: r for r in rows if r["kind"] == "effusion"}
     assert set(clean) == set(painted) == set(cases) and all(r["severity"] == "4" for r in painted.values())
@@ -180,3 +187,60 @@ def test_comparison_of_two_reports(report_dir, tmp_path):
     page = (tmp_path / "cmp" / "comparison.html").read_text()
     assert "cardiomediastinum_dice" in page and "class='sortable'" in page and "data:image/png;base64," in page
     assert "cardiomediastinum_dice" in record["metrics"] and "ctr_abs_error" in record["metrics"]
+
+
+def _shifted_report(report_dir: Path, target: Path, shift: float, stress_lungs: float | None = None) -> Path:
+    """A copy of ``report_dir``'s per_case.csv with every lung Dice ``shift`` higher (and a stress table)."""
+    target.mkdir()
+    with open(report_dir / "per_case.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        row["dice"] = str(float(row["dice"]) + shift)
+    with open(target / "per_case.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    if stress_lungs is not None:
+        entry = {"kind": "effusion", "severity": 3, "films": 4, "lungs": stress_lungs}
+        (target / "summary.json").write_text(json.dumps({"opacity_stress": [entry]}))
+    return target
+
+
+def test_any_number_of_reports_against_a_baseline(report_dir, tmp_path):
+    reports = {
+        "unet": report_dir,
+        "attention": _shifted_report(report_dir, tmp_path / "a", -0.02, stress_lungs=0.91),
+        "resnet": _shifted_report(report_dir, tmp_path / "r", 0.01),
+    }
+    facts = {"attention": {"parameters": 1987451, "cpu_ms_per_film": 240.0}}
+    record = compare_reports(reports, tmp_path / "cmp", baseline="unet", facts=facts)
+    assert sorted(record["paired_tests"]) == ["attention vs unet", "resnet vs unet"]  # no attention vs resnet
+    lungs = record["paired_differences"]["attention vs unet"]["dice"]
+    assert lungs["mean_difference"] == pytest.approx(-0.02)
+    assert lungs["ci95_difference"] == pytest.approx([-0.02, -0.02])
+    assert record["paired_differences"]["resnet vs unet"]["cardiomediastinum_dice"]["mean_difference"] == 0.0
+    unet = record["headline"]["unet"]["dice"]
+    assert unet["ci95"][0] <= unet["mean"] <= unet["ci95"][1] and unet["cases"] == record["cases"]
+    assert record["headline"]["attention"]["dice"]["mean"] == pytest.approx(unet["mean"] - 0.02)
+    stress = {row["model"]: row for row in record["opacity_stress"] if row["severity"] == 3}
+    assert stress["attention"] == {"model": "attention", "kind": "effusion", "severity": 3, "films": 4, "lungs": 0.91}
+    assert "resnet" not in stress  # a report without a stress table has no rows
+    page = (tmp_path / "cmp" / "comparison.html").read_text()
+    assert "1987451" in page and "Opacity stress" in page and "attention vs unet" in page
+
+
+def test_the_compare_command_takes_report_folders_and_says_what_is_wrong(report_dir, tmp_path, capsys):
+    other = _shifted_report(report_dir, tmp_path / "other", -0.01)
+    facts = tmp_path / "facts.json"
+    facts.write_text(json.dumps({"other": {"parameters": 5}}))
+    argv = ["--reports", f"unet={report_dir}", f"other={other}", "--baseline", "unet", "--facts", str(facts)]
+    assert compare_main([*argv, "--output", str(tmp_path / "cmp")]) == 0
+    assert json.loads((tmp_path / "cmp" / "comparison.json").read_text())["facts"] == {"other": {"parameters": 5}}
+    for wrong, message in [
+        (["--reports", f"unet={report_dir}", f"x={tmp_path}"], "no per_case.csv"),
+        (["--reports", str(report_dir)], "NAME=DIR"),
+        (["--reports", f"unet={report_dir}", f"other={other}", "--baseline", "swin"], "baseline 'swin'"),
+    ]:
+        with pytest.raises(SystemExit) as stopped:
+            compare_main([*wrong, "--output", str(tmp_path / "bad")])
+        assert stopped.value.code == 2 and message in capsys.readouterr().err

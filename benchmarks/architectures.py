@@ -1,0 +1,114 @@
+"""Model facts of the U-Net bundle's architectures (issue #33): parameters, weight file size, inference time.
+
+For the bundle's ``network_def`` and each overlay of ``docs/experiments/architectures/``: parameters, the size of
+the weights as the bundles ship them (float16 state dict, ``torch.save``), and the median time of one network pass
+on a 256 px film (batch 1, eval mode) on the CPU and, where there is one, on the GPU. With ``--runs`` (the folder of
+``docs/experiments/architecture_sweep.sh``: its ``timings.txt`` and ``<architecture>.train.log``) the training
+epochs, wall time and median epoch time are added (the median is the figure to trust when other work shared the
+machine for part of a run). Prints a table and writes ``--output``, the ``--facts`` file of ``lungseg-compare``:
+
+    python benchmarks/architectures.py --runs runs/architectures --output runs/architectures/facts.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import re
+import statistics
+import time
+from pathlib import Path
+
+import torch
+from monai.bundle import ConfigParser
+
+REPO = Path(__file__).resolve().parents[1]
+OVERLAYS = REPO / "docs" / "experiments" / "architectures"
+#: The architectures: the bundle's U-Net and each overlay that replaces ``network_def``.
+ARCHITECTURES = ("unet", "attention_unet", "flexible_unet_resnet18", "segresnet")
+
+
+def network(architecture: str) -> torch.nn.Module:
+    """Return ``network_def`` of the U-Net bundle's ``train.json``, with ``architecture``'s overlay read on top."""
+    files = [str(REPO / "bundles" / "unet" / "configs" / "train.json")]
+    if architecture != "unet":
+        files.append(str(OVERLAYS / f"{architecture}.json"))
+    parser = ConfigParser()
+    parser.read_config(files)
+    return parser.get_parsed_content("network_def")
+
+
+def float16_megabytes(model: torch.nn.Module) -> float:
+    """Return the size in MB (10^6 bytes) of ``model``'s state dict saved in float16, as the bundles ship weights."""
+    buffer = io.BytesIO()
+    state = {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}
+    torch.save(state, buffer)
+    return buffer.tell() / 1e6
+
+
+def pass_milliseconds(model: torch.nn.Module, device: str, repeats: int) -> float:
+    """Return the median milliseconds of one eval-mode pass of a 1 x 1 x 256 x 256 film on ``device``."""
+    model = model.to(device).eval()
+    film = torch.rand(1, 1, 256, 256, device=device)
+    times = []
+    with torch.inference_mode():
+        for index in range(repeats + 2):
+            start = time.perf_counter()
+            model(film)
+            if device == "cuda":
+                torch.cuda.synchronize()
+            if index >= 2:  # two warm-up passes
+                times.append((time.perf_counter() - start) * 1000)
+    return round(statistics.median(times), 1)
+
+
+def training_timings(runs: Path) -> dict[str, dict[str, float]]:
+    """Return each architecture's training epochs, wall minutes and median epoch seconds from a sweep's folder."""
+    found: dict[str, dict[str, float]] = {}
+    for line in (runs / "timings.txt").read_text().splitlines():
+        match = re.match(r"(\S+) rc=0 epochs=(\d+) seconds=(\d+)", line)
+        if match:
+            found[match[1]] = {"training_epochs": int(match[2]), "training_minutes": round(int(match[3]) / 60, 1)}
+    for architecture, row in found.items():
+        log = runs / f"{architecture}.train.log"
+        epochs = re.findall(
+            r"SupervisedTrainer - INFO - Epoch\[\d+\] Complete\. Time taken: (\d+):(\d+):([\d.]+)", log.read_text()
+        )
+        if epochs:
+            seconds = [int(h) * 3600 + int(m) * 60 + float(s) for h, m, s in epochs]
+            row["median_epoch_seconds"] = round(statistics.median(seconds), 1)
+    return found
+
+
+def main() -> None:
+    """Measure every architecture, print the table, write the facts."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--architectures", nargs="+", default=list(ARCHITECTURES))
+    parser.add_argument("--repeats", type=int, default=20, help="timed passes per device")
+    parser.add_argument("--runs", type=Path, help="architecture_sweep.sh's folder (timings.txt, training logs)")
+    parser.add_argument("--output", type=Path, help="write the facts here (JSON)")
+    args = parser.parse_args()
+    training = training_timings(args.runs) if args.runs else {}
+    facts = {}
+    for architecture in args.architectures:
+        model = network(architecture)
+        row = {
+            "network": type(model).__name__,
+            "parameters": sum(p.numel() for p in model.parameters()),
+            "float16_mb": round(float16_megabytes(model), 1),
+            "cpu_ms_per_film": pass_milliseconds(model, "cpu", args.repeats),
+            "cpu_threads": torch.get_num_threads(),
+        }
+        if torch.cuda.is_available():
+            row["gpu_ms_per_film"] = pass_milliseconds(model, "cuda", args.repeats)
+            row["gpu"] = torch.cuda.get_device_name()
+        row.update(training.get(architecture, {}))
+        facts[architecture] = row
+        print(architecture, json.dumps(row))
+    if args.output:
+        args.output.write_text(json.dumps(facts, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""Issue #33: the architecture overlays replace only the U-Net bundle's network, and each one builds and trains."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from monai.bundle import ConfigParser
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIGS = REPO / "bundles" / "unet" / "configs"
+OVERLAYS = REPO / "docs" / "experiments" / "architectures"
+ARCHITECTURES = {"attention_unet": "AttentionUnet", "flexible_unet_resnet18": "FlexibleUNet", "segresnet": "SegResNet"}
+
+
+def _parser(*files: Path, **override: object) -> ConfigParser:
+    parser = ConfigParser()
+    parser.read_config([str(f) for f in files])
+    parser.update({"bundle_root": str(CONFIGS.parent), "device": "$torch.device('cpu')", **override})
+    return parser
+
+
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_an_overlay_replaces_network_def_and_nothing_else(architecture):
+    assert list(json.loads((OVERLAYS / f"{architecture}.json").read_text())) == ["network_def"]
+
+
+@pytest.mark.parametrize(("architecture", "network"), ARCHITECTURES.items())
+def test_each_network_maps_a_film_to_three_structures_without_downloads(architecture, network, monkeypatch):
+    def no_download(*args, **kwargs):
+        raise AssertionError("a weight download was attempted")
+
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", no_download)
+    model = _parser(CONFIGS / "train.json", OVERLAYS / f"{architecture}.json").get_parsed_content("network_def")
+    assert type(model).__name__ == network
+    with torch.inference_mode():
+        output = model.eval()(torch.rand(1, 1, 256, 256))
+    assert output.shape == (1, 3, 256, 256)
+
+
+def test_the_second_opinion_stays_the_bundles_u_net_under_an_overlay():
+    parser = _parser(CONFIGS / "train.json", OVERLAYS / "segresnet.json", CONFIGS / "evaluate.json")
+    assert type(parser.get_parsed_content("network_def")).__name__ == "SegResNet"
+    second = parser.get_parsed_content("second_opinion_network")
+    assert type(second).__name__ == "UNet" and not second.training
+
+
+def test_network_alone_evaluates_the_network_without_the_second_opinion():
+    parser = _parser(
+        CONFIGS / "train.json",
+        OVERLAYS / "attention_unet.json",
+        CONFIGS / "evaluate.json",
+        OVERLAYS / "network_alone.json",
+    )
+    assert parser.get_parsed_content("second_opinion_network") is parser.get_parsed_content("network")
+
+
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_each_architecture_trains_with_the_u_net_recipe(architecture, tmp_path):
+    """One epoch of the bundle's own training workflow on the embedded sample films, validation included."""
+    from lungseg_monai.workflows import bundle_workflow
+
+    overlay = str(OVERLAYS / f"{architecture}.json")
+    workflow = bundle_workflow(
+        "unet", ["train.json", overlay], "train", output_dir=str(tmp_path), num_epochs=1, val_interval=1, resume=False
+    )
+    workflow.run()
+    assert type(workflow.parser.get_parsed_content("network")).__name__ == ARCHITECTURES[architecture]
+    assert (tmp_path / "models" / "model.pt").is_file()
+    workflow.finalize()
