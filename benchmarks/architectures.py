@@ -23,6 +23,8 @@ from pathlib import Path
 import torch
 from monai.bundle import ConfigParser
 
+from lungseg_monai.paths import bundle_config_files
+
 REPO = Path(__file__).resolve().parents[1]
 OVERLAYS = REPO / "docs" / "experiments" / "architectures"
 #: The architectures: the bundle's U-Net and each overlay that replaces ``network_def``.
@@ -31,11 +33,9 @@ ARCHITECTURES = ("unet", "attention_unet", "flexible_unet_resnet18", "segresnet"
 
 def network(architecture: str) -> torch.nn.Module:
     """Return ``network_def`` of the U-Net bundle's ``train.json``, with ``architecture``'s overlay read on top."""
-    files = [str(REPO / "bundles" / "unet" / "configs" / "train.json")]
-    if architecture != "unet":
-        files.append(str(OVERLAYS / f"{architecture}.json"))
+    overlays = [] if architecture == "unet" else [str(OVERLAYS / f"{architecture}.json")]
     parser = ConfigParser()
-    parser.read_config(files)
+    parser.read_config(bundle_config_files(REPO / "bundles" / "unet", *overlays))
     return parser.get_parsed_content("network_def")
 
 
@@ -84,11 +84,13 @@ def training_timings(runs: Path) -> dict[str, dict[str, float]]:
 def main() -> None:
     """Measure every architecture, print the table, write the facts."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--architectures", nargs="+", default=list(ARCHITECTURES))
+    parser.add_argument("--architectures", nargs="+", default=list(ARCHITECTURES), choices=ARCHITECTURES)
     parser.add_argument("--repeats", type=int, default=20, help="timed passes per device")
     parser.add_argument("--runs", type=Path, help="architecture_sweep.sh's folder (timings.txt, training logs)")
     parser.add_argument("--output", type=Path, help="write the facts here (JSON)")
     args = parser.parse_args()
+    if args.runs and not (args.runs / "timings.txt").is_file():
+        parser.error(f"--runs {args.runs}: no timings.txt (docs/experiments/architecture_sweep.sh writes it)")
     training = training_timings(args.runs) if args.runs else {}
     facts = {}
     for architecture in args.architectures:

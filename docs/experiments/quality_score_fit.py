@@ -87,13 +87,18 @@ def failures(rows: list[dict]) -> list[bool]:
     return [row["lungs"] < FAILURE_BELOW for row in rows]
 
 
+def failure_auroc(rows: list[dict], predicted: list[float]) -> float:
+    """Return the AUROC (4 decimals) of the predicted Dice of ``rows`` for finding their failures (low = failure)."""
+    return round(rank_auroc([-value for value in predicted], failures(rows)), 4)
+
+
 def leave_one_film_out_auroc(rows: list[dict], features: tuple[str, ...]) -> float:
     """Return the AUROC for failures of scores each fitted without its film's rows (clean and painted alike)."""
     scores = {}
     for film in {row["film"] for row in rows}:
         intercept, weights = fit([row for row in rows if row["film"] != film], features)
         scores.update({id(row): predicted_dice(row, intercept, weights) for row in rows if row["film"] == film})
-    return round(rank_auroc([-scores[id(row)] for row in rows], failures(rows)), 4)
+    return failure_auroc(rows, [scores[id(row)] for row in rows])
 
 
 def feature_set_comparison(validation: list[dict], test: list[dict] | None) -> dict[str, dict[str, object]]:
@@ -103,7 +108,7 @@ def feature_set_comparison(validation: list[dict], test: list[dict] | None) -> d
     """
 
     def auroc(rows: list[dict], intercept: float, weights: dict[str, float]) -> float:
-        return round(rank_auroc([-predicted_dice(row, intercept, weights) for row in rows], failures(rows)), 4)
+        return failure_auroc(rows, [predicted_dice(row, intercept, weights) for row in rows])
 
     comparison: dict[str, dict[str, object]] = {}
     for name, features in CANDIDATE_FEATURE_SETS.items():

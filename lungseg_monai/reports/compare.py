@@ -26,7 +26,7 @@ from typing import Any
 from lungseg_monai.data.atomic_writes import write_atomic, write_csv, write_json
 from lungseg_monai.reports.figures import paired_figure
 from lungseg_monai.reports.html_report import image_tag, page, sortable_table
-from lungseg_monai.reports.statistics import bootstrap_ci, paired_comparison
+from lungseg_monai.reports.statistics import paired_comparison, summarize
 
 __all__ = ["HEADLINE_METRICS", "compare_reports", "evaluate_bundle", "main"]
 
@@ -53,16 +53,16 @@ def _finite_pairs(a: list[float], b: list[float]) -> tuple[list[float], list[flo
 
 
 def _headline(tables: dict[str, dict[str, dict[str, float]]], cases: list[str], metrics: list[str]) -> dict:
-    """Return each model's mean and 95% bootstrap CI of each headline metric (finite cases only)."""
+    """Return each model's mean and 95% bootstrap CI of each headline metric (finite cases only; no CI for one)."""
     result: dict[str, dict[str, Any]] = {}
     for name, table in tables.items():
         result[name] = {}
         for metric in metrics:
-            values = [v for v in (table[c][metric] for c in cases) if math.isfinite(v)]
+            summary = summarize([table[c][metric] for c in cases])
             result[name][metric] = {
-                "mean": _mean(values),
-                "ci95": bootstrap_ci(values) if len(values) > 1 else None,
-                "cases": len(values),
+                "mean": summary.get("mean", math.nan),
+                "ci95": summary["ci95"] if summary["n"] > 1 else None,
+                "cases": summary["n"],
             }
     return result
 

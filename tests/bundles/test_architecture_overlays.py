@@ -9,16 +9,19 @@ import pytest
 import torch
 from monai.bundle import ConfigParser
 
+from lungseg_monai.paths import bundle_config_files
+
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = REPO / "bundles" / "unet" / "configs"
 OVERLAYS = REPO / "docs" / "experiments" / "architectures"
 ARCHITECTURES = {"attention_unet": "AttentionUnet", "flexible_unet_resnet18": "FlexibleUNet", "segresnet": "SegResNet"}
 
 
-def _parser(*files: Path, **override: object) -> ConfigParser:
+def _parser(*overlays: str | Path) -> ConfigParser:
+    """The U-Net bundle's train.json with ``overlays`` (bundle config names or overlay paths) read on top."""
     parser = ConfigParser()
-    parser.read_config([str(f) for f in files])
-    parser.update({"bundle_root": str(CONFIGS.parent), "device": "$torch.device('cpu')", **override})
+    parser.read_config(bundle_config_files(CONFIGS.parent, *map(str, overlays)))
+    parser.update({"bundle_root": str(CONFIGS.parent), "device": "$torch.device('cpu')"})
     return parser
 
 
@@ -33,7 +36,7 @@ def test_each_network_maps_a_film_to_three_structures_without_downloads(architec
         raise AssertionError("a weight download was attempted")
 
     monkeypatch.setattr(torch.hub, "load_state_dict_from_url", no_download)
-    model = _parser(CONFIGS / "train.json", OVERLAYS / f"{architecture}.json").get_parsed_content("network_def")
+    model = _parser(OVERLAYS / f"{architecture}.json").get_parsed_content("network_def")
     assert type(model).__name__ == network
     with torch.inference_mode():
         output = model.eval()(torch.rand(1, 1, 256, 256))
@@ -41,7 +44,7 @@ def test_each_network_maps_a_film_to_three_structures_without_downloads(architec
 
 
 def test_the_second_opinion_stays_the_bundles_u_net_under_an_overlay():
-    parser = _parser(CONFIGS / "train.json", OVERLAYS / "segresnet.json", CONFIGS / "evaluate.json")
+    parser = _parser(OVERLAYS / "segresnet.json", "evaluate.json")
     assert type(parser.get_parsed_content("network_def")).__name__ == "SegResNet"
     second = parser.get_parsed_content("second_opinion_network")
     assert type(second).__name__ == "UNet" and not second.training
