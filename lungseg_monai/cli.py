@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from lungseg_monai.run_errors import EXIT_INTERRUPTED
-from lungseg_monai.stop_signals import hold_until_exit, pause_point, settle
+from lungseg_monai.console import run_command
 
 __all__ = ["console_main", "main"]
 
@@ -28,15 +27,7 @@ def console_main() -> int:
     So a signal at any moment ends the process with the run's exit code (130 when it stopped the run), never by the
     signal's default action (:mod:`lungseg_monai.stop_signals`).
     """
-    hold_until_exit()
-    try:
-        code = main()
-    except KeyboardInterrupt:  # a signal before the command could report it (e.g. during its imports)
-        print("lungseg: interrupted", file=sys.stderr)
-        code = EXIT_INTERRUPTED
-    settle()
-    pause_point("exit")
-    return code
+    return run_command("lungseg", lambda: main)
 
 
 if __name__ == "__main__":

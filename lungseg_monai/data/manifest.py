@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from lungseg_monai.data.atomic_writes import write_atomic
 from lungseg_monai.data.errors import RadiographReadError
 from lungseg_monai.data.layouts import LAYOUTS, Case, find_cases
 from lungseg_monai.data.mask_scale import mask_upscale_factor
@@ -222,8 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     datalist, report = build_manifest(args.dataset_dir, args.layout, args.metadata, tuple(args.fractions), args.seed)
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.output).write_text(json.dumps(datalist, indent=4) + "\n")
+    text = json.dumps(datalist, indent=4) + "\n"
+    write_atomic(args.output, lambda path: path.write_text(text))
     counts = ", ".join(f"{name} {len(datalist[name])}" for name in SPLITS)
     logger.info("wrote %s: %s; refused %d", args.output, counts, len(report.refused))
     return 0
