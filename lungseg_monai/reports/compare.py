@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from lungseg_monai.data.atomic_writes import write_atomic, write_csv, write_json
-from lungseg_monai.reports.figures import paired_figure
+from lungseg_monai.reports.figures import paired_figure, stress_by_model_figure
 from lungseg_monai.reports.html_report import image_tag, page, sortable_table
 from lungseg_monai.reports.statistics import paired_comparison, summarize
 
@@ -79,7 +79,9 @@ def _stress_rows(report_dirs: dict[str, Path]) -> list[dict[str, Any]]:
     return rows
 
 
-def _comparison_page(record: dict[str, Any], figures: dict[str, bytes], rows: list[dict[str, Any]]) -> str:
+def _comparison_page(
+    record: dict[str, Any], figures: dict[str, bytes], rows: list[dict[str, Any]], stress_png: bytes | None
+) -> str:
     """Return the comparison as one self-contained HTML page: figures per model, paired tests, plots, cases."""
     models = list(record["means"])
 
@@ -106,6 +108,7 @@ def _comparison_page(record: dict[str, Any], figures: dict[str, bytes], rows: li
         + sortable_table(differences)
         + (f"<h2>Models</h2>{sortable_table(facts)}" if facts else "")
         + (f"<h2>Opacity stress: lung Dice</h2>{sortable_table(stress)}" if stress else "")
+        + (image_tag(stress_png, "lung Dice against opacity severity, per kind and model") if stress_png else "")
         + f"<h2>Mean per model, every metric</h2>{sortable_table(means)}<h2>Paired tests</h2>{sortable_table(tests)}"
         + "".join(f"<h2>{html.escape(name)}</h2>{image_tag(png, name)}" for name, png in figures.items())
         + f"<h2>Per case, side by side (click a heading to sort)</h2>{sortable_table(rows)}"
@@ -125,8 +128,8 @@ def compare_reports(
 
     Args:
         report_dirs: model name -> report folder (with ``per_case.csv``), all on the same split.
-        output_dir: where ``comparison.json``, ``comparison.html``, ``side_by_side.csv`` and
-            ``paired_<a>_vs_<b>.png`` go.
+        output_dir: where ``comparison.json``, ``comparison.html``, ``side_by_side.csv``,
+            ``paired_<a>_vs_<b>.png`` and (where a report has the stress benchmark) ``opacity_stress.png`` go.
         metric: the metric of the paired tests and plots.
         baseline: the model every other is paired with; None: every pair.
         facts: model name -> columns of the page's model table (parameters, file size, timings); None: no table.
@@ -179,7 +182,10 @@ def compare_reports(
         "opacity_stress": _stress_rows(report_dirs),
     }
     write_json(output_dir / "comparison.json", record)
-    html_page = _comparison_page(record, figures, rows)
+    stress_png = stress_by_model_figure(record["opacity_stress"]) if record["opacity_stress"] else None
+    if stress_png:
+        write_atomic(output_dir / "opacity_stress.png", lambda p: p.write_bytes(stress_png))
+    html_page = _comparison_page(record, figures, rows, stress_png)
     write_atomic(output_dir / "comparison.html", lambda p: p.write_text(html_page, encoding="utf-8"))
     return record
 

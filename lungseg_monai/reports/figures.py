@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Mapping, Sequence
 
 import matplotlib
@@ -21,6 +22,7 @@ __all__ = [
     "paired_figure",
     "predicted_vs_actual_figure",
     "robustness_figure",
+    "stress_by_model_figure",
 ]
 
 
@@ -152,6 +154,30 @@ def robustness_figure(summary: Sequence[Mapping[str, object]], channels: Sequenc
         axis.set_xlabel("severity (3: about half of each lung base)")
         axis.set_xticks(range(5))
     axes[0][0].set_ylabel("mean Dice")
+    axes[0][0].legend(loc="lower left", fontsize=8)
+    figure.tight_layout()
+    return png_bytes(figure)
+
+
+def stress_by_model_figure(rows: Sequence[Mapping[str, object]], value: str = "lungs") -> bytes:
+    """Mean Dice (``value``) against opacity severity, one panel per painted kind, one line per model.
+
+    ``rows`` are ``{model, kind, severity, <value>}``, with each model's clean films as kind ``clean`` (severity 0,
+    every line's first point); other rows at severity 0 (the real dense-opacity subset) are not drawn.
+    """
+    models = list(dict.fromkeys(str(row["model"]) for row in rows))
+    kinds = list(dict.fromkeys(str(row["kind"]) for row in rows if int(row["severity"]) > 0))
+    figure, axes = plt.subplots(1, len(kinds), figsize=(3.6 * len(kinds), 3.6), squeeze=False, sharey=True)
+    for axis, kind in zip(axes[0], kinds, strict=True):
+        for model, colour in zip(models, itertools.cycle(_GROUP_COLOURS), strict=False):
+            clean = [row[value] for row in rows if row["model"] == model and row["kind"] == "clean"]
+            points = sorted((int(r["severity"]), r[value]) for r in rows if r["model"] == model and r["kind"] == kind)
+            severities = [0] * len(clean) + [severity for severity, _ in points]
+            axis.plot(severities, [*clean, *(v for _, v in points)], marker="o", color=colour, label=model)
+        axis.set_title(kind)
+        axis.set_xlabel("severity")
+        axis.set_xticks(range(5))
+    axes[0][0].set_ylabel(f"mean Dice ({value})")
     axes[0][0].legend(loc="lower left", fontsize=8)
     figure.tight_layout()
     return png_bytes(figure)

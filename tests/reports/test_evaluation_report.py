@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import logging
 import math
@@ -17,6 +18,7 @@ from PIL import Image
 
 from lungseg_monai.reports.compare import compare_reports
 from lungseg_monai.reports.compare import main as compare_main
+from lungseg_monai.reports.figures import stress_by_model_figure
 from lungseg_monai.transforms.predicted_dice import QUALITY_FEATURES
 
 REPO = Path(__file__).resolve().parents[2]
@@ -227,6 +229,20 @@ def test_any_number_of_reports_against_a_baseline(report_dir, tmp_path):
     assert "resnet" not in stress  # a report without a stress table has no rows
     page = (tmp_path / "cmp" / "comparison.html").read_text()
     assert "1987451" in page and "Opacity stress" in page and "attention vs unet" in page
+    assert 'alt="lung Dice against opacity severity' in page
+    with Image.open(tmp_path / "cmp" / "opacity_stress.png") as figure:  # one kind painted: one panel
+        assert 250 < figure.width < 450 and figure.height > 250
+
+
+def test_the_stress_figure_draws_a_panel_per_painted_kind(tmp_path):
+    rows = [
+        {"model": model, "kind": kind, "severity": severity, "lungs": 0.95 - 0.05 * severity - offset}
+        for model, offset in (("unet", 0.0), ("resnet", 0.02))
+        for kind, severities in (("clean", [0]), ("effusion", [1, 3]), ("whiteout", [3]), ("real dense", [0]))
+        for severity in severities
+    ]
+    with Image.open(io.BytesIO(stress_by_model_figure(rows))) as figure:  # effusion, whiteout: two panels
+        assert 600 < figure.width < 850
 
 
 def test_the_compare_command_takes_report_folders_and_says_what_is_wrong(report_dir, tmp_path, capsys):
