@@ -6,8 +6,16 @@
 #   EPOCHS=40 bash docs/experiments/architecture_sweep.sh            # train and evaluate on validation
 #   SPLIT=test SKIP_TRAIN=1 bash docs/experiments/architecture_sweep.sh  # once a choice is made: test, once
 #   STRESS=1 SKIP_TRAIN=1 bash docs/experiments/architecture_sweep.sh  # validation again, with the stress benchmark
+#   OPACITY=1 bash docs/experiments/architecture_sweep.sh           # issue #30's recipe for every network alike
+# OPACITY=1 adds #30's recipe after each network's training: a copy fine-tuned with painted opacities (RandOpacityd
+# on half the films, a quarter of the learning rate, OPACITY_EPOCHS from the trained weights, as the shipped
+# second_opinion.pt was made) into $RUNS/<arch>-opacity/, and an evaluation of the pair (own_second_opinion.json:
+# the network with its own opacity-trained copy as second opinion, as the shipped bundle runs) into
+# $RUNS/<arch>/eval-<split>-pair/, beside the network alone.
 # Env: EPOCHS (40), ARCHS ("unet attention_unet flexible_unet_resnet18 segresnet"), DATA, RUNS (runs/architectures),
-# SPLIT (validation), SKIP_TRAIN, STRESS (evaluate.json --opacity_stress true: 17 times an evaluation's time), PY.
+# SPLIT (validation), SKIP_TRAIN, STRESS (evaluate.json --opacity_stress true: 17 times an evaluation's time),
+# OPACITY, OPACITY_EPOCHS (150), PY. A training already in its output folder resumes (RESUME=True) or restarts
+# (RESUME=False, the default).
 # Writes $RUNS/<arch>/ (checkpoints, eval-<split>/), $RUNS/<arch>.train.log and $RUNS/timings.txt (training wall
 # seconds per architecture).
 set -u
@@ -17,23 +25,45 @@ ARCHS=${ARCHS:-"unet attention_unet flexible_unet_resnet18 segresnet"}
 DATA=${DATA:-../shared/data/cxr-lung-lr}
 RUNS=${RUNS:-runs/architectures}
 SPLIT=${SPLIT:-validation}
+OPACITY_EPOCHS=${OPACITY_EPOCHS:-150}
+RESUME=${RESUME:-False}
 STRESS_ARGS=()
 [ -n "${STRESS:-}" ] && STRESS_ARGS=(--opacity_stress true --dense_opacity_list data_manifests/dense_opacity_films.csv)
 CONFIGS=bundles/unet/configs
+OVERLAYS=docs/experiments/architectures
 mkdir -p "$RUNS"
+
+train() {  # train NAME OVERLAY OUTPUT_DIR EPOCHS [train.json arguments]
+  local name=$1 overlay=$2 output=$3 epochs=$4 t0
+  shift 4
+  t0=$(date +%s)
+  $PY -m monai.bundle run training --config_file "['$CONFIGS/train.json'$overlay]" \
+    --meta_file $CONFIGS/metadata.json --logging_file $CONFIGS/logging.conf \
+    --dataset_dir "$DATA" --output_dir "$output" --num_epochs "$epochs" --resume "$RESUME" "$@" > "$RUNS/$name.train.log" 2>&1
+  echo "$name rc=$? epochs=$epochs seconds=$(( $(date +%s) - t0 ))" | tee -a "$RUNS/timings.txt"
+}
+
+evaluate() {  # evaluate NAME OVERLAYS CHECKPOINT OUTPUT_DIR [evaluate.json arguments]
+  local name=$1 overlays=$2 checkpoint=$3 output=$4
+  shift 4
+  $PY -m monai.bundle run --config_file "['$CONFIGS/train.json'$overlays]" \
+    --bundle_root bundles/unet --meta_file $CONFIGS/metadata.json --logging_file $CONFIGS/logging.conf \
+    --dataset_dir "$DATA" --eval_split "$SPLIT" --ckpt_path "$checkpoint" \
+    --output_dir "$output" "${STRESS_ARGS[@]}" "$@" > "$RUNS/$name.eval-$SPLIT.log" 2>&1
+  echo "$name eval $SPLIT rc=$?" | tee -a "$RUNS/timings.txt"
+}
+
 for arch in $ARCHS; do
   overlay=""
-  [ "$arch" != unet ] && overlay=",'docs/experiments/architectures/$arch.json'"
-  if [ -z "${SKIP_TRAIN:-}" ]; then
-    t0=$(date +%s)
-    $PY -m monai.bundle run training --config_file "['$CONFIGS/train.json'$overlay]" \
-      --meta_file $CONFIGS/metadata.json --logging_file $CONFIGS/logging.conf \
-      --dataset_dir "$DATA" --output_dir "$RUNS/$arch" --num_epochs "$EPOCHS" --resume False > "$RUNS/$arch.train.log" 2>&1
-    echo "$arch rc=$? epochs=$EPOCHS seconds=$(( $(date +%s) - t0 ))" | tee -a "$RUNS/timings.txt"
+  [ "$arch" != unet ] && overlay=",'$OVERLAYS/$arch.json'"
+  [ -z "${SKIP_TRAIN:-}" ] && train "$arch" "$overlay" "$RUNS/$arch" "$EPOCHS"
+  evaluate "$arch" "$overlay,'$CONFIGS/evaluate.json','$OVERLAYS/network_alone.json'" \
+    "$RUNS/$arch/models/model.pt" "$RUNS/$arch/eval-$SPLIT"
+  if [ -n "${OPACITY:-}" ]; then
+    [ -z "${SKIP_TRAIN:-}" ] && train "$arch-opacity" "$overlay" "$RUNS/$arch-opacity" "$OPACITY_EPOCHS" \
+      --pretrained_network "$RUNS/$arch/models/model.pt" --opacity_prob 0.5 --learning_rate 0.00025
+    evaluate "$arch-pair" "$overlay,'$CONFIGS/evaluate.json','$OVERLAYS/own_second_opinion.json'" \
+      "$RUNS/$arch/models/model.pt" "$RUNS/$arch/eval-$SPLIT-pair" \
+      --second_opinion_path "$RUNS/$arch-opacity/models/model.pt"
   fi
-  $PY -m monai.bundle run --config_file "['$CONFIGS/train.json'$overlay,'$CONFIGS/evaluate.json','docs/experiments/architectures/network_alone.json']" \
-    --bundle_root bundles/unet --meta_file $CONFIGS/metadata.json --logging_file $CONFIGS/logging.conf \
-    --dataset_dir "$DATA" --eval_split "$SPLIT" --ckpt_path "$RUNS/$arch/models/model.pt" \
-    --output_dir "$RUNS/$arch/eval-$SPLIT" "${STRESS_ARGS[@]}" > "$RUNS/$arch.eval-$SPLIT.log" 2>&1
-  echo "$arch eval $SPLIT rc=$?" | tee -a "$RUNS/timings.txt"
 done

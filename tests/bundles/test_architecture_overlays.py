@@ -60,6 +60,19 @@ def test_network_alone_evaluates_the_network_without_the_second_opinion():
     assert parser.get_parsed_content("second_opinion_network") is parser.get_parsed_content("network")
 
 
+def test_own_second_opinion_gives_a_network_its_own_opacity_trained_copy(tmp_path):
+    """#30's recipe for any network alike: the second opinion is the overlay's network with the weights given."""
+    trained = _parser(OVERLAYS / "segresnet.json").get_parsed_content("network_def")
+    torch.save({"model": trained.state_dict()}, tmp_path / "opacity.pt")
+    parser = _parser(OVERLAYS / "segresnet.json", "evaluate.json", OVERLAYS / "own_second_opinion.json")
+    parser["second_opinion_path"] = str(tmp_path / "opacity.pt")
+    second = parser.get_parsed_content("second_opinion_network")
+    assert type(second).__name__ == "SegResNet" and not second.training
+    assert second is not parser.get_parsed_content("network")
+    for name, weights in trained.state_dict().items():
+        assert torch.equal(second.state_dict()[name], weights), name
+
+
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
 def test_each_architecture_trains_with_the_u_net_recipe(architecture, tmp_path):
     """One epoch of the bundle's own training workflow on the embedded sample films, validation included."""
