@@ -29,6 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 OVERLAYS = REPO / "docs" / "experiments" / "architectures"
 #: The architectures: the bundle's U-Net and each overlay that replaces ``network_def``.
 ARCHITECTURES = ("unet", "attention_unet", "flexible_unet_resnet18", "segresnet")
+_EPOCH_LINE = r"SupervisedTrainer - INFO - Epoch\[(\d+)\] Complete\. Time taken: (\d+):(\d+):([\d.]+)"
 
 
 def network(architecture: str) -> torch.nn.Module:
@@ -64,20 +65,27 @@ def pass_milliseconds(model: torch.nn.Module, device: str, repeats: int) -> floa
 
 
 def training_timings(runs: Path) -> dict[str, dict[str, float]]:
-    """Return each architecture's training epochs, wall minutes and median epoch seconds from a sweep's folder."""
+    """Return each architecture's training from a sweep's folder.
+
+    Per architecture: the epoch limit (``training_epochs``), the epochs run (fewer where early stopping ended the
+    run), the epoch of the best checkpoint and its validation Dice (at the training's own resolution), wall
+    minutes and the median epoch's seconds.
+    """
     found: dict[str, dict[str, float]] = {}
     for line in (runs / "timings.txt").read_text().splitlines():
         match = re.match(r"(\S+) rc=0 epochs=(\d+) seconds=(\d+)", line)
         if match:
             found[match[1]] = {"training_epochs": int(match[2]), "training_minutes": round(int(match[3]) / 60, 1)}
     for architecture, row in found.items():
-        log = runs / f"{architecture}.train.log"
-        epochs = re.findall(
-            r"SupervisedTrainer - INFO - Epoch\[\d+\] Complete\. Time taken: (\d+):(\d+):([\d.]+)", log.read_text()
-        )
+        log = (runs / f"{architecture}.train.log").read_text()
+        epochs = re.findall(_EPOCH_LINE, log)
         if epochs:
-            seconds = [int(h) * 3600 + int(m) * 60 + float(s) for h, m, s in epochs]
+            row["epochs_run"] = max(int(epoch) for epoch, *_ in epochs)
+            seconds = [int(h) * 3600 + int(m) * 60 + float(s) for _, h, m, s in epochs]
             row["median_epoch_seconds"] = round(statistics.median(seconds), 1)
+        best = re.findall(r"Key metric: val_mean_dice best value: ([\d.]+) at epoch: (\d+)", log)
+        if best:
+            row["best_epoch"], row["best_val_mean_dice"] = int(best[-1][1]), round(float(best[-1][0]), 4)
     return found
 
 
