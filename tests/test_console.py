@@ -57,3 +57,11 @@ def test_an_unsignalled_command_runs_to_its_own_end(tmp_path):
         list((SAMPLE / "images").glob("*.png"))
     )
     assert [path.name for path in tmp_path.iterdir()] == ["manifest.json"]  # no temporary file left
+
+
+def test_a_folder_without_images_gives_one_line_and_exit_2(tmp_path):
+    result = subprocess.run([str(SCRIPTS / "lungseg-manifest"), str(tmp_path / "nowhere"), str(tmp_path / "m.json")],
+                            cwd=REPO, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and "nowhere: no image folder" in result.stderr
+    assert not (tmp_path / "m.json").exists()

@@ -222,7 +222,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fractions", type=float, nargs=3, default=(0.7, 0.15, 0.15))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    datalist, report = build_manifest(args.dataset_dir, args.layout, args.metadata, tuple(args.fractions), args.seed)
+    fractions = tuple(args.fractions)
+    try:
+        datalist, report = build_manifest(args.dataset_dir, args.layout, args.metadata, fractions, args.seed)
+    except FileNotFoundError as error:  # no such folder, or no image folder of a known layout in it
+        parser.error(str(error))
     text = json.dumps(datalist, indent=4) + "\n"
     write_atomic(args.output, lambda path: path.write_text(text))
     counts = ", ".join(f"{name} {len(datalist[name])}" for name in SPLITS)
