@@ -61,7 +61,7 @@ CANDIDATE_FEATURE_SETS = {
 #: The features the shipped score weighs.
 SCORED_FEATURES = CANDIDATE_FEATURE_SETS["0.8.0"]
 #: Features whose high values mean failure (the others: low values).
-HIGH_MEANS_FAILURE = ("height_asymmetry", "worse_lung_irregularity")
+HIGH_MEANS_FAILURE = ("height_asymmetry", "worse_lung_irregularity", "worse_lung_base_notch")
 
 
 def _rows(path: Path) -> dict[str, list[dict]]:

@@ -163,6 +163,8 @@ class EvaluationReportHandler:
                 if "second_opinion" in score:  # used 1: the film's structures are the second network's
                     extra["lung_agreement"] = float(score["second_opinion"]["lung_agreement"])
                     extra["second_opinion_used"] = float(score["second_opinion"]["used"])
+                if "ragged_lung_base" in score:  # 1: a lung base notched beyond any drawn one
+                    extra["ragged_lung_base"] = float(score["ragged_lung_base"])
             reader = batch_item.get(self.reader_key)
             reader = convert_to_numpy(reader[0]) > 0 if reader is not None else None
             if reader is not None and reader.shape == truth.shape:

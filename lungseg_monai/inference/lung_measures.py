@@ -16,7 +16,7 @@ from scipy.spatial import ConvexHull, QhullError
 from lungseg_monai.transforms.cardiothoracic import cardiothoracic_ratio, row_ends
 from lungseg_monai.transforms.lung_split import centre_column
 from lungseg_monai.transforms.mask_cleanup import bounding_box
-from lungseg_monai.transforms.predicted_dice import calls_for_check, second_opinion_used
+from lungseg_monai.transforms.predicted_dice import calls_for_check, ragged_lung_base, second_opinion_used
 from lungseg_monai.transforms.structures import CARDIOMEDIASTINUM, CONVENTIONS, lung_masks
 
 __all__ = ["AnatomyMeasures", "measure_anatomy", "solidity", "LUNG_FLAGS", "ANATOMY_FLAGS", "SCORE_FLAGS"]
@@ -62,9 +62,9 @@ ANATOMY_FLAGS = (
     "ctr_not_measurable",
 )
 #: Flags raised from the quality score (:mod:`lungseg_monai.transforms.predicted_dice`): a low predicted lung
-#: Dice, and structures that come from the second network because the two disagreed on the lungs
-#: (:mod:`lungseg_monai.transforms.second_opinion`).
-SCORE_FLAGS = ("low_predicted_dice", "second_opinion_lungs")
+#: Dice, structures that come from the second network because the two disagreed on the lungs
+#: (:mod:`lungseg_monai.transforms.second_opinion`), and a lung base notched beyond any drawn one.
+SCORE_FLAGS = ("low_predicted_dice", "second_opinion_lungs", "ragged_lung_base")
 #: Flags under which the widths are not a heart's and a thorax's (or a lung base is not to be trusted): the CTR
 #: is None and ``ctr_not_measurable`` raised.
 _CTR_NOT_MEASURABLE_UNDER = ("no_lungs", "one_lung", "no_heart", "heart_not_between_lungs", *SCORE_FLAGS)
@@ -218,7 +218,8 @@ def measure_anatomy(
         spacing_source: where the spacing came from (``ImagerPixelSpacing`` means uncalibrated).
         convention: the lung convention of the headline areas (``anatomical`` or ``visible``).
         score: the quality score of :class:`~lungseg_monai.transforms.PredictedDiced` (``predicted_dice``,
-            ``check_below``, and ``second_opinion`` where the bundle has one), or None.
+            ``check_below``, ``second_opinion`` where the bundle has one, ``ragged_lung_base`` where it checks the
+            lung bases), or None.
 
     Returns:
         Areas in both conventions, the CTR and the flags of :data:`LUNG_FLAGS` (on the anatomical lungs),
@@ -236,6 +237,8 @@ def measure_anatomy(
         flags.append("low_predicted_dice")
     if score is not None and second_opinion_used(score):
         flags.append("second_opinion_lungs")
+    if score is not None and ragged_lung_base(score):
+        flags.append("ragged_lung_base")
     ratio, ctr_flags = _measurable_ctr(ctr.ratio, flags)
     flags += ctr_flags
     if min(heart.shape) < _MIN_IMAGE_SIDE:

@@ -133,8 +133,14 @@ def _clean_rows(cases: list[CaseResult], check_below: float | None) -> list[dict
             row[channel] = None if value is None or not np.isfinite(value) else round(float(value), 4)
         row["predicted_dice"] = round(float(score), 4) if scored else None
         used = case.metrics.get("second_opinion_used") == 1.0
+        ragged = case.metrics.get("ragged_lung_base") == 1.0
         checked = scored and marks_check(
-            {"predicted_dice": score, "check_below": check_below, "second_opinion": {"used": used}}
+            {
+                "predicted_dice": score,
+                "check_below": check_below,
+                "second_opinion": {"used": used},
+                "ragged_lung_base": ragged,
+            }
         )
         row["quality"] = ("check" if checked else "ok") if scored else None
         if "lung_agreement" in case.metrics:

@@ -134,6 +134,14 @@ def test_structures_from_the_second_network_are_flagged_and_their_ctr_withheld()
     assert measures.cardiothoracic_ratio is None
 
 
+def test_a_ragged_lung_base_is_flagged_and_its_ctr_withheld():
+    smooth = {"predicted_dice": 0.95, "check_below": 0.9, "ragged_lung_base": False}
+    assert measure_anatomy(_chest(), score=smooth).flags == []
+    ragged = measure_anatomy(_chest(), score={**smooth, "ragged_lung_base": True})
+    assert ragged.flags == ["ragged_lung_base", "ctr_not_measurable"] and ragged.quality == "check"
+    assert ragged.cardiothoracic_ratio is None and ragged.thoracic_width_px is not None
+
+
 def _solidity_of_the_whole_outline(mask: np.ndarray) -> float:
     """Solidity as 0.6.0 computed it: the hull of every outline pixel (the mask less its erosion)."""
     rows, columns = np.nonzero(mask & ~ndimage.binary_erosion(mask))

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 from monai.data import Dataset
+from PIL import Image
 
 from lungseg_monai.handlers.opacity_stress import painted, score_row
 from lungseg_monai.networks import init_from_checkpoint
+from lungseg_monai.paths import bundle_path
 from lungseg_monai.transforms.predicted_dice import (
     OUTPUT_FEATURES,
     QUALITY_SCORE,
     PredictedDiced,
+    base_notch,
     isoperimetric_ratio,
+    marks_check,
     predicted_dice,
     quality_features,
 )
@@ -72,6 +79,58 @@ def test_a_torn_lung_outline_raises_the_worse_lung_irregularity():
     assert quality_features(torn)["worse_lung_irregularity"] > 2 * whole
 
 
+def _lung(bay_rows: slice = slice(0, 0)) -> np.ndarray:
+    """A 180 x 70 lung on a 256 px grid, with a 20 px wide bay cut into its outline at ``bay_rows``."""
+    lung = np.zeros((256, 256), bool)
+    lung[40:220, 50:120] = True
+    lung[bay_rows, 70:90] = False
+    return lung
+
+
+def test_a_bay_cut_into_the_lung_base_is_its_notch():
+    assert base_notch(_lung()) == 0.0 and base_notch(np.zeros((8, 8), bool)) == 0.0
+    based = _lung(slice(180, 220))  # 40 rows up from the base: the closing fills all but the bay's corners
+    assert 0.9 * 800 / based.sum() < base_notch(based) <= 800 / based.sum()
+    assert base_notch(_lung(slice(40, 80))) == 0.0  # the apex is not the base
+    holed = _lung()
+    holed[180:200, 70:90] = False  # a hole, filled as the written lung's holes are
+    assert base_notch(holed) == 0.0
+    stray = _lung()
+    stray[230:240, 100:110] = True  # a stray piece below the base does not make a bay
+    assert base_notch(stray) == 0.0
+
+
+def test_no_lung_the_reference_annotators_drew_has_a_notched_base(cxr_dir):
+    """The 168 lungs of cxr-lung-lr, each on its film's 256 px network grid: at most 0.003 (PredictedDiced's
+    ragged_base_above in the shipped bundles is above that)."""
+    notches = []
+    for path in sorted((cxr_dir / "ManualMask").glob("*Mask/*.png")):
+        if path.parent.name == "cardiomediastinumMask":
+            continue
+        drawn = Image.open(path).convert("L").resize((256, 256), Image.BILINEAR)
+        notches.append(base_notch(np.asarray(drawn) > 127))
+    assert len(notches) == 168 and max(notches) < 0.003 and np.median(notches) < 0.0015
+    for bundle in ("unet", "pix2pix"):
+        train = json.loads((Path(bundle_path(bundle)) / "configs" / "train.json").read_text())
+        assert train["quality_score"]["ragged_base_above"] > 2 * max(notches)
+
+
+def test_a_ragged_lung_base_marks_the_film_check_whatever_its_predicted_dice():
+    probabilities = _probabilities()
+    probabilities[1, 80:100, 85:95] = 0.0  # a bay in the left lung's base
+    weights = {"soft_dice": 1.0}
+    checked = PredictedDiced("pred", 0.0, weights, check_below=0.9, ragged_base_above=0.003)
+    score = checked({"pred": probabilities})[QUALITY_SCORE]
+    assert score["predicted_dice"] > score["check_below"]  # the score alone would pass it
+    assert score["features"]["worse_lung_base_notch"] == pytest.approx(base_notch(probabilities[1] > 0.5), abs=1e-5)
+    assert score["features"]["worse_lung_base_notch"] > 0.05 and score["ragged_lung_base"] is True
+    assert marks_check(score)
+    smooth = checked({"pred": _probabilities()})[QUALITY_SCORE]
+    assert smooth["ragged_lung_base"] is False and not marks_check(smooth)
+    unchecked = PredictedDiced("pred", 0.0, weights, check_below=0.9)({"pred": probabilities})[QUALITY_SCORE]
+    assert "ragged_lung_base" not in unchecked and list(unchecked["features"]) == ["soft_dice"]
+
+
 def test_no_lungs_score_zero():
     assert quality_features(np.zeros((3, 64, 64), np.float32)) == {
         "soft_dice": 0.0,
@@ -79,6 +138,7 @@ def test_no_lungs_score_zero():
         "height_asymmetry": 1.0,
         "worse_lung_soft_dice": 0.0,
         "worse_lung_irregularity": 0.0,
+        "worse_lung_base_notch": 0.0,
     }
 
 
@@ -103,6 +163,7 @@ def test_the_transform_writes_the_score_its_threshold_and_features():
             "height_asymmetry": 0.0,
             "worse_lung_soft_dice": 0.99497,
             "worse_lung_irregularity": lung,
+            "worse_lung_base_notch": 0.0,
         },
     }
 
@@ -128,19 +189,20 @@ def test_the_second_opinions_agreement_is_a_feature_and_its_choice_travels_with_
 
 
 @pytest.mark.parametrize(
-    ("weights", "check_below", "keys", "features"),
+    ("weights", "check_below", "keys", "features", "ragged_base_above"),
     [
-        ({}, 0.9, "pred", None),  # no weights
-        ({**dict.fromkeys(OUTPUT_FEATURES, 1.0), "area": 1.0}, 0.9, "pred", None),  # unknown feature
-        ({"lung_agreement": 1.0}, 0.9, "pred", None),  # an agreement weight without a second opinion
-        (dict.fromkeys(OUTPUT_FEATURES, 1.0), 1.5, "pred", None),  # threshold outside 0-1
-        ({"soft_dice": 1.0}, 0.9, "pred", ["height_asymmetry"]),  # a weighed feature not computed
-        (dict.fromkeys(OUTPUT_FEATURES, 1.0), 0.9, ["pred", "prob"], None),  # one key only
+        ({}, 0.9, "pred", None, None),  # no weights
+        ({**dict.fromkeys(OUTPUT_FEATURES, 1.0), "area": 1.0}, 0.9, "pred", None, None),  # unknown feature
+        ({"lung_agreement": 1.0}, 0.9, "pred", None, None),  # an agreement weight without a second opinion
+        (dict.fromkeys(OUTPUT_FEATURES, 1.0), 1.5, "pred", None, None),  # threshold outside 0-1
+        ({"soft_dice": 1.0}, 0.9, "pred", ["height_asymmetry"], None),  # a weighed feature not computed
+        ({"soft_dice": 1.0}, 0.9, "pred", None, 2.0),  # a notch threshold that is not a share
+        (dict.fromkeys(OUTPUT_FEATURES, 1.0), 0.9, ["pred", "prob"], None, None),  # one key only
     ],
 )
-def test_a_wrong_model_is_refused(weights, check_below, keys, features):
+def test_a_wrong_model_is_refused(weights, check_below, keys, features, ragged_base_above):
     with pytest.raises(ValueError, match="PredictedDiced"):
-        PredictedDiced(keys, intercept=0.0, weights=weights, check_below=check_below, features=features)
+        PredictedDiced(keys, 0.0, weights, check_below, features=features, ragged_base_above=ragged_base_above)
 
 
 @pytest.mark.parametrize("bundle", ["unet", "pix2pix"])
