@@ -26,9 +26,9 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage
 
 from lungseg_monai.paths import bundle_path, repo_path
+from lungseg_monai.transforms.lung_split import split_lungs
 from lungseg_monai.transforms.predicted_dice import base_notch
 
 #: The network grid the bundles' quality features are computed on.
@@ -52,11 +52,10 @@ def drawn_lung_notches(dataset_dir: Path, shapes_dir: Path, manifest: dict) -> d
         for row in csv.DictReader(handle):
             if row["patientid"] in held_back:
                 continue
-            labels, count = ndimage.label(_on_grid(shapes_dir / "masks" / f"{row['source_filename']}.png"))
-            sizes = np.bincount(labels.ravel(), minlength=count + 1)[1:]
-            for piece in np.argsort(sizes)[::-1][:2]:  # the two lungs; specks of a drawing are not lungs
-                if sizes[piece] > 0.05 * sizes.max():
-                    shapes.append(base_notch(labels == piece + 1))
+            lungs = split_lungs(_on_grid(shapes_dir / "masks" / f"{row['source_filename']}.png"))
+            largest = max(int(lung.sum()) for lung in lungs)
+            # a one-piece drawing's second "lung" is a speck, or nothing: not a lung
+            shapes += [base_notch(lung) for lung in lungs if lung.sum() > 0.05 * largest]
     return {"cxr-lung-lr training split": cxr, "lung-shapes-v7 training patients": shapes}
 
 
