@@ -111,6 +111,11 @@ def main() -> None:
     parser.add_argument("--output", default="docs/results")
     args = parser.parse_args()
     output = Path(args.output)
+    for bundle in ("unet", "pix2pix"):
+        if not (output / f"opacity_stress_{bundle}.csv").is_file():
+            parser.error(
+                f"{output / f'opacity_stress_{bundle}.csv'} not found: run opacity_stress.py --bundle {bundle} first"
+            )
     manifest = json.loads(Path(repo_path("data_manifests", "cxr-lung-lr.json")).read_text())
     drawn = drawn_lung_notches(Path(args.dataset_dir), Path(args.shapes_dir), manifest)
     result: dict[str, object] = {
