@@ -6,8 +6,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
-from monai.data import MetaTensor
 from monai.inferers import Inferer
+
+from lungseg_monai.inferers.batch_meta import plain, with_batch_meta
 
 __all__ = ["FlipAveragingInferer"]
 
@@ -46,17 +47,13 @@ class FlipAveragingInferer(Inferer):
 
     def __call__(self, inputs: torch.Tensor, network: Callable[..., torch.Tensor], *args: Any, **kwargs: Any):
         """Return ``network(inputs)``, averaged with the un-mirrored ``network(mirror(inputs))`` when enabled."""
-        if not self.per_film or inputs.shape[0] == 1:
-            return self._average(inputs, network, *args, **kwargs)
-        # Plain tensors film by film (slicing a batched MetaTensor would split its metadata), then the batch's
-        # metadata on the result, as a batched pass gives it.
-        films = inputs.as_tensor() if isinstance(inputs, MetaTensor) else inputs
+        # The network on plain tensors (film by film: slicing a batched MetaTensor would split its metadata), then
+        # the batch's metadata on the result, as a pass on the batch gives it.
+        films = plain(inputs)
+        if not self.per_film or films.shape[0] == 1:
+            return with_batch_meta(self._average(films, network, *args, **kwargs), inputs)
         output = torch.cat([self._average(film[None], network, *args, **kwargs) for film in films])
-        if isinstance(inputs, MetaTensor):
-            output = MetaTensor(output)
-            output.copy_meta_from(inputs, copy_attr=True)
-            output.is_batch = inputs.is_batch
-        return output
+        return with_batch_meta(output, inputs)
 
     def _average(self, inputs: torch.Tensor, network: Callable[..., torch.Tensor], *args: Any, **kwargs: Any):
         output = network(inputs, *args, **kwargs)

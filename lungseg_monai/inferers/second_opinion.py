@@ -12,9 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
-from monai.data import MetaTensor
 from monai.inferers import Inferer, SimpleInferer
 
+from lungseg_monai.inferers.batch_meta import plain, with_batch_meta
 from lungseg_monai.transforms.second_opinion import lung_agreement
 
 __all__ = ["SecondOpinionInferer"]
@@ -52,13 +52,13 @@ class SecondOpinionInferer(Inferer):
 
     def __call__(self, inputs: torch.Tensor, network: Callable[..., torch.Tensor], *args: Any, **kwargs: Any):
         """Return ``cat([inferer(inputs, network), inferer(inputs, second_network)], dim=1)``, rechecked."""
-        first = self.inferer(inputs, network, *args, **kwargs)
-        second = self.inferer(inputs, self.second_network, *args, **kwargs)
+        films = plain(inputs)  # the networks on a plain tensor, the batch's metadata on the result
+        first = self.inferer(films, network, *args, **kwargs)
+        second = self.inferer(films, self.second_network, *args, **kwargs)
         if self.recheck_inferer is not None:
-            films = inputs.as_tensor() if isinstance(inputs, MetaTensor) else inputs
             for index in range(first.shape[0]):
                 pair = (first[index].detach().cpu().numpy(), second[index].detach().cpu().numpy())
                 if lung_agreement(*pair) < self.switch_below:
                     again = self.recheck_inferer(films[index : index + 1], self.second_network, *args, **kwargs)
                     second[index] = again[0]
-        return torch.cat([first, second], dim=1)
+        return with_batch_meta(torch.cat([first, second], dim=1), inputs)

@@ -68,3 +68,28 @@ def test_a_film_that_disagrees_gets_the_second_network_again_through_the_recheck
     disagreeing = inferer(torch.zeros(2, 1, 8, 4), _Lungs(rows=4))  # lung Dice 2 * 4 / (4 + 8) = 0.67
     assert second.calls == 1 + 1 + 2  # the batch, then each film again
     assert disagreeing[:, 3:].min() == 95.0 and disagreeing[:, :3].max() == 5.0
+
+
+class _Recorder(_Constant):
+    """A :class:`_Constant` that records the type of each input it is given."""
+
+    def __init__(self, scale: float) -> None:
+        super().__init__(scale)
+        self.input_types: list[type] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.input_types.append(type(x))
+        return super().forward(x)
+
+
+def test_a_batch_with_metadata_runs_the_networks_on_plain_tensors_and_keeps_its_metadata():
+    from monai.data import MetaTensor, decollate_batch, list_data_collate
+
+    films = [MetaTensor(torch.zeros(1, 4, 5), meta={"filename_or_obj": f"film{i}.png"}) for i in range(2)]
+    batch = list_data_collate([{"image": film} for film in films])["image"]
+    first, second = _Recorder(1.0), _Recorder(10.0)
+    output = SecondOpinionInferer(second, recheck_inferer=FlipAveragingInferer())(batch, first)
+    assert first.input_types == [torch.Tensor] and set(second.input_types) == {torch.Tensor}  # no metadata per op
+    assert isinstance(output, MetaTensor) and output.is_batch
+    assert [item.meta["filename_or_obj"] for item in decollate_batch(output)] == ["film0.png", "film1.png"]
+    assert torch.equal(output.as_tensor()[:, 3:, 0, :], 10 * torch.arange(5.0).expand(2, 3, 5))

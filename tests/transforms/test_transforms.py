@@ -114,11 +114,15 @@ def test_resize_to_match_with_threshold_equals_resize_then_threshold_on_a_real_c
     # Soft network-size "probabilities" of the three drawn structures, as a sigmoid output would look.
     small = torch.nn.functional.interpolate(truth[None], size=(256, 256), mode="area")[0]
     original = MetaTensor(torch.zeros(1, *truth.shape[1:]))
-    item = {"pred": MetaTensor(small), "original": original}
-    probabilities = ResizeToMatchd(keys="pred", key_dst="original")(item)["pred"]
+    spacing = torch.diag(torch.tensor([0.7, 0.6, 1.0], dtype=torch.float64))  # a film's mm grid, at 256 px
+    item = {"pred": MetaTensor(small, affine=spacing, meta={"filename_or_obj": name}), "original": original}
+    probabilities = ResizeToMatchd(keys="pred", key_dst="original")(item)["pred"]  # MONAI's Resize
     mask = ResizeToMatchd(keys="pred", key_dst="original", threshold=0.5)(item)["pred"]
     assert mask.dtype == torch.bool and tuple(mask.shape) == tuple(truth.shape)
     np.testing.assert_array_equal(np.asarray(mask), np.asarray(probabilities) >= 0.5)
+    # the same metadata as MONAI's Resize leaves: the film's grid, the file's name
+    assert torch.equal(mask.affine, probabilities.affine) and not torch.equal(mask.affine, spacing)
+    assert mask.meta["filename_or_obj"] == name
     assert all(0.97 < _dice(np.asarray(mask[c]), np.asarray(truth[c]) > 0) for c in range(3))
     # Already on the film's grid: only the threshold.
     on_grid = ResizeToMatchd(keys="pred", key_dst="original", threshold=0.5)(
