@@ -135,6 +135,7 @@ class EvaluationReportHandler:
         self.spacing_known: list[bool] = []
         self.heart_known: list[bool] = []
         self.extra: list[dict[str, float]] = []
+        self.features: list[dict[str, float]] = []  # the quality score's features of each case, for the stress CSV
         self.roc = RocAccumulator()
         self.check_below: float | None = None
         self.summary: dict[str, Any] = {}
@@ -173,6 +174,7 @@ class EvaluationReportHandler:
             else:
                 extra["reader2_vs_reader1_dice"] = extra["model_vs_reader2_dice"] = math.nan
             self.extra.append(extra)
+            self.features.append({name: float(value) for name, value in (score or {}).get("features", {}).items()})
             self.heart_known.append(heart_known)
             grey = display_uint8(convert_to_numpy(batch_item[self.original_key][0]))
             rows = self.thumbnail_rows
@@ -214,7 +216,7 @@ class EvaluationReportHandler:
             if not with_heart:
                 extra = {k: v for k, v in extra.items() if not k.startswith("ctr_")}
             counts = {"tp": tp, "fp": fp, "fn": fn, "tn": tn}
-            cases.append(CaseResult(name, {**metrics, **extra}, counts, self.thumbnails[index]))
+            cases.append(CaseResult(name, {**metrics, **extra}, counts, self.thumbnails[index], self.features[index]))
         facts = {**self.facts, "distance_unit": "mm" if in_mm else "px"}
         stress = None
         if self.opacity_stress is not None:

@@ -98,12 +98,17 @@ def _human_reference(cases: list[CaseResult]) -> dict[str, Any] | None:
 
 @dataclass
 class CaseResult:
-    """One evaluated case: its metrics, pixel counts and small display thumbnails."""
+    """One evaluated case: its metrics, pixel counts, small display thumbnails and quality-score features.
+
+    ``features`` (the film's :data:`~lungseg_monai.transforms.predicted_dice.QUALITY_FEATURES` that its score
+    computed) go into the stress benchmark's clean rows, as the painted rows carry them, not into the metrics.
+    """
 
     name: str
     metrics: dict[str, float]
     counts: dict[str, int]
     thumbnails: dict[str, np.ndarray] = field(default_factory=dict)
+    features: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -143,6 +148,7 @@ def _clean_rows(cases: list[CaseResult], check_below: float | None) -> list[dict
             }
         )
         row["quality"] = ("check" if checked else "ok") if scored else None
+        row.update(case.features)
         if "lung_agreement" in case.metrics:
             row["lung_agreement"], row["second_opinion_used"] = case.metrics["lung_agreement"], used
         rows.append(row)

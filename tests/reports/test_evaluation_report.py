@@ -118,6 +118,10 @@ def test_report_scores_the_quality_score_and_the_painted_films(report_dir):
         assert painted[film]["second_opinion_used"] == "True" and painted[film]["quality"] == "check"
         assert float(painted[film]["lung_agreement"]) < 0.95 <= float(row["lung_agreement"])
         assert float(painted[film]["lungs"]) > 0.84  # 0.8446 the least (network alone: 0.49-0.74 in 0.7)
+        # the clean rows carry the score's features as the painted rows do (the base notch measured, not blank)
+        assert all(row[name] != "" and painted[film][name] != "" for name in QUALITY_FEATURES if name in row)
+        assert 0.0 <= float(row["worse_lung_base_notch"]) < 0.1 and float(row["soft_dice"]) > 0.8
+        assert (float(row["worse_lung_base_notch"]) > 0.006) == (float(cases[film]["ragged_lung_base"]) == 1.0)
     # three of these four test films have a notched lung base (0.8.1); the ragged-base check holds them back
     assert sum(float(case["ragged_lung_base"]) for case in cases.values()) == 3
     quality = summary["quality_score"]
