@@ -16,9 +16,6 @@ from lungseg_monai.data.mask_scale import mask_upscale_factor
 
 __all__ = ["MergeLungMasks", "ResizeToMatch", "binarize_mask", "mask_at_size_of", "source_name"]
 
-#: ``interpolate`` modes that take ``align_corners`` (MONAI's Resize passes False for them, as here).
-_LINEAR_MODES = ("linear", "bilinear", "bicubic", "trilinear")
-
 #: Label values of the 3-class (per-lung) label.
 BACKGROUND, RIGHT_LUNG, LEFT_LUNG = 0, 1, 2
 
@@ -130,16 +127,12 @@ class ResizeToMatch(Transform):
             return img if self.threshold is None else img >= self.threshold
         if self.threshold is None:
             return Resize(spatial_size=shape, mode=self.mode, anti_aliasing=False)(img)
-        # torch's interpolate as MONAI's Resize calls it (float32; align_corners False for the linear modes), without
-        # Resize's meta data work for each channel (a third of the cost at a film's size); the mask's meta data are
-        # the probabilities', with the affine of the film's grid as Resize gives it.
+        # torch's interpolate as MONAI's Resize calls it (float32, align_corners None), without Resize's metadata
+        # work for each channel; the mask's metadata are the probabilities', with the affine of the film's grid as
+        # Resize gives it.
         values = (img.as_tensor() if isinstance(img, MetaTensor) else img).to(torch.float32)
-        align = False if self.mode in _LINEAR_MODES else None
         mask = torch.cat(
-            [
-                interpolate(channel[None, None], size=shape, mode=self.mode, align_corners=align)[0] >= self.threshold
-                for channel in values
-            ]
+            [interpolate(channel[None, None], size=shape, mode=self.mode)[0] >= self.threshold for channel in values]
         )
         if not isinstance(img, MetaTensor):
             return mask
