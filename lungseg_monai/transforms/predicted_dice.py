@@ -113,7 +113,7 @@ def base_notch(mask: np.ndarray, radius_fraction: float = 0.1, base_fraction: fl
     The notches are what a morphological closing with a disc of ``radius_fraction`` of the lung's height fills in
     the lowest ``base_fraction`` of its rows: narrow bays in the outline, not the broad dome of the diaphragm. A
     drawn anatomical lung's base is one smooth curve (on a 256 px grid: below 0.003 for the 168 lungs of
-    ``cxr-lung-lr``, 0.0056 at the 99th percentile of the 660 ``lung-shapes-v7`` has of training patients;
+    ``cxr-lung-lr``, 0.0056 at the 99th percentile of the 660 ``lung-shapes-v7`` lungs of training patients;
     ``docs/experiments/lung_base_notch.py``); a network that stops a lung at a patchy basal opacity, or takes gas
     under the diaphragm for lung, leaves bays (``966_fixed.dcm``'s left lung). Measured on the mask's largest piece
     with its holes filled, as the film's lung is written.
