@@ -92,6 +92,7 @@ def main() -> None:
     parser.add_argument("--figure", help="draw the robustness curves of every result in --output to this PNG")
     args = parser.parse_args()
     output = Path(args.output)
+    output.mkdir(parents=True, exist_ok=True)
     if args.figure:
         _figure(output, Path(args.figure))
         return
