@@ -23,9 +23,10 @@ and, where the bundle runs a second network (:class:`~lungseg_monai.transforms.S
   stops a lung at a dense opacity.
 
 The predicted Dice is a linear model of some of them (the ``weights`` name which), clipped to 0-1; its
-coefficients and the ``check_below`` threshold are the bundle's hyper-parameters, fitted on the validation films,
-clean and with painted opacities (``docs/experiments/quality_score_fit.py``). Every feature is computed and
-written beside the score, so a refit can choose among them.
+coefficients and the ``check_below`` threshold are the bundle's hyper-parameters, fitted on films clean and with
+painted opacities (``docs/experiments/quality_score_fit.py``: the U-Net's, since 0.8.3, on the training films, its
+features and threshold chosen on the validation films; Pix2Pix's on the validation films). Every feature is
+computed and written beside the score, so a refit can choose among them.
 """
 
 from __future__ import annotations
