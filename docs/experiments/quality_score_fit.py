@@ -193,7 +193,6 @@ def outcomes(rows: list[dict], scores: np.ndarray, check_below: float) -> dict:
     poor = dice < 0.85
     return {
         **quality_score_summary(scored, FAILURE_BELOW),
-        "auroc_95ci_films_resampled": film_bootstrap_auroc_ci(rows, scores),
         "clean_marked_check": f"{int(np.sum(clean & check))} of {int(clean.sum())}",
         "threshold_for_no_ok_below_0.85": round(float(scores[poor].max()) + 1e-4, 4) if any(poor) else None,
     }
@@ -259,7 +258,13 @@ def main() -> None:
         "youden_outcomes": {split: outcomes(rows, scores(rows), youden) for split, rows in scored.items()},
         "no_ok_below_0.85_threshold": strict,
         "no_ok_below_0.85_outcomes": {split: outcomes(rows, scores(rows), strict) for split, rows in scored.items()},
-        "splits": {split: outcomes(rows, scores(rows), check_below) for split, rows in scored.items()},
+        "splits": {
+            split: {
+                **outcomes(rows, scores(rows), check_below),
+                "auroc_95ci_films_resampled": film_bootstrap_auroc_ci(rows, scores(rows)),
+            }
+            for split, rows in scored.items()
+        },
     }
     (output / f"quality_score_{args.bundle}.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
