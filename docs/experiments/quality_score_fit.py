@@ -65,7 +65,7 @@ CANDIDATE_FEATURE_SETS = {
     "agreement + worse lung": ("soft_dice", "lung_agreement", "worse_lung_soft_dice", "worse_lung_irregularity"),
     "every feature": QUALITY_FEATURES,
 }
-#: The features the shipped score weighs.
+#: The features a fit on validation weighs (Pix2Pix's shipped score; the U-Net's until 0.8.2).
 SCORED_FEATURES = CANDIDATE_FEATURE_SETS["0.8.0"]
 #: Features whose high values mean failure (the others: low values).
 HIGH_MEANS_FAILURE = ("height_asymmetry", "worse_lung_irregularity", "worse_lung_base_notch")
