@@ -237,7 +237,7 @@ def measure_anatomy(
         flags.append("low_predicted_dice")
     if score is not None and second_opinion_used(score):
         flags.append("second_opinion_lungs")
-    if score is not None and ragged_lung_base(score):
+    if score is not None and ragged_lung_base(score) and "no_lungs" not in flags:  # no base to be ragged
         flags.append("ragged_lung_base")
     ratio, ctr_flags = _measurable_ctr(ctr.ratio, flags)
     flags += ctr_flags

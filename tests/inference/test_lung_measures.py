@@ -140,6 +140,9 @@ def test_a_ragged_lung_base_is_flagged_and_its_ctr_withheld():
     ragged = measure_anatomy(_chest(), score={**smooth, "ragged_lung_base": True})
     assert ragged.flags == ["ragged_lung_base", "ctr_not_measurable"] and ragged.quality == "check"
     assert ragged.cardiothoracic_ratio is None and ragged.thoracic_width_px is not None
+    # A film without lungs has no base to be ragged: `no_lungs` says what is wrong, not a notch in nothing.
+    empty = measure_anatomy(np.zeros((3, 400, 400), bool), score={**smooth, "ragged_lung_base": True})
+    assert "no_lungs" in empty.flags and "ragged_lung_base" not in empty.flags and empty.quality == "check"
 
 
 def _solidity_of_the_whole_outline(mask: np.ndarray) -> float:
