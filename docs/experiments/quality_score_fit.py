@@ -212,8 +212,14 @@ def main() -> None:
     args = parser.parse_args()
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
-    splits = _rows(Path(args.stress_rows or output / f"opacity_stress_{args.bundle}.csv"))
+    stress_rows = Path(args.stress_rows or output / f"opacity_stress_{args.bundle}.csv")
+    for path in (stress_rows, *([Path(args.fit_rows)] if args.fit_rows else [])):
+        if not path.is_file():
+            parser.error(f"{path}: no such file (write it with docs/experiments/opacity_stress.py)")
+    splits = _rows(stress_rows)
     splits = {split: rows for split, rows in splits.items() if not args.splits or split in args.splits}
+    if "validation" not in splits:  # the threshold and the choice are made there
+        parser.error(f"{stress_rows}: no validation rows among the splits scored ({', '.join(splits) or 'none'})")
     fit_rows = [row for rows in _rows(Path(args.fit_rows)).values() for row in rows] if args.fit_rows else None
     comparison = feature_set_comparison(splits["validation"], splits.get("test"), fit_rows)
     if fit_rows:  # the set chosen on validation; the training films' Dice runs high: centred on validation
