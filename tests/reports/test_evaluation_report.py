@@ -101,9 +101,13 @@ def test_report_scores_the_quality_score_and_the_painted_films(report_dir):
         rows = list(reader)
     # the features the bundle's score weighs, no empty columns for those it does not compute
     assert [c for c in reader.fieldnames if c in QUALITY_FEATURES] == [
-        "soft_dice", "lung_confidence", "height_asymmetry", "worse_lung_soft_dice", "worse_lung_base_notch",
+        "soft_dice",
+        "lung_confidence",
+        "height_asymmetry",
+        "worse_lung_soft_dice",
+        "worse_lung_base_notch",
         "lung_agreement",
-    ]  # fmt: skip (the U-Net's, since 0.8.3 with the worse lung's soft Dice)
+    ]  # the U-Net's, since 0.8.3 with the worse lung's soft Dice
     clean = {r["film"]: r for r in rows if r["kind"] == "clean"}
     painted = {r["film"]: r for r in rows if r["kind"] == "effusion"}
     assert set(clean) == set(painted) == set(cases) and all(r["severity"] == "4" for r in painted.values())
