@@ -50,3 +50,23 @@ def test_the_loggers_come_back_when_the_run_completes(tmp_path):
     handler.stop()
     assert "a decoder failed" in (tmp_path / "lungseg.log").read_text()
     assert (pydicom_logger.handlers, pydicom_logger.propagate, pydicom_logger.level) == before
+
+
+def test_overlapping_runs_put_the_loggers_back_when_the_last_one_ends(tmp_path):
+    # The node's workers run bundles in threads of one process: the first run's stop must not undo the second's
+    # start, nor the second's stop restore the first's diverted state (0.8.3 left pydicom silenced that way).
+    pydicom_logger = logging.getLogger("pydicom")
+    before = (pydicom_logger.handlers[:], pydicom_logger.propagate, pydicom_logger.level)
+    first, second = LibraryLogFile(tmp_path / "a"), LibraryLogFile(tmp_path / "b")
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    first.start()
+    second.start()
+    logging.getLogger("pydicom.pixels").error("while both ran")
+    first.stop()
+    assert not pydicom_logger.propagate  # the second run still writes its file
+    logging.getLogger("pydicom.pixels").error("while the second ran")
+    second.stop()
+    assert (pydicom_logger.handlers, pydicom_logger.propagate, pydicom_logger.level) == before
+    assert (tmp_path / "a" / "lungseg.log").read_text().count("\n") == 1
+    assert "while both ran" in (tmp_path / "a" / "lungseg.log").read_text()
+    assert "while the second ran" in (tmp_path / "b" / "lungseg.log").read_text()
