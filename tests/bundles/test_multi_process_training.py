@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import torch
+from free_ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.mark.parametrize("bundle, trainer", [("unet", "SupervisedTrainer"), ("pix2pix", "Pix2PixTrainer")])
@@ -26,7 +20,7 @@ def test_torchrun_two_cpu_processes(bundle, trainer, cxr_dir, tmp_path):
     configs = REPO / "bundles" / bundle / "configs"
     command = [
         sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
-        "--master_addr=127.0.0.1", f"--master_port={_free_port()}",
+        "--master_addr=127.0.0.1", f"--master_port={free_port()}",
         "-m", "monai.bundle", "run", "training",
         "--config_file", f"['{configs / 'train.json'}','{configs / 'multi_gpu_train.json'}']",
         "--meta_file", str(configs / "metadata.json"), "--logging_file", str(configs / "logging.conf"),

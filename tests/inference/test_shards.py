@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from free_ports import free_port
 from mask_agreement import assert_masks_agree
 from PIL import Image
 
@@ -102,7 +103,8 @@ def test_torchrun_with_two_processes_matches_a_single_process_run(dicom_dir, tmp
     single, parallel = tmp_path / "single", tmp_path / "torchrun"
     common = ["-m", "monai.bundle", "run", "--config_file", configs, "--bundle_root", "bundles/unet",
               "--input_dir", str(dicom_dir), "--num_workers", "0"]  # fmt: skip
-    torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533"]
+    port = str(free_port())  # not a fixed port: another test's torchrun may be running beside this one
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", port]
     env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE")}
 
     def run(command: list[str]) -> subprocess.CompletedProcess:

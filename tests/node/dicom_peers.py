@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import socket
 import ssl
 import threading
 from pathlib import Path
 
 import pydicom
+from free_ports import free_port
 from pydicom.uid import ImplicitVRLittleEndian, generate_uid
 from pynetdicom import AE, evt
 from pynetdicom.sop_class import SegmentationStorage, Verification
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def read_film(path: Path, fresh_uids: bool = False, study: str | None = None) -> pydicom.Dataset:
