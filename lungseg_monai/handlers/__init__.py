@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lungseg_monai.handlers.atomic_checkpoints import AtomicCheckpointSaver
 from lungseg_monai.handlers.checkpoint_pruning import PruneCheckpoints
+from lungseg_monai.handlers.early_stopping_state import EarlyStoppingState
 from lungseg_monai.handlers.evaluation_report import EvaluationReportHandler
 from lungseg_monai.handlers.key_metric_state import KeyMetricState
 from lungseg_monai.handlers.opacity_stress import OpacityStressBenchmark
@@ -20,6 +21,7 @@ from lungseg_monai.handlers.training_overview import TrainingOverview
 
 __all__ = [
     "AtomicCheckpointSaver",
+    "EarlyStoppingState",
     "EvaluationInterrupted",
     "EvaluationReportHandler",
     "KeyMetricState",

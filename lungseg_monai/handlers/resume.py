@@ -6,7 +6,7 @@ import copy
 import logging
 import pickle
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,14 +39,17 @@ def _unreadable_reason(err: BaseException) -> str:
     return f"unreadable ({first_line})"
 
 
-def checkpoint_mismatch(load_dict: Mapping[str, Any], checkpoint: Mapping[str, Any]) -> str | None:
+def checkpoint_mismatch(
+    load_dict: Mapping[str, Any], checkpoint: Mapping[str, Any], optional_keys: Sequence[str] = ()
+) -> str | None:
     """Return why ``checkpoint`` cannot be loaded into ``load_dict`` (None when it fits).
 
     Checked before anything is loaded, so a checkpoint of another bundle or network leaves every object as it was:
-    each key must be present, and each network's weights must load into a copy of it (as ignite loads them: into
-    the module a ``DistributedDataParallel`` wraps, through the network's own renaming of old parameter names).
+    each key but ``optional_keys`` must be present, and each network's weights must load into a copy of it (as
+    ignite loads them: into the module a ``DistributedDataParallel`` wraps, through the network's own renaming of
+    old parameter names).
     """
-    missing = [key for key in load_dict if key not in checkpoint]
+    missing = [key for key in load_dict if key not in checkpoint and key not in optional_keys]
     if missing:
         return f"it has no {', '.join(repr(k) for k in missing)} (saved by another bundle?)"
     for key, obj in load_dict.items():
@@ -73,13 +76,18 @@ class ResumeFromLatestCheckpoint:
         checkpoint_dir: where the trainer's interval ``CheckpointSaver`` writes.
         load_dict: the objects to restore, the same dict the saver's ``save_dict`` holds.
         enabled: False to always start fresh.
+        optional_keys: keys of ``load_dict`` that checkpoints of earlier versions lack (``early_stopping`` before
+            0.8.4): loaded where present, otherwise left as they start, with a note.
 
     """
 
-    def __init__(self, checkpoint_dir: str, load_dict: dict[str, Any], enabled: bool = True) -> None:
+    def __init__(
+        self, checkpoint_dir: str, load_dict: dict[str, Any], enabled: bool = True, optional_keys: Sequence[str] = ()
+    ) -> None:
         self.checkpoint_dir = checkpoint_dir
         self.load_dict = load_dict
         self.enabled = enabled
+        self.optional_keys = tuple(optional_keys)
         self.loaded_from: Path | None = None
 
     def attach(self, engine: Engine) -> None:
@@ -99,12 +107,17 @@ class ResumeFromLatestCheckpoint:
             except Exception as err:  # noqa: BLE001
                 self._skip(path, _unreadable_reason(err))
                 continue
-            mismatch = checkpoint_mismatch(self.load_dict, checkpoint) if isinstance(checkpoint, Mapping) else None
-            if not isinstance(checkpoint, Mapping) or mismatch:
+            fits = isinstance(checkpoint, Mapping)
+            mismatch = checkpoint_mismatch(self.load_dict, checkpoint, self.optional_keys) if fits else None
+            if not fits or mismatch:
                 self._skip(path, f"it does not fit this bundle: {mismatch or 'not a dict'}")
                 continue
+            absent = [key for key in self.load_dict if key not in checkpoint]
+            if absent:
+                logger.info("%s has no %s (an earlier version's): those start afresh", path.name, ", ".join(absent))
             max_epochs = engine.state.max_epochs
-            Checkpoint.load_objects(to_load=self.load_dict, checkpoint=checkpoint)
+            present = {key: obj for key, obj in self.load_dict.items() if key in checkpoint}
+            Checkpoint.load_objects(to_load=present, checkpoint=checkpoint)
             engine.state.max_epochs = max_epochs
             self.loaded_from = path
             logger.info("resumed from %s at epoch %d", path, engine.state.epoch)

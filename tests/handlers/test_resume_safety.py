@@ -36,12 +36,12 @@ def warnings_logged():
     logging.getLogger("lungseg_monai").removeHandler(handler)
 
 
-def _train(make_workflow, output_dir: Path, num_epochs: int) -> list[int]:
-    workflow = make_workflow("unet", "train.json", "train", output_dir=str(output_dir), num_epochs=num_epochs, **COMMON)
+def _train(make_workflow, output_dir: Path, num_epochs: int, bundle: str = "unet", with_workflow: bool = False):
+    workflow = make_workflow(bundle, "train.json", "train", output_dir=str(output_dir), num_epochs=num_epochs, **COMMON)
     epochs: list[int] = []
     workflow.trainer.add_event_handler(Events.EPOCH_COMPLETED, lambda e: epochs.append(e.state.epoch))
     workflow.run()
-    return epochs
+    return (epochs, workflow) if with_workflow else epochs
 
 
 def _checkpoints(output_dir: Path) -> list[str]:
@@ -92,3 +92,30 @@ def test_a_network_of_another_shape_does_not_fit(channels, expected):
     saved = {"model": unet(channels).state_dict()}
     mismatch = checkpoint_mismatch({"model": unet((16, 32, 64, 128, 256, 512))}, saved)
     assert mismatch is None if expected is None else expected in mismatch
+
+
+@pytest.mark.parametrize("bundle", ["unet", "pix2pix"])
+def test_a_resumed_run_keeps_its_early_stopping_count(bundle, make_workflow, tmp_path):
+    # Before 0.8.4 the patience count started afresh on every resume: a run killed now and then trained up to
+    # `early_stop_patience` checks longer than the same run left alone.
+    _train(make_workflow, tmp_path, num_epochs=2, bundle=bundle)
+    saved = torch.load(tmp_path / "models" / "checkpoint_epoch=2.pt", weights_only=True)
+    assert saved["early_stopping"]["best_score"] == pytest.approx(saved["best_metric"]["best_metric"])
+    assert 0 <= saved["early_stopping"]["counter"] <= 1
+    epochs, workflow = _train(make_workflow, tmp_path, num_epochs=2, bundle=bundle, with_workflow=True)
+    assert epochs == []  # nothing left to train: only the checkpoint was loaded
+    stopper = workflow.parser.get_parsed_content("validate#early_stopper")._handler
+    assert (stopper.counter, stopper.best_score) == (
+        saved["early_stopping"]["counter"],
+        pytest.approx(saved["early_stopping"]["best_score"]),
+    )
+
+
+def test_a_checkpoint_without_early_stopping_state_still_resumes(make_workflow, tmp_path, warnings_logged):
+    _train(make_workflow, tmp_path, num_epochs=1)
+    path = tmp_path / "models" / "checkpoint_epoch=1.pt"
+    older = torch.load(path, weights_only=True)
+    del older["early_stopping"]  # as checkpoints before 0.8.4 were saved
+    torch.save(older, path)
+    assert _train(make_workflow, tmp_path, num_epochs=2) == [2]  # resumed, not skipped and restarted
+    assert not [m for m in warnings_logged if "checkpoint_epoch=1.pt" in m]

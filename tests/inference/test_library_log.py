@@ -54,7 +54,7 @@ def test_the_loggers_come_back_when_the_run_completes(tmp_path):
 
 def test_overlapping_runs_put_the_loggers_back_when_the_last_one_ends(tmp_path):
     # The node's workers run bundles in threads of one process: the first run's stop must not undo the second's
-    # start, nor the second's stop restore the first's diverted state (0.8.3 left pydicom silenced that way).
+    # start, nor the second's stop restore the first's diverted state (before 0.8.4 pydicom stayed silenced that way).
     pydicom_logger = logging.getLogger("pydicom")
     before = (pydicom_logger.handlers[:], pydicom_logger.propagate, pydicom_logger.level)
     first, second = LibraryLogFile(tmp_path / "a"), LibraryLogFile(tmp_path / "b")
