@@ -27,7 +27,7 @@ import pydicom
 from pydicom.uid import generate_uid
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests" / "node"))
+sys.path[:0] = [str(REPO / "tests" / "node"), str(REPO / "tests")]  # the node tests' helpers and what they import
 
 from dicom_peers import echo, free_port, read_film, send  # noqa: E402
 

@@ -23,7 +23,7 @@ from pydicom.uid import generate_uid
 from pynetdicom import AE
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests" / "node"))
+sys.path[:0] = [str(REPO / "tests" / "node"), str(REPO / "tests")]  # the node tests' helpers and what they import
 
 from dicom_peers import read_film  # noqa: E402
 
