@@ -107,9 +107,9 @@ class ResumeFromLatestCheckpoint:
             except Exception as err:  # noqa: BLE001
                 self._skip(path, _unreadable_reason(err))
                 continue
-            fits = isinstance(checkpoint, Mapping)
-            mismatch = checkpoint_mismatch(self.load_dict, checkpoint, self.optional_keys) if fits else None
-            if not fits or mismatch:
+            is_mapping = isinstance(checkpoint, Mapping)
+            mismatch = checkpoint_mismatch(self.load_dict, checkpoint, self.optional_keys) if is_mapping else None
+            if not is_mapping or mismatch:
                 self._skip(path, f"it does not fit this bundle: {mismatch or 'not a dict'}")
                 continue
             absent = [key for key in self.load_dict if key not in checkpoint]
