@@ -11,7 +11,8 @@
 # on half the films, a quarter of the learning rate, OPACITY_EPOCHS from the trained weights, as the shipped
 # second_opinion.pt was made) into $RUNS/<arch>-opacity/, and an evaluation of the pair (own_second_opinion.json:
 # the network with its own opacity-trained copy as second opinion, as the shipped bundle runs) into
-# $RUNS/<arch>/eval-<split>-pair/, beside the network alone.
+# $RUNS/<arch>/eval-<split>-pair/, beside the network alone, always with the stress benchmark (what the pair is for).
+# docs/experiments/architecture_report.sh then writes one architecture's test figures, pages and copies.
 # Env: EPOCHS (40), ARCHS ("unet attention_unet flexible_unet_resnet18 segresnet"), DATA, RUNS (runs/architectures),
 # SPLIT (validation), SKIP_TRAIN, STRESS (evaluate.json --opacity_stress true: 17 times an evaluation's time),
 # OPACITY, OPACITY_EPOCHS (150), PY. A training already in its output folder resumes (RESUME=True) or restarts
@@ -29,6 +30,8 @@ OPACITY_EPOCHS=${OPACITY_EPOCHS:-150}
 RESUME=${RESUME:-False}
 STRESS_ARGS=()
 [ -n "${STRESS:-}" ] && STRESS_ARGS=(--opacity_stress true --dense_opacity_list data_manifests/dense_opacity_films.csv)
+PAIR_STRESS_ARGS=(--opacity_stress true --dense_opacity_list data_manifests/dense_opacity_films.csv)
+[ -n "${STRESS:-}" ] && PAIR_STRESS_ARGS=()  # evaluate() adds them already
 CONFIGS=bundles/unet/configs
 OVERLAYS=docs/experiments/architectures
 mkdir -p "$RUNS"
@@ -64,6 +67,6 @@ for arch in $ARCHS; do
       --pretrained_network "$RUNS/$arch/models/model.pt" --opacity_prob 0.5 --learning_rate 0.00025
     evaluate "$arch-pair" "$overlay,'$CONFIGS/evaluate.json','$OVERLAYS/own_second_opinion.json'" \
       "$RUNS/$arch/models/model.pt" "$RUNS/$arch/eval-$SPLIT-pair" \
-      --second_opinion_path "$RUNS/$arch-opacity/models/model.pt"
+      --second_opinion_path "$RUNS/$arch-opacity/models/model.pt" "${PAIR_STRESS_ARGS[@]}"
   fi
 done

@@ -1,0 +1,106 @@
+#!/bin/bash
+# Issue #33: one architecture's full-recipe results, after its training with
+#   RESUME=True OPACITY=1 ARCHS=<arch> EPOCHS=600 RUNS=runs/architectures-full bash docs/experiments/architecture_sweep.sh
+# (the network, its opacity-trained copy, and the validation evaluations of the network alone and of the pair).
+#   ARCH=segresnet bash docs/experiments/architecture_report.sh
+# Steps, each skipped where its output is already there (so a killed run goes on where it stopped):
+#  1. the pair on validation again with the stress benchmark (architecture_sweep.sh's pair evaluation has it only
+#     with STRESS=1), and the shipped U-Net pair the same way (runs/architectures-full/unet/models/model.pt and
+#     unet-opacity/models/model.pt: copies of the bundle's model.pt and second_opinion.pt);
+#  2. test, once, each network alone: the U-Net, the architecture and the Pix2Pix bundle's generator;
+#  3. model facts (benchmarks/architectures.py: parameters, float16 size, CPU time per film, training time);
+#  4. lungseg-compare pages, the U-Net the baseline: validation and test (networks alone: the U-Net, Pix2Pix and the
+#     architecture), and validation with second opinions (the two pairs, with the stress curves);
+#  5. a copy under $RESULTS/<arch>/: the pages, each run's per_case.csv and summary.json (reports/: every page can be
+#     rebuilt with lungseg-compare --reports), the training logs (epoch lines; a resumed run's earlier logs, renamed
+#     <arch>.train.part<N>.log, first), facts.json and timings.txt. Weights are not copied.
+# Env: ARCH (required), RUNS (runs/architectures-full), RESULTS (docs/results/architectures/full_recipe), DATA, PY,
+# COMPARE (.venv/bin/lungseg-compare).
+# The quality-score figures in the architecture's own reports (summary.json's quality_score, the stress table's
+# marked_check) apply the U-Net's fitted score to another network's output: they say nothing about that network.
+set -eu
+ARCH=${ARCH:?ARCH=<architecture of docs/experiments/architectures/>}
+PY=${PY:-.venv/bin/python}
+RUNS=${RUNS:-runs/architectures-full}
+RESULTS=${RESULTS:-docs/results/architectures/full_recipe}
+DATA=${DATA:-../shared/data/cxr-lung-lr}
+CONFIGS=bundles/unet/configs
+OVERLAYS=docs/experiments/architectures
+COMPARE=(${COMPARE:-.venv/bin/lungseg-compare})
+STRESS=(--opacity_stress true --dense_opacity_list data_manifests/dense_opacity_films.csv)
+
+has_stress() {  # has_stress REPORT_DIR: its summary.json has the stress benchmark
+  [ -f "$1/summary.json" ] && grep -q '"opacity_stress"' "$1/summary.json"
+}
+
+epoch_lines() {  # epoch_lines LOG: the log without progress bars, per-iteration losses and blank lines
+  tr '\r' '\n' < "$1" | sed -E 's/^.*([0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2},[0-9]{3} - )/\1/; s/\s+$//' |
+    grep -v -E 'Iter: [0-9]+/[0-9]+ -- |it/s\]|\]  *[0-9]+%\||^$' || true
+}
+
+overlay() {  # overlay ARCH: the architecture's overlay on train.json ("" for the bundle's U-Net)
+  [ "$1" = unet ] || echo ",'$OVERLAYS/$1.json'"
+}
+
+evaluate() {  # evaluate NAME ARCH EXPERIMENT_OVERLAY SPLIT CHECKPOINT OUTPUT_DIR [evaluate.json arguments]
+  local name=$1 arch=$2 experiment=$3 split=$4 checkpoint=$5 output=$6
+  shift 6
+  local rc=0
+  echo "evaluating $name on $split -> $output"
+  $PY -m monai.bundle run --config_file "['$CONFIGS/train.json'$(overlay "$arch"),'$CONFIGS/evaluate.json','$OVERLAYS/$experiment.json']" \
+    --bundle_root bundles/unet --meta_file $CONFIGS/metadata.json --logging_file $CONFIGS/logging.conf \
+    --dataset_dir "$DATA" --eval_split "$split" --ckpt_path "$checkpoint" --output_dir "$output" "$@" \
+    > "$RUNS/$name.eval-$split.log" 2>&1 || rc=$?
+  echo "$name eval $split rc=$rc" | tee -a "$RUNS/timings.txt"
+  return $rc
+}
+
+for name in "$ARCH" unet; do  # 1. the pairs with the stress benchmark
+  if ! has_stress "$RUNS/$name/eval-validation-pair"; then
+    rm -rf "$RUNS/$name/eval-validation-pair"
+    evaluate "$name-pair" "$name" own_second_opinion validation \
+      "$RUNS/$name/models/model.pt" "$RUNS/$name/eval-validation-pair" \
+      --second_opinion_path "$RUNS/$name-opacity/models/model.pt" "${STRESS[@]}"
+  fi
+done
+for name in "$ARCH" unet; do  # 2. test, once, networks alone
+  [ -f "$RUNS/$name/eval-test/summary.json" ] ||
+    evaluate "$name" "$name" network_alone test "$RUNS/$name/models/model.pt" "$RUNS/$name/eval-test"
+done
+for split in validation test; do
+  [ -f "$RUNS/pix2pix/eval-$split/summary.json" ] && continue
+  $PY -m monai.bundle run --config_file "['bundles/pix2pix/configs/train.json','bundles/pix2pix/configs/evaluate.json','$OVERLAYS/network_alone.json']" \
+    --bundle_root bundles/pix2pix --dataset_dir "$DATA" --eval_split "$split" \
+    --output_dir "$RUNS/pix2pix/eval-$split" > "$RUNS/pix2pix.eval-$split.log" 2>&1
+  echo "pix2pix eval $split rc=0" | tee -a "$RUNS/timings.txt"
+done
+
+facts="$RUNS/$ARCH.facts.json"  # 3.
+[ -f "$facts" ] || $PY benchmarks/architectures.py --architectures unet "$ARCH" --runs "$RUNS" --output "$facts"
+
+out="$RESULTS/$ARCH"  # 4. and 5.
+mkdir -p "$out/reports"
+for split in validation test; do
+  "${COMPARE[@]}" --baseline unet --facts "$facts" --output "$out/$split" --reports \
+    unet="$RUNS/unet/eval-$split" pix2pix="$RUNS/pix2pix/eval-$split" "$ARCH=$RUNS/$ARCH/eval-$split"
+done
+"${COMPARE[@]}" --baseline unet --facts "$facts" --output "$out/validation_with_second_opinions" \
+  --reports unet="$RUNS/unet/eval-validation-pair" "$ARCH=$RUNS/$ARCH/eval-validation-pair"
+for run in unet-validation unet-test unet-validation-pair pix2pix-validation pix2pix-test \
+  "$ARCH-validation" "$ARCH-test" "$ARCH-validation-pair"; do
+  name=${run%%-*}
+  folder=${run#"$name"-}
+  mkdir -p "$out/reports/$run"
+  cp "$RUNS/$name/eval-$folder/per_case.csv" "$RUNS/$name/eval-$folder/summary.json" "$out/reports/$run/"
+done
+segments=("$RUNS/$ARCH".train.part*.log "$RUNS/$ARCH.train.log")  # a resumed training: its earlier logs, renamed
+[ -e "${segments[0]}" ] || segments=("$RUNS/$ARCH.train.log")
+for i in "${!segments[@]}"; do
+  [ ${#segments[@]} -gt 1 ] && echo "===== segment $((i + 1)) of ${#segments[@]} ($(basename "${segments[$i]}");" \
+    "each later segment resumed the run from its newest checkpoint) ====="
+  epoch_lines "${segments[$i]}"
+done > "$out/$ARCH.train.log"
+epoch_lines "$RUNS/$ARCH-opacity.train.log" > "$out/$ARCH-opacity.train.log"
+cp "$facts" "$out/facts.json"
+grep -E "^($ARCH|unet|pix2pix)[ -]" "$RUNS/timings.txt" > "$out/timings.txt" || true
+echo "written: $out"
