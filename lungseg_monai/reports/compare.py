@@ -6,7 +6,8 @@ Examples:
     ``lungseg-compare --reports unet=eval/unet attention=eval/attention ... --baseline unet --facts facts.json
     --output reports/architectures`` compares report folders ``evaluate.json`` wrote, any number of them: each
     model's headline figures with bootstrap CIs, paired differences against the baseline, the opacity stress
-    table where a report has one, and per-model facts (parameters, file size, timings) from a JSON file.
+    table where a report has one (and, where both of a pair have it, the paired lung Dice differences per painted
+    kind and severity), and per-model facts (parameters, file size, timings) from a JSON file.
 
 """
 
@@ -26,6 +27,7 @@ from typing import Any
 from lungseg_monai.data.atomic_writes import write_atomic, write_csv, write_json
 from lungseg_monai.reports.figures import paired_figure, stress_by_model_figure
 from lungseg_monai.reports.html_report import image_tag, page, sortable_table
+from lungseg_monai.reports.opacity_stress import ALL_KINDS, paired_stress_differences
 from lungseg_monai.reports.statistics import paired_comparison, summarize
 
 __all__ = ["HEADLINE_METRICS", "compare_reports", "evaluate_bundle", "main"]
@@ -79,6 +81,16 @@ def _stress_rows(report_dirs: dict[str, Path]) -> list[dict[str, Any]]:
     return rows
 
 
+def _stress_differences(report_dirs: dict[str, Path], pairs: list[tuple[str, str]]) -> dict[str, list[dict]]:
+    """Return each pair's paired lung Dice differences on the stress benchmark, where both reports have its rows."""
+    rows = {}
+    for name, path in report_dirs.items():
+        if (path / "opacity_stress.csv").is_file():
+            with open(path / "opacity_stress.csv", newline="") as handle:
+                rows[name] = list(csv.DictReader(handle))
+    return {f"{a} vs {b}": paired_stress_differences(rows[a], rows[b]) for a, b in pairs if a in rows and b in rows}
+
+
 def _comparison_page(
     record: dict[str, Any], figures: dict[str, bytes], rows: list[dict[str, Any]], stress_png: bytes | None
 ) -> str:
@@ -88,6 +100,10 @@ def _comparison_page(
     def interval(entry: dict[str, Any]) -> str:
         ci = entry["ci95"]
         return f"{entry['mean']:.4f}" + (f" ({ci[0]:.4f} to {ci[1]:.4f})" if ci else "")
+
+    def interval_of(difference: dict[str, Any]) -> str:
+        low, high = difference["ci95_difference"]
+        return f"{low:+.4f} to {high:+.4f}"
 
     headline = [{"model": n, **{m: interval(record["headline"][n][m]) for m in record["headline"][n]}} for n in models]
     differences = [
@@ -99,6 +115,12 @@ def _comparison_page(
     tests = [{"pair": pair, **stats} for pair, stats in record["paired_tests"].items()]
     facts = [{"model": n, **record["facts"][n]} for n in models if n in record["facts"]]
     stress = record["opacity_stress"]
+    stress_differences = [
+        {"pair": pair, "kind": e["kind"], "severity": e["severity"], "n": e["n"],
+         "mean_difference": e["mean_difference"], "ci95": interval_of(e), "wilcoxon_p": e["wilcoxon_p"]}
+        for pair, entries in record["opacity_stress_differences"].items()
+        for e in entries
+    ]  # fmt: skip
     body = (
         f"<p>{record['cases']} cases; paired tests on <b>{html.escape(record['metric'])}</b>"
         + (f", against <b>{html.escape(record['baseline'])}</b>" if record["baseline"] else "")
@@ -109,6 +131,11 @@ def _comparison_page(
         + (f"<h2>Models</h2>{sortable_table(facts)}" if facts else "")
         + (f"<h2>Opacity stress: lung Dice</h2>{sortable_table(stress)}" if stress else "")
         + (image_tag(stress_png, "lung Dice against opacity severity, per kind and model") if stress_png else "")
+        + (
+            "<h2>Opacity stress: paired lung Dice differences (first minus second, films paired; "
+            f"'{ALL_KINDS}': each film's mean over the kinds)</h2>{sortable_table(stress_differences)}"
+            if stress_differences else ""
+        )
         + f"<h2>Mean per model, every metric</h2>{sortable_table(means)}<h2>Paired tests</h2>{sortable_table(tests)}"
         + "".join(f"<h2>{html.escape(name)}</h2>{image_tag(png, name)}" for name, png in figures.items())
         + f"<h2>Per case, side by side (click a heading to sort)</h2>{sortable_table(rows)}"
@@ -128,7 +155,9 @@ def compare_reports(
 
     Args:
         report_dirs: model name -> report folder (with ``per_case.csv``), all on the same split.
-        output_dir: where ``comparison.json``, ``comparison.html``, ``side_by_side.csv``,
+        output_dir: where ``comparison.json`` (with ``opacity_stress_differences``: pair -> the paired differences
+            of :func:`~lungseg_monai.reports.opacity_stress.paired_stress_differences`), ``comparison.html``,
+            ``side_by_side.csv``,
             ``paired_<a>_vs_<b>.png`` and (where a report has the stress benchmark) ``opacity_stress.png`` go.
         metric: the metric of the paired tests and plots.
         baseline: the model every other is paired with; None: every pair.
@@ -157,7 +186,11 @@ def compare_reports(
     write_csv(output_dir / "side_by_side.csv", rows, columns)
     means = {n: {m: _mean([t[c][m] for c in cases]) for m in metrics} for n, t in tables.items()}
     headline_metrics = [m for m in headline if m in metrics]
-    pairs = itertools.combinations(tables, 2) if baseline is None else [(n, baseline) for n in tables if n != baseline]
+    pairs = (
+        list(itertools.combinations(tables, 2))
+        if baseline is None
+        else [(n, baseline) for n in tables if n != baseline]
+    )
     tests, figures, differences = {}, {}, {}
     for a, b in pairs:
         values_a, values_b = [tables[a][c][metric] for c in cases], [tables[b][c][metric] for c in cases]
@@ -180,6 +213,7 @@ def compare_reports(
         "paired_differences": differences,
         "facts": facts or {},
         "opacity_stress": _stress_rows(report_dirs),
+        "opacity_stress_differences": _stress_differences(report_dirs, pairs),
     }
     write_json(output_dir / "comparison.json", record)
     stress_png = stress_by_model_figure(record["opacity_stress"]) if record["opacity_stress"] else None

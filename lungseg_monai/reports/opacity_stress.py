@@ -1,4 +1,4 @@
-"""The opacity stress benchmark's table: mean and worst Dice per opacity kind and severity, and a real subset."""
+"""The opacity stress benchmark's tables: Dice per opacity kind and severity, and two networks' paired differences."""
 
 from __future__ import annotations
 
@@ -7,12 +7,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["STRESS_SCORED", "REAL_DENSE", "stress_summary"]
+from lungseg_monai.reports.statistics import paired_comparison
+
+__all__ = ["ALL_KINDS", "STRESS_SCORED", "REAL_DENSE", "paired_stress_differences", "stress_summary"]
 
 #: The evaluation channels the benchmark scores.
 STRESS_SCORED = ("lungs", "visible_lungs", "cardiomediastinum")
 #: The name of the subset row of real dense-opacity films.
 REAL_DENSE = "real dense opacity (clean films listed)"
+#: The kind of :func:`paired_stress_differences`' rows that pool every painted kind of a severity.
+ALL_KINDS = "every painted kind"
 
 
 def stress_summary(rows: Sequence[dict[str, Any]], dense: set[str]) -> list[dict[str, Any]]:
@@ -39,3 +43,47 @@ def stress_summary(rows: Sequence[dict[str, Any]], dense: set[str]) -> list[dict
         entry["marked_check"] = sum(row["quality"] == "check" for row in checked) if checked else None
         summary.append(entry)
     return summary
+
+
+def paired_stress_differences(
+    first: Sequence[dict[str, Any]], second: Sequence[dict[str, Any]], channel: str = "lungs"
+) -> list[dict[str, Any]]:
+    """Return the paired difference (first minus second) of ``channel`` per painted kind and severity.
+
+    Each row of a kind and severity is paired with the other network's on the same film; a row of kind
+    :data:`ALL_KINDS` per severity pairs each film's mean over the painted kinds (so that the films, not their
+    painted copies, are the independent draws). Each entry: ``kind``, ``severity`` and
+    :func:`~lungseg_monai.reports.statistics.paired_comparison`'s ``n``, ``mean_difference``, ``ci95_difference``,
+    ``wilcoxon_p`` and ``paired_t_p``. The clean films are left out (the headline figures pair them).
+
+    Args:
+        first: one network's rows of the benchmark (``opacity_stress.csv``: ``film``, ``kind``, ``severity`` and the
+            Dice of :data:`STRESS_SCORED`; values as read from the CSV are fine).
+        second: the other network's rows, on the same films.
+        channel: the Dice compared.
+
+    """
+
+    def by_setting(rows: Sequence[dict[str, Any]]) -> dict[tuple[str, int], dict[str, float]]:
+        table: dict[tuple[str, int], dict[str, float]] = {}
+        for row in rows:
+            value = row.get(channel)
+            if row["kind"] != "clean" and value not in (None, ""):
+                table.setdefault((row["kind"], int(row["severity"])), {})[row["film"]] = float(value)
+        return table
+
+    a, b = by_setting(first), by_setting(second)
+    settings = sorted(set(a) & set(b), key=lambda setting: (setting[1], setting[0]))
+    differences = []
+    for severity in sorted({severity for _, severity in settings}):
+        kinds = [kind for kind, level in settings if level == severity]
+        for kind in kinds:
+            films = sorted(set(a[kind, severity]) & set(b[kind, severity]))
+            if len(films) > 1:
+                pair = [a[kind, severity][f] for f in films], [b[kind, severity][f] for f in films]
+                differences.append({"kind": kind, "severity": severity, **paired_comparison(*pair)})
+        films = sorted(set.intersection(*(set(a[k, severity]) & set(b[k, severity]) for k in kinds)))
+        if len(kinds) > 1 and len(films) > 1:
+            pooled = [[float(np.mean([t[k, severity][f] for k in kinds])) for f in films] for t in (a, b)]
+            differences.append({"kind": ALL_KINDS, "severity": severity, **paired_comparison(*pooled)})
+    return differences

@@ -249,6 +249,30 @@ def test_any_number_of_reports_against_a_baseline(report_dir, tmp_path):
         assert 250 < figure.width < 450 and figure.height > 250
 
 
+def test_the_comparison_pairs_the_stress_benchmarks_films(report_dir, tmp_path):
+    lower = _shifted_report(report_dir, tmp_path / "lower", 0.0)
+    with open(report_dir / "opacity_stress.csv", newline="") as handle:
+        reader = csv.DictReader(handle)
+        rows, columns = list(reader), reader.fieldnames
+    for row in rows:  # every painted film's lungs 0.03 lower
+        if row["kind"] != "clean":
+            row["lungs"] = str(float(row["lungs"]) - 0.03)
+    with open(lower / "opacity_stress.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    plain = _shifted_report(report_dir, tmp_path / "plain", 0.0)  # no stress rows: no paired stress row
+    reports = {"unet": report_dir, "lower": lower, "plain": plain}
+    record = compare_reports(reports, tmp_path / "cmp", baseline="unet")
+    assert list(record["opacity_stress_differences"]) == ["lower vs unet"]
+    (effusion,) = record["opacity_stress_differences"]["lower vs unet"]  # one kind painted: no pooled row
+    assert (effusion["kind"], effusion["severity"], effusion["n"]) == ("effusion", 4, 4)
+    assert effusion["mean_difference"] == pytest.approx(-0.03, abs=1e-4)
+    assert effusion["ci95_difference"] == pytest.approx([-0.03, -0.03], abs=1e-4)
+    page = (tmp_path / "cmp" / "comparison.html").read_text()
+    assert "paired lung Dice differences" in page and "-0.0300 to -0.0300" in page
+
+
 def test_the_stress_figure_draws_a_panel_per_painted_kind(tmp_path):
     rows = [
         {"model": model, "kind": kind, "severity": severity, "lungs": 0.95 - 0.05 * severity - offset}

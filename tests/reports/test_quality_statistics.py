@@ -6,7 +6,7 @@ import pytest
 from shared_data import REPO
 
 from lungseg_monai.handlers.opacity_stress import OpacityStressBenchmark, dense_opacity_films
-from lungseg_monai.reports.opacity_stress import REAL_DENSE, stress_summary
+from lungseg_monai.reports.opacity_stress import ALL_KINDS, REAL_DENSE, paired_stress_differences, stress_summary
 from lungseg_monai.reports.statistics import quality_score_summary, rank_auroc
 from lungseg_monai.run_errors import UsageError
 
@@ -46,6 +46,22 @@ def test_stress_summary_means_worsts_and_the_real_subset():
     assert table[("clean", 0)]["lungs"] == pytest.approx(0.94) and table[("clean", 0)]["marked_check"] == 1
     assert table[("effusion", 3)]["lungs_min"] == 0.70 and table[("effusion", 3)]["cardiomediastinum"] is None
     assert table[(REAL_DENSE, 0)]["films"] == 1 and table[(REAL_DENSE, 0)]["lungs"] == 0.92
+
+
+def test_paired_stress_differences_pair_films_per_setting_and_pool_the_kinds():
+    films = ("a", "b", "c")
+    # the second network: 0.90 on every painted film; the first: effusion 0.02 lower, white-out 0.04 higher
+    second = [{"film": f, "kind": k, "severity": "3", "lungs": "0.9"} for f in films for k in ("effusion", "whiteout")]
+    first = [{**row, "lungs": str(0.88 if row["kind"] == "effusion" else 0.94)} for row in second]
+    clean = [{"film": f, "kind": "clean", "severity": "0", "lungs": "0.5"} for f in films]  # not paired here
+    lone = [{"film": "a", "kind": "diffuse", "severity": "3", "lungs": "0.7"}]  # one network, one film: no row
+    table = {(e["kind"], e["severity"]): e for e in paired_stress_differences(first + clean + lone, second + clean)}
+    assert sorted(table) == [("effusion", 3), ("every painted kind", 3), ("whiteout", 3)]
+    assert table[("effusion", 3)]["mean_difference"] == pytest.approx(-0.02) and table[("effusion", 3)]["n"] == 3
+    assert table[("whiteout", 3)]["ci95_difference"] == pytest.approx([0.04, 0.04])
+    pooled = table[(ALL_KINDS, 3)]  # each film's mean over the two kinds: +0.01, three films
+    assert pooled["n"] == 3 and pooled["mean_difference"] == pytest.approx(0.01)
+    assert paired_stress_differences(clean, clean) == []
 
 
 def test_the_committed_dense_opacity_list_and_a_wrong_benchmark():
