@@ -11,9 +11,9 @@
 #  3. model facts (benchmarks/architectures.py: parameters, float16 size, CPU time per film, training time);
 #  4. lungseg-compare pages, the U-Net the baseline: validation and test (networks alone: the U-Net, Pix2Pix and the
 #     architecture), and validation with second opinions (the two pairs, with the stress curves);
-#  5. a copy under $RESULTS/<arch>/: the pages, each run's per_case.csv and summary.json (reports/: every page can be
-#     rebuilt with lungseg-compare --reports), the training logs (epoch lines; a resumed run's earlier logs, renamed
-#     <arch>.train.part<N>.log, first), facts.json and timings.txt. Weights are not copied.
+#  5. a copy under $RESULTS/<arch>/: the pages, each run's per_case.csv, summary.json and opacity_stress.csv
+#     (reports/: every page can be rebuilt with lungseg-compare --reports), the training logs (epoch lines; a
+#     resumed run's earlier logs, renamed <arch>.train.part<N>.log, first), facts.json and timings.txt. No weights.
 # Env: ARCH (required), RUNS (runs/architectures-full), RESULTS (docs/results/architectures/full_recipe), DATA, PY,
 # COMPARE (.venv/bin/lungseg-compare).
 # The quality-score figures in the architecture's own reports (summary.json's quality_score, the stress table's
@@ -92,6 +92,9 @@ for run in unet-validation unet-test unet-validation-pair pix2pix-validation pix
   folder=${run#"$name"-}
   mkdir -p "$out/reports/$run"
   cp "$RUNS/$name/eval-$folder/per_case.csv" "$RUNS/$name/eval-$folder/summary.json" "$out/reports/$run/"
+  if [ -f "$RUNS/$name/eval-$folder/opacity_stress.csv" ]; then
+    cp "$RUNS/$name/eval-$folder/opacity_stress.csv" "$out/reports/$run/"
+  fi
 done
 segments=("$RUNS/$ARCH".train.part*.log "$RUNS/$ARCH.train.log")  # a resumed training: its earlier logs, renamed
 [ -e "${segments[0]}" ] || segments=("$RUNS/$ARCH.train.log")
