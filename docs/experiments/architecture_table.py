@@ -1,0 +1,164 @@
+"""Issue #33's README tables, from the committed comparison pages of the full-recipe architectures.
+
+Reads every ``comparison.json`` under ``docs/results/architectures/full_recipe/`` (``architecture_report.sh``'s
+``<arch>/validation``, ``<arch>/test`` and ``<arch>/validation_with_second_opinions``; the ResNet-18's first run
+wrote ``validation_comparison.json`` and ``test_comparison.json`` at the top) and prints two Markdown tables: each
+network alone (validation and test, mean with 95% bootstrap CI and the paired difference against the U-Net, model
+facts), and each network with its own opacity-trained second opinion (validation, with the stress benchmark's
+paired differences at severity 3). The pages pair every network with the same U-Net reports and seed their
+bootstraps, so the U-Net's figures are the same on every page; CPU times are given beside the U-Net's of the same
+run of ``benchmarks/architectures.py`` (the machine is shared, absolute times drift):
+
+    python docs/experiments/architecture_table.py docs/results/architectures/full_recipe
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+BASELINE = "unet"
+NAMES = {
+    "unet": "U-Net (shipped)",
+    "pix2pix": "Pix2Pix generator (shipped)",
+    "flexible_unet_resnet18": "FlexibleUNet ResNet-18",
+    "attention_unet": "Attention U-Net",
+    "segresnet": "SegResNet",
+}
+PAINTED_KINDS = ("effusion", "consolidation", "diffuse", "whiteout")
+STRESS_SEVERITY = 3
+
+
+def _pages(root: Path) -> dict[str, list[dict[str, Any]]]:
+    """Return the comparison pages under ``root`` by kind: ``validation``, ``test``, ``pairs``."""
+    pages: dict[str, list[dict[str, Any]]] = {"validation": [], "test": [], "pairs": []}
+    for path in sorted(root.rglob("*comparison.json")):
+        kind = "pairs" if "second_opinions" in str(path) else "test" if "test" in str(path) else "validation"
+        pages[kind].append(json.loads(path.read_text()))
+    return pages
+
+
+def _merged(pages: list[dict[str, Any]], section: str) -> dict[str, Any]:
+    """Return ``section`` of the pages merged by model (or by pair), the first page's value kept."""
+    merged: dict[str, Any] = {}
+    for page in pages:
+        for key, value in page[section].items():
+            merged.setdefault(key, value)
+    return merged
+
+
+def _mean_ci(entry: dict[str, Any] | None) -> str:
+    if not entry:
+        return ""
+    low, high = entry["ci95"]
+    return f"{entry['mean']:.4f} ({low:.3f}-{high:.3f})"
+
+
+def _difference(entry: dict[str, Any] | None) -> str:
+    if not entry:
+        return ""
+    low, high = entry["ci95_difference"]
+    return f"{entry['mean_difference']:+.4f} ({low:+.4f} to {high:+.4f})"
+
+
+def _facts(facts: dict[str, dict[str, Any]], pages: list[dict[str, Any]], model: str) -> list[str]:
+    """Parameters, float16 size, CPU time beside the U-Net's of the same run, epochs."""
+    own = facts.get(model, {})
+    baseline_ms = next((p["facts"][BASELINE]["cpu_ms_per_film"] for p in pages if model in p["facts"]), None)
+    cpu = f"{own['cpu_ms_per_film']} ({baseline_ms})" if "cpu_ms_per_film" in own else ""
+    if model == BASELINE:  # its time in each run
+        times = sorted({p["facts"][BASELINE]["cpu_ms_per_film"] for p in pages if BASELINE in p["facts"]})
+        cpu = f"{times[0]}-{times[-1]}" if len(times) > 1 else str(times[0]) if times else ""
+    epochs = f"{own['best_epoch']} of {own['epochs_run']}" if "best_epoch" in own else ""
+    median = f"{own['median_epoch_seconds']} s" if "median_epoch_seconds" in own else ""
+    size = f"{own['parameters'] / 1e6:.2f} M" if "parameters" in own else ""
+    mb = f"{own['float16_mb']} MB" if "float16_mb" in own else ""
+    return [size, mb, cpu, epochs, median]
+
+
+def networks_alone(pages: dict[str, list[dict[str, Any]]]) -> str:
+    """Return the Markdown table of each network alone, validation and test."""
+    validation, test = (_merged(pages[k], "headline") for k in ("validation", "test"))
+    val_diff, test_diff = (_merged(pages[k], "paired_differences") for k in ("validation", "test"))
+    facts = _merged(pages["validation"], "facts")
+    header = (
+        "| network alone | parameters | float16 weights | CPU ms / film (U-Net's, same run) | best epoch of run "
+        "| median epoch | lungs, validation | vs U-Net | cardiomediastinum, validation | vs U-Net | CTR error, "
+        "validation | lungs, test | vs U-Net | cardiomediastinum, test | CTR error, test |\n" + "|---" * 15 + "|\n"
+    )
+    rows = []
+    for model in [m for m in NAMES if m in validation]:
+        pair = f"{model} vs {BASELINE}"
+        v, t = validation[model], test.get(model, {})
+        cells = [
+            NAMES[model],
+            *_facts(facts, pages["validation"], model),
+            _mean_ci(v["dice"]),
+            _difference(val_diff.get(pair, {}).get("dice")),
+            f"{v['cardiomediastinum_dice']['mean']:.4f}",
+            _difference(val_diff.get(pair, {}).get("cardiomediastinum_dice")),
+            f"{v['ctr_abs_error']['mean']:.4f}",
+            _mean_ci(t.get("dice")),
+            _difference(test_diff.get(pair, {}).get("dice")),
+            f"{t['cardiomediastinum_dice']['mean']:.4f}" if t else "",
+            f"{t['ctr_abs_error']['mean']:.4f}" if t else "",
+        ]
+        rows.append("| " + " | ".join(cells) + " |")
+    return header + "\n".join(rows)
+
+
+def with_second_opinions(pages: dict[str, list[dict[str, Any]]]) -> str:
+    """Return the Markdown table of each network with its own opacity-trained second opinion (validation)."""
+    headline, differences = _merged(pages["pairs"], "headline"), _merged(pages["pairs"], "paired_differences")
+    stress_differences = _merged(pages["pairs"], "opacity_stress_differences")
+    stress: dict[tuple[str, str, int], float] = {}
+    for page in pages["pairs"]:
+        for row in page["opacity_stress"]:
+            stress.setdefault((row["model"], row["kind"], row["severity"]), row["lungs"])
+    kinds = " / ".join(PAINTED_KINDS)
+    header = (
+        f"| network with its second opinion | lungs, validation | vs U-Net | cardiomediastinum | severity "
+        f"{STRESS_SEVERITY}: {kinds} | every painted kind, severity {STRESS_SEVERITY}, vs U-Net | real dense-opacity "
+        "films |\n" + "|---" * 7 + "|\n"
+    )
+    rows = []
+    for model in [m for m in NAMES if m in headline]:
+        pair = f"{model} vs {BASELINE}"
+        pooled = next(
+            (
+                e
+                for e in stress_differences.get(pair, [])
+                if e["kind"] == "every painted kind" and e["severity"] == STRESS_SEVERITY
+            ),
+            None,
+        )
+        real = next((v for (m, k, _), v in stress.items() if m == model and k.startswith("real dense")), None)
+        cells = [
+            NAMES[model],
+            _mean_ci(headline[model]["dice"]),
+            _difference(differences.get(pair, {}).get("dice")),
+            f"{headline[model]['cardiomediastinum_dice']['mean']:.4f}",
+            " / ".join(f"{stress.get((model, k, STRESS_SEVERITY), float('nan')):.4f}" for k in PAINTED_KINDS),
+            _difference(pooled),
+            f"{real:.4f}" if real is not None else "",
+        ]
+        rows.append("| " + " | ".join(cells) + " |")
+    return header + "\n".join(rows)
+
+
+def main() -> None:
+    """Print both tables."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("root", type=Path, help="docs/results/architectures/full_recipe")
+    args = parser.parse_args()
+    if not args.root.is_dir():
+        parser.error(f"{args.root}: no such folder")
+    pages = _pages(args.root)
+    print(networks_alone(pages), end="\n\n")
+    print(with_second_opinions(pages))
+
+
+if __name__ == "__main__":
+    main()
