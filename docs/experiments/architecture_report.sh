@@ -4,10 +4,11 @@
 # (the network, its opacity-trained copy, and the validation evaluations of the network alone and of the pair).
 #   ARCH=segresnet bash docs/experiments/architecture_report.sh
 # Steps, each skipped where its output is already there (so a killed run goes on where it stopped):
-#  1. the pair on validation again with the stress benchmark (architecture_sweep.sh's pair evaluation has it only
-#     with STRESS=1), and the shipped U-Net pair the same way (runs/architectures-full/unet/models/model.pt and
-#     unet-opacity/models/model.pt: copies of the bundle's model.pt and second_opinion.pt);
-#  2. test, once, each network alone: the U-Net, the architecture and the Pix2Pix bundle's generator;
+#  1. where a pair's validation report lacks the stress benchmark (architecture_sweep.sh's pair evaluation had it only
+#     with STRESS=1 before 0.8.5), the pair again with it, through the sweep (SKIP_TRAIN=1 OPACITY=1, which also
+#     re-evaluates the network alone), and the shipped U-Net pair the same way (runs/architectures-full/unet/models/
+#     model.pt and unet-opacity/models/model.pt: copies of the bundle's model.pt and second_opinion.pt);
+#  2. test, once, each network alone (the sweep with SPLIT=test), and the Pix2Pix bundle's generator;
 #  3. model facts (benchmarks/architectures.py: parameters, float16 size, CPU time per film, training time);
 #  4. lungseg-compare pages, the U-Net the baseline: validation and test (networks alone: the U-Net, Pix2Pix and the
 #     architecture), and validation with second opinions (the two pairs, with the stress curves);
@@ -24,10 +25,8 @@ PY=${PY:-.venv/bin/python}
 RUNS=${RUNS:-runs/architectures-full}
 RESULTS=${RESULTS:-docs/results/architectures/full_recipe}
 DATA=${DATA:-../shared/data/cxr-lung-lr}
-CONFIGS=bundles/unet/configs
 OVERLAYS=docs/experiments/architectures
 COMPARE=(${COMPARE:-.venv/bin/lungseg-compare})
-STRESS=(--opacity_stress true --dense_opacity_list data_manifests/dense_opacity_films.csv)
 
 has_stress() {  # has_stress REPORT_DIR: its summary.json has the stress benchmark
   [ -f "$1/summary.json" ] && grep -q '"opacity_stress"' "$1/summary.json"
@@ -38,34 +37,18 @@ epoch_lines() {  # epoch_lines LOG: the log without progress bars, per-iteration
     grep -v -E 'Iter: [0-9]+/[0-9]+ -- |it/s\]|\]  *[0-9]+%\||^$' || true
 }
 
-overlay() {  # overlay ARCH: the architecture's overlay on train.json ("" for the bundle's U-Net)
-  [ "$1" = unet ] || echo ",'$OVERLAYS/$1.json'"
+sweep() {  # sweep: architecture_sweep.sh's evaluations (SKIP_TRAIN) with this script's folders; ARCHS, SPLIT, OPACITY
+  RUNS="$RUNS" PY="$PY" DATA="$DATA" SKIP_TRAIN=1 bash docs/experiments/architecture_sweep.sh
 }
 
-evaluate() {  # evaluate NAME ARCH EXPERIMENT_OVERLAY SPLIT CHECKPOINT OUTPUT_DIR [evaluate.json arguments]
-  local name=$1 arch=$2 experiment=$3 split=$4 checkpoint=$5 output=$6
-  shift 6
-  local rc=0
-  echo "evaluating $name on $split -> $output"
-  $PY -m monai.bundle run --config_file "['$CONFIGS/train.json'$(overlay "$arch"),'$CONFIGS/evaluate.json','$OVERLAYS/$experiment.json']" \
-    --bundle_root bundles/unet --meta_file $CONFIGS/metadata.json --logging_file $CONFIGS/logging.conf \
-    --dataset_dir "$DATA" --eval_split "$split" --ckpt_path "$checkpoint" --output_dir "$output" "$@" \
-    > "$RUNS/$name.eval-$split.log" 2>&1 || rc=$?
-  echo "$name eval $split rc=$rc" | tee -a "$RUNS/timings.txt"
-  return $rc
-}
-
-for name in "$ARCH" unet; do  # 1. the pairs with the stress benchmark
+for name in "$ARCH" unet; do  # 1. the pairs with the stress benchmark (and the network alone again: same figures)
   if ! has_stress "$RUNS/$name/eval-validation-pair"; then
     rm -rf "$RUNS/$name/eval-validation-pair"
-    evaluate "$name-pair" "$name" own_second_opinion validation \
-      "$RUNS/$name/models/model.pt" "$RUNS/$name/eval-validation-pair" \
-      --second_opinion_path "$RUNS/$name-opacity/models/model.pt" "${STRESS[@]}"
+    ARCHS=$name SPLIT=validation OPACITY=1 sweep
   fi
 done
 for name in "$ARCH" unet; do  # 2. test, once, networks alone
-  [ -f "$RUNS/$name/eval-test/summary.json" ] ||
-    evaluate "$name" "$name" network_alone test "$RUNS/$name/models/model.pt" "$RUNS/$name/eval-test"
+  [ -f "$RUNS/$name/eval-test/summary.json" ] || ARCHS=$name SPLIT=test sweep
 done
 for split in validation test; do
   [ -f "$RUNS/pix2pix/eval-$split/summary.json" ] && continue

@@ -28,10 +28,10 @@ RUNS=${RUNS:-runs/architectures}
 SPLIT=${SPLIT:-validation}
 OPACITY_EPOCHS=${OPACITY_EPOCHS:-150}
 RESUME=${RESUME:-False}
-STRESS_ARGS=()
-[ -n "${STRESS:-}" ] && STRESS_ARGS=(--opacity_stress true --dense_opacity_list data_manifests/dense_opacity_films.csv)
-PAIR_STRESS_ARGS=(--opacity_stress true --dense_opacity_list data_manifests/dense_opacity_films.csv)
-[ -n "${STRESS:-}" ] && PAIR_STRESS_ARGS=()  # evaluate() adds them already
+BENCHMARK_ARGS=(--opacity_stress true --dense_opacity_list data_manifests/dense_opacity_films.csv)
+STRESS_ARGS=()  # every evaluation's (STRESS=1), or the pairs' only
+PAIR_STRESS_ARGS=("${BENCHMARK_ARGS[@]}")
+[ -n "${STRESS:-}" ] && STRESS_ARGS=("${BENCHMARK_ARGS[@]}") && PAIR_STRESS_ARGS=()
 CONFIGS=bundles/unet/configs
 OVERLAYS=docs/experiments/architectures
 mkdir -p "$RUNS"
