@@ -35,7 +35,8 @@ def _pages(root: Path) -> dict[str, list[dict[str, Any]]]:
     """Return the comparison pages under ``root`` by kind: ``validation``, ``test``, ``pairs``."""
     pages: dict[str, list[dict[str, Any]]] = {"validation": [], "test": [], "pairs": []}
     for path in sorted(root.rglob("*comparison.json")):
-        kind = "pairs" if "second_opinions" in str(path) else "test" if "test" in str(path) else "validation"
+        where = path.relative_to(root).as_posix()  # not the folders above root, whatever their names
+        kind = "pairs" if "second_opinions" in where else "test" if "test" in where else "validation"
         pages[kind].append(json.loads(path.read_text()))
     return pages
 
