@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from monai.handlers import EarlyStopHandler
 
 __all__ = ["EarlyStoppingState"]
+
+logger = logging.getLogger(__name__)
 
 
 class EarlyStoppingState:
@@ -14,7 +17,9 @@ class EarlyStoppingState:
 
     MONAI's handler keeps ignite's ``EarlyStopping`` (which can save both) out of reach of a checkpoint, so a
     resumed run used to start its patience afresh and could train up to ``patience`` checks longer than the same
-    run left alone. Put this in the trainer's checkpoint ``save_dict`` beside the networks.
+    run left alone. Put this in the trainer's checkpoint ``save_dict`` beside the networks. A checkpoint saved when
+    the patience had run out (the run stopped early) ends the resumed run before its first epoch: running the
+    command of a finished run again trains nothing more.
 
     Args:
         stopper: the validation ``EarlyStopHandler``, its trainer set (``set_trainer``) before the run starts.
@@ -39,3 +44,10 @@ class EarlyStoppingState:
         handler = self._early_stopping()
         handler.counter = int(state["counter"])
         handler.best_score = None if state["best_score"] is None else float(state["best_score"])
+        if handler.counter >= handler.patience and handler.trainer is not None:
+            logger.info(
+                "the run had already stopped early (%d checks without improvement, patience %d): nothing to train",
+                handler.counter,
+                handler.patience,
+            )
+            handler.trainer.terminate()

@@ -111,6 +111,20 @@ def test_a_resumed_run_keeps_its_early_stopping_count(bundle, make_workflow, tmp
     )
 
 
+@pytest.mark.parametrize("bundle", ["unet", "pix2pix"])
+def test_a_run_that_stopped_early_trains_nothing_more_when_resumed(bundle, make_workflow, tmp_path):
+    # Before 0.8.6 the command of a run that early stopping had ended trained one more validation interval.
+    _train(make_workflow, tmp_path, num_epochs=1, bundle=bundle)
+    path = tmp_path / "models" / "checkpoint_epoch=1.pt"
+    saved = torch.load(path, weights_only=True)
+    saved["early_stopping"]["counter"] = 20  # the bundles' early_stop_patience: the stop of a finished run
+    torch.save(saved, path)
+    epochs, workflow = _train(make_workflow, tmp_path, num_epochs=5, bundle=bundle, with_workflow=True)
+    assert epochs == []
+    assert workflow.trainer.state.epoch == 1
+    assert _checkpoints(tmp_path) == ["checkpoint_epoch=1.pt"]
+
+
 def test_a_checkpoint_without_early_stopping_state_still_resumes(make_workflow, tmp_path, warnings_logged):
     _train(make_workflow, tmp_path, num_epochs=1)
     path = tmp_path / "models" / "checkpoint_epoch=1.pt"
