@@ -18,6 +18,7 @@ import json
 import re
 import statistics
 import time
+from datetime import datetime
 from pathlib import Path
 
 import torch
@@ -64,12 +65,34 @@ def pass_milliseconds(model: torch.nn.Module, device: str, repeats: int) -> floa
     return round(statistics.median(times), 1)
 
 
+def training_logs(runs: Path, architecture: str) -> list[Path]:
+    """Return ``architecture``'s training logs in ``runs``, oldest first.
+
+    A run resumed after a stop keeps its earlier logs as ``<architecture>.train.part<N>.log`` (the sweep writes
+    ``<architecture>.train.log`` afresh on each call); they come first, by ``N``.
+    """
+    parts = sorted(runs.glob(f"{architecture}.train.part*.log"), key=lambda p: int(re.sub(r"\D", "", p.suffixes[-2])))
+    last = runs / f"{architecture}.train.log"
+    return parts + ([last] if last.is_file() else [])
+
+
+def _wall_seconds(log: str) -> float:
+    """Return the seconds from the first to the last timestamped line of one log (0 where it has fewer than two)."""
+    stamps = re.findall(r"(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}),\d{3} - ", log)
+    if len(stamps) < 2:
+        return 0.0
+    first, last = (datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S") for stamp in (stamps[0], stamps[-1]))
+    return (last - first).total_seconds()
+
+
 def training_timings(runs: Path) -> dict[str, dict[str, float]]:
     """Return each architecture's training from a sweep's folder.
 
     Per architecture: the epoch limit (``training_epochs``), the epochs run (fewer where early stopping ended the
     run), the epoch of the best checkpoint and its validation Dice (at the training's own resolution), wall
-    minutes and the median epoch's seconds.
+    minutes and the median epoch's seconds. A resumed run counts every segment of its logs (``training_logs``):
+    its wall minutes are the sum of each segment's first to last log line (so the time between segments is not
+    counted; a run paused within a segment counts its pause), and ``training_segments`` says how many there were.
     """
     found: dict[str, dict[str, float]] = {}
     for line in (runs / "timings.txt").read_text().splitlines():
@@ -77,7 +100,11 @@ def training_timings(runs: Path) -> dict[str, dict[str, float]]:
         if match:
             found[match[1]] = {"training_epochs": int(match[2]), "training_minutes": round(int(match[3]) / 60, 1)}
     for architecture, row in found.items():
-        log = (runs / f"{architecture}.train.log").read_text()
+        logs = [path.read_text(errors="replace") for path in training_logs(runs, architecture)]
+        if len(logs) > 1:
+            row["training_minutes"] = round(sum(_wall_seconds(log) for log in logs) / 60, 1)
+            row["training_segments"] = len(logs)
+        log = "\n".join(logs)
         epochs = re.findall(_EPOCH_LINE, log)
         if epochs:
             row["epochs_run"] = max(int(epoch) for epoch, *_ in epochs)

@@ -13,8 +13,9 @@
 #  4. lungseg-compare pages, the U-Net the baseline: validation and test (networks alone: the U-Net, Pix2Pix and the
 #     architecture), and validation with second opinions (the two pairs, with the stress curves);
 #  5. a copy under $RESULTS/<arch>/: the pages, each run's per_case.csv, summary.json and opacity_stress.csv
-#     (reports/: every page can be rebuilt with lungseg-compare --reports), the training logs (epoch lines; a
-#     resumed run's earlier logs, renamed <arch>.train.part<N>.log, first), facts.json and timings.txt. No weights.
+#     (reports/: every page can be rebuilt with lungseg-compare --reports), the training logs of the network and
+#     its opacity-trained copy (epoch lines; a resumed run's earlier logs, renamed <name>.train.part<N>.log,
+#     first), facts.json and timings.txt. No weights.
 # Env: ARCH (required), RUNS (runs/architectures-full), RESULTS (docs/results/architectures/full_recipe), DATA, PY,
 # COMPARE (.venv/bin/lungseg-compare).
 # The quality-score figures in the architecture's own reports (summary.json's quality_score, the stress table's
@@ -35,6 +36,16 @@ has_stress() {  # has_stress REPORT_DIR: its summary.json has the stress benchma
 epoch_lines() {  # epoch_lines LOG: the log without progress bars, per-iteration losses and blank lines
   tr '\r' '\n' < "$1" | sed -E 's/^.*([0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2},[0-9]{3} - )/\1/; s/\s+$//' |
     grep -v -E 'Iter: [0-9]+/[0-9]+ -- |it/s\]|\]  *[0-9]+%\||^$' || true
+}
+
+training_log() {  # training_log NAME: epoch lines of $RUNS/NAME.train.log, after a resumed run's earlier segments
+  local segments=("$RUNS/$1".train.part*.log "$RUNS/$1.train.log")  # (renamed NAME.train.part<N>.log, in order)
+  [ -e "${segments[0]}" ] || segments=("$RUNS/$1.train.log")
+  for i in "${!segments[@]}"; do
+    [ ${#segments[@]} -gt 1 ] && echo "===== segment $((i + 1)) of ${#segments[@]} ($(basename "${segments[$i]}");" \
+      "each later segment resumed the run from its newest checkpoint) ====="
+    epoch_lines "${segments[$i]}"
+  done
 }
 
 sweep() {  # sweep: architecture_sweep.sh's evaluations (SKIP_TRAIN) with this script's folders; ARCHS, SPLIT, OPACITY
@@ -79,14 +90,8 @@ for run in unet-validation unet-test unet-validation-pair pix2pix-validation pix
     cp "$RUNS/$name/eval-$folder/opacity_stress.csv" "$out/reports/$run/"
   fi
 done
-segments=("$RUNS/$ARCH".train.part*.log "$RUNS/$ARCH.train.log")  # a resumed training: its earlier logs, renamed
-[ -e "${segments[0]}" ] || segments=("$RUNS/$ARCH.train.log")
-for i in "${!segments[@]}"; do
-  [ ${#segments[@]} -gt 1 ] && echo "===== segment $((i + 1)) of ${#segments[@]} ($(basename "${segments[$i]}");" \
-    "each later segment resumed the run from its newest checkpoint) ====="
-  epoch_lines "${segments[$i]}"
-done > "$out/$ARCH.train.log"
-epoch_lines "$RUNS/$ARCH-opacity.train.log" > "$out/$ARCH-opacity.train.log"
+training_log "$ARCH" > "$out/$ARCH.train.log"
+training_log "$ARCH-opacity" > "$out/$ARCH-opacity.train.log"
 cp "$facts" "$out/facts.json"
 grep -E "^($ARCH|unet|pix2pix)[ -]" "$RUNS/timings.txt" > "$out/timings.txt" || true
 echo "written: $out"
