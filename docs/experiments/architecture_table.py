@@ -65,7 +65,7 @@ def _difference(entry: dict[str, Any] | None) -> str:
 
 
 def _facts(facts: dict[str, dict[str, Any]], pages: list[dict[str, Any]], model: str) -> list[str]:
-    """Parameters, float16 size, CPU time beside the U-Net's of the same run, epochs."""
+    """Parameters, float16 size, CPU time beside the U-Net's of the same run, epochs, epoch and training time."""
     own = facts.get(model, {})
     baseline_ms = next((p["facts"][BASELINE]["cpu_ms_per_film"] for p in pages if model in p["facts"]), None)
     cpu = f"{own['cpu_ms_per_film']} ({baseline_ms})" if "cpu_ms_per_film" in own else ""
@@ -76,7 +76,10 @@ def _facts(facts: dict[str, dict[str, Any]], pages: list[dict[str, Any]], model:
     median = f"{own['median_epoch_seconds']} s" if "median_epoch_seconds" in own else ""
     size = f"{own['parameters'] / 1e6:.2f} M" if "parameters" in own else ""
     mb = f"{own['float16_mb']} MB" if "float16_mb" in own else ""
-    return [size, mb, cpu, epochs, median]
+    wall = f"{own['training_minutes']:.0f} min" if "training_minutes" in own else ""
+    if own.get("training_segments", 1) > 1:
+        wall += f" ({own['training_segments']} segments)"
+    return [size, mb, cpu, epochs, median, wall]
 
 
 def networks_alone(pages: dict[str, list[dict[str, Any]]]) -> str:
@@ -86,8 +89,8 @@ def networks_alone(pages: dict[str, list[dict[str, Any]]]) -> str:
     facts = _merged(pages["validation"], "facts")
     header = (
         "| network alone | parameters | float16 weights | CPU ms / film (U-Net's, same run) | best epoch of run "
-        "| median epoch | lungs, validation | vs U-Net | cardiomediastinum, validation | vs U-Net | CTR error, "
-        "validation | lungs, test | vs U-Net | cardiomediastinum, test | CTR error, test |\n" + "|---" * 15 + "|\n"
+        "| median epoch | training (wall) | lungs, validation | vs U-Net | cardiomediastinum, validation | vs U-Net | CTR error, "
+        "validation | lungs, test | vs U-Net | cardiomediastinum, test | CTR error, test |\n" + "|---" * 16 + "|\n"
     )
     rows = []
     for model in [m for m in NAMES if m in validation]:
