@@ -89,8 +89,10 @@ def networks_alone(pages: dict[str, list[dict[str, Any]]]) -> str:
     facts = _merged(pages["validation"], "facts")
     header = (
         "| network alone | parameters | float16 weights | CPU ms / film (U-Net's, same run) | best epoch of run "
-        "| median epoch | training (wall) | lungs, validation | vs U-Net | cardiomediastinum, validation | vs U-Net | CTR error, "
-        "validation | lungs, test | vs U-Net | cardiomediastinum, test | CTR error, test |\n" + "|---" * 16 + "|\n"
+        "| median epoch | training (wall) | lungs, validation | vs U-Net | cardiomediastinum, validation | vs U-Net "
+        "| CTR error, validation | lungs, test | vs U-Net | cardiomediastinum, test | CTR error, test |\n"
+        + "|---" * 16
+        + "|\n"
     )
     rows = []
     for model in [m for m in NAMES if m in validation]:
