@@ -46,7 +46,8 @@ class EarlyStoppingState:
         handler.best_score = None if state["best_score"] is None else float(state["best_score"])
         if handler.counter >= handler.patience and handler.trainer is not None:
             logger.info(
-                "the run had already stopped early (%d checks without improvement, patience %d): nothing to train",
+                "the checkpoint's run had already stopped early (%d checks without improvement, patience %d): "
+                "nothing more to train (--resume False starts afresh)",
                 handler.counter,
                 handler.patience,
             )
