@@ -207,6 +207,7 @@ def test_a_restarted_node_takes_up_unfinished_films_and_unsent_segs(start_node, 
             for seg in pacs.received
         }
         assert referenced == {Path(film).stem for film in films}
+        _wait_for_forwarded(node, 2)
         assert len(list((tmp_path / "out" / "forwarded").rglob("*.json"))) == 2
         node.stop()
         lines = read_outcomes(node.outcomes.path)
@@ -238,7 +239,8 @@ def test_segs_the_peer_did_not_confirm_are_sent_when_it_is_back(start_node, dico
         assert str(
             pacs.received[0].ReferencedSeriesSequence[0].ReferencedInstanceSequence[0].ReferencedSOPInstanceUID
         ) == str(film.SOPInstanceUID)
-        assert _outcomes(node, "forwarded") and len(list((tmp_path / "out" / "forwarded").rglob("*.json"))) == 1
+        _wait_for_forwarded(node, 1)
+        assert len(list((tmp_path / "out" / "forwarded").rglob("*.json"))) == 1
     finally:
         pacs.stop()
 
@@ -291,6 +293,14 @@ def _wait_for_segs(pacs: SegCollector, count: int) -> None:
     deadline = time.monotonic() + 60
     while len(pacs.received) < count:
         assert time.monotonic() < deadline, f"{len(pacs.received)} SEG(s) arrived, not {count}"
+        time.sleep(0.2)
+
+
+def _wait_for_forwarded(node: StorageNode, count: int) -> None:
+    """Wait until the node has logged ``count`` SEGs as forwarded (each after the peer's answer: after its arrival)."""
+    deadline = time.monotonic() + 60
+    while (logged := sum(line["event"] == "forwarded" for line in read_outcomes(node.outcomes.path))) < count:
+        assert time.monotonic() < deadline, f"{logged} SEG(s) logged as forwarded, not {count}"
         time.sleep(0.2)
 
 
