@@ -2,7 +2,8 @@
 
 Reads every ``comparison.json`` under ``docs/results/architectures/full_recipe/`` (``architecture_report.sh``'s
 ``<arch>/validation``, ``<arch>/test`` and ``<arch>/validation_with_second_opinions``; the ResNet-18's first run
-wrote ``validation_comparison.json`` and ``test_comparison.json`` at the top) and prints two Markdown tables: each
+wrote ``validation_comparison.json`` and ``test_comparison.json``, kept in ``flexible_unet_resnet18/first_run/``;
+a network trained again has a row per run) and prints two Markdown tables: each
 network alone (validation and test, mean with 95% bootstrap CI and the paired difference against the U-Net, model
 facts), and each network with its own opacity-trained second opinion (validation, with the stress benchmark's
 paired differences at severity 3). The pages pair every network with the same U-Net reports and seed their
@@ -27,18 +28,53 @@ NAMES = {
     "attention_unet": "Attention U-Net",
     "segresnet": "SegResNet",
 }
+SHIPPED = ("unet", "pix2pix")  # on every page, with the same figures
+PAGE_FOLDERS = ("validation", "test", "validation_with_second_opinions")  # architecture_report.sh's page folders
 PAINTED_KINDS = ("effusion", "consolidation", "diffuse", "whiteout")
 STRESS_SEVERITY = 3
 
 
+def _run_of(where: str) -> str:
+    """Return the run folder of a page at ``where`` below the root: its folder, less a ``validation``-like one."""
+    parts = where.split("/")[:-1]
+    if parts and parts[-1] in PAGE_FOLDERS:
+        parts = parts[:-1]
+    return "/".join(parts)
+
+
 def _pages(root: Path) -> dict[str, list[dict[str, Any]]]:
-    """Return the comparison pages under ``root`` by kind: ``validation``, ``test``, ``pairs``."""
+    """Return the comparison pages under ``root`` by kind (``validation``, ``test``, ``pairs``), each with its run."""
     pages: dict[str, list[dict[str, Any]]] = {"validation": [], "test": [], "pairs": []}
     for path in sorted(root.rglob("*comparison.json")):
         where = path.relative_to(root).as_posix()  # not the folders above root, whatever their names
         kind = "pairs" if "second_opinions" in where else "test" if "test" in where else "validation"
-        pages[kind].append(json.loads(path.read_text()))
+        pages[kind].append({**json.loads(path.read_text()), "run": _run_of(where)})
     return pages
+
+
+def _rows(pages: list[dict[str, Any]]) -> list[tuple[str, str, str | None]]:
+    """Return ``(model, row name, run)`` per table row, in ``NAMES`` order.
+
+    The shipped networks are on every page with the same figures: one row over all pages (run None). Any other
+    network gets a row per run folder that has it; where it has more than one (the same recipe trained again), each
+    row's name says which, from the run folder's path below the network's own folder.
+    """
+    rows = []
+    for model in NAMES:
+        if model in SHIPPED:
+            rows += [(model, NAMES[model], None)] if any(model in p["headline"] for p in pages) else []
+            continue
+        # a network's earlier runs kept in a folder below its own (first_run/) first, its latest run last
+        runs = sorted({p["run"] for p in pages if model in p["headline"]}, key=lambda r: ("/" not in r, r))
+        for run in runs:
+            below = run.split("/", 1)[1].replace("_", " ") if "/" in run and len(runs) > 1 else ""
+            rows.append((model, f"{NAMES[model]}, {below}" if below else NAMES[model], run))
+    return rows
+
+
+def _of_run(pages: list[dict[str, Any]], run: str | None) -> list[dict[str, Any]]:
+    """Return the pages of ``run`` (all of them for None)."""
+    return [p for p in pages if run is None or p["run"] == run]
 
 
 def _merged(pages: list[dict[str, Any]], section: str) -> dict[str, Any]:
@@ -84,9 +120,6 @@ def _facts(facts: dict[str, dict[str, Any]], pages: list[dict[str, Any]], model:
 
 def networks_alone(pages: dict[str, list[dict[str, Any]]]) -> str:
     """Return the Markdown table of each network alone, validation and test."""
-    validation, test = (_merged(pages[k], "headline") for k in ("validation", "test"))
-    val_diff, test_diff = (_merged(pages[k], "paired_differences") for k in ("validation", "test"))
-    facts = _merged(pages["validation"], "facts")
     header = (
         "| network alone | parameters | float16 weights | CPU ms / film (U-Net's, same run) | best epoch of run "
         "| median epoch | training (wall) | lungs, validation | vs U-Net | cardiomediastinum, validation | vs U-Net "
@@ -95,12 +128,15 @@ def networks_alone(pages: dict[str, list[dict[str, Any]]]) -> str:
         + "|\n"
     )
     rows = []
-    for model in [m for m in NAMES if m in validation]:
+    for model, name, run in _rows(pages["validation"]):
+        run_pages = {kind: _of_run(pages[kind], run) for kind in ("validation", "test")}
+        validation, test = (_merged(run_pages[k], "headline") for k in ("validation", "test"))
+        val_diff, test_diff = (_merged(run_pages[k], "paired_differences") for k in ("validation", "test"))
         pair = f"{model} vs {BASELINE}"
         v, t = validation[model], test.get(model, {})
         cells = [
-            NAMES[model],
-            *_facts(facts, pages["validation"], model),
+            name,
+            *_facts(_merged(run_pages["validation"], "facts"), run_pages["validation"], model),
             _mean_ci(v["dice"]),
             _difference(val_diff.get(pair, {}).get("dice")),
             f"{v['cardiomediastinum_dice']['mean']:.4f}",
@@ -117,12 +153,6 @@ def networks_alone(pages: dict[str, list[dict[str, Any]]]) -> str:
 
 def with_second_opinions(pages: dict[str, list[dict[str, Any]]]) -> str:
     """Return the Markdown table of each network with its own opacity-trained second opinion (validation)."""
-    headline, differences = _merged(pages["pairs"], "headline"), _merged(pages["pairs"], "paired_differences")
-    stress_differences = _merged(pages["pairs"], "opacity_stress_differences")
-    stress: dict[tuple[str, str, int], float] = {}
-    for page in pages["pairs"]:
-        for row in page["opacity_stress"]:
-            stress.setdefault((row["model"], row["kind"], row["severity"]), row["lungs"])
     kinds = " / ".join(PAINTED_KINDS)
     header = (
         f"| network with its second opinion | lungs, validation | vs U-Net | cardiomediastinum | severity "
@@ -130,7 +160,14 @@ def with_second_opinions(pages: dict[str, list[dict[str, Any]]]) -> str:
         "films |\n" + "|---" * 7 + "|\n"
     )
     rows = []
-    for model in [m for m in NAMES if m in headline]:
+    for model, name, run in _rows(pages["pairs"]):
+        run_pages = _of_run(pages["pairs"], run)
+        headline, differences = _merged(run_pages, "headline"), _merged(run_pages, "paired_differences")
+        stress_differences = _merged(run_pages, "opacity_stress_differences")
+        stress: dict[tuple[str, str, int], float] = {}
+        for page in run_pages:
+            for row in page["opacity_stress"]:
+                stress.setdefault((row["model"], row["kind"], row["severity"]), row["lungs"])
         pair = f"{model} vs {BASELINE}"
         pooled = next(
             (
@@ -142,7 +179,7 @@ def with_second_opinions(pages: dict[str, list[dict[str, Any]]]) -> str:
         )
         real = next((v for (m, k, _), v in stress.items() if m == model and k.startswith("real dense")), None)
         cells = [
-            NAMES[model],
+            name,
             _mean_ci(headline[model]["dice"]),
             _difference(differences.get(pair, {}).get("dice")),
             f"{headline[model]['cardiomediastinum_dice']['mean']:.4f}",
