@@ -6,7 +6,7 @@ included, so failures and skips are soaked too), again and again, each time with
 UIDs. They are sent in associations of ``--every`` films; after each, once the node has segmented them all, the
 script records the node's resident memory (VmRSS), threads and open files. From ``--warm-up`` films on, the RSS
 may grow by at most ``--max-growth``: the mean of the last two samples against that of the first two. Not part
-of the test suite (CI runs 75 films, sampled every 15 after a 30-film warm-up, with the same check:
+of the test suite (CI runs 90 films, sampled every 15 after a 45-film warm-up, with the same check:
 tests/node/test_node_soak.py):
 
     python benchmarks/node_soak.py --films 1000 --every 50 --json soak.json
