@@ -14,8 +14,8 @@
 #     architecture), and validation with second opinions (the two pairs, with the stress curves);
 #  5. a copy under $RESULTS/<arch>/: the pages, each run's per_case.csv, summary.json and opacity_stress.csv
 #     (reports/: every page can be rebuilt with lungseg-compare --reports), the training logs of the network and
-#     its opacity-trained copy (epoch lines; a resumed run's earlier logs, renamed <name>.train.part<N>.log,
-#     first), facts.json and timings.txt. No weights.
+#     its opacity-trained copy (epoch lines; a resumed run's earlier logs, which the sweep keeps as
+#     <name>.train.part<N>.log, first), facts.json and timings.txt. No weights.
 # Env: ARCH (required), RUNS (runs/architectures-full), RESULTS (docs/results/architectures/full_recipe), DATA, PY,
 # COMPARE (.venv/bin/lungseg-compare).
 # The quality-score figures in the architecture's own reports (summary.json's quality_score, the stress table's
@@ -39,8 +39,9 @@ epoch_lines() {  # epoch_lines LOG: the log without progress bars, per-iteration
 }
 
 training_log() {  # training_log NAME: epoch lines of $RUNS/NAME.train.log, after a resumed run's earlier segments
-  local segments=("$RUNS/$1".train.part*.log "$RUNS/$1.train.log")  # (renamed NAME.train.part<N>.log, in order)
-  [ -e "${segments[0]}" ] || segments=("$RUNS/$1.train.log")
+  local segments  # NAME.train.part<N>.log by N (sort -V: part10 after part9), as benchmarks/architectures.py does
+  mapfile -t segments < <(ls "$RUNS/$1".train.part*.log 2>/dev/null | sort -V)
+  segments+=("$RUNS/$1.train.log")
   for i in "${!segments[@]}"; do
     [ ${#segments[@]} -gt 1 ] && echo "===== segment $((i + 1)) of ${#segments[@]} ($(basename "${segments[$i]}");" \
       "each later segment resumed the run from its newest checkpoint) ====="

@@ -18,7 +18,9 @@
 # OPACITY, OPACITY_EPOCHS (150), PY. A training already in its output folder resumes (RESUME=True) or restarts
 # (RESUME=False, the default).
 # Writes $RUNS/<arch>/ (checkpoints, eval-<split>/), $RUNS/<arch>.train.log and $RUNS/timings.txt (training wall
-# seconds per architecture).
+# seconds per architecture). A resumed training keeps its earlier log as $RUNS/<arch>.train.part<N>.log (N = 1, 2,
+# ... oldest first; architecture_report.sh and benchmarks/architectures.py read them all); a restarted one removes
+# them.
 set -u
 PY=${PY:-python}
 EPOCHS=${EPOCHS:-40}
@@ -36,9 +38,21 @@ CONFIGS=bundles/unet/configs
 OVERLAYS=docs/experiments/architectures
 mkdir -p "$RUNS"
 
+keep_earlier_log() {  # keep_earlier_log NAME: before a training writes $RUNS/NAME.train.log afresh
+  local log="$RUNS/$1.train.log" n=1
+  if [ "$RESUME" = True ]; then  # a resumed run's earlier segment becomes NAME.train.part<N>.log, N the next free
+    [ -f "$log" ] || return 0
+    while [ -e "$RUNS/$1.train.part$n.log" ]; do n=$((n + 1)); done
+    mv "$log" "$RUNS/$1.train.part$n.log"
+  else  # a restarted run's logs are of the run it replaces
+    rm -f "$RUNS/$1".train.part*.log
+  fi
+}
+
 train() {  # train NAME OVERLAY OUTPUT_DIR EPOCHS [train.json arguments]
   local name=$1 overlay=$2 output=$3 epochs=$4 t0
   shift 4
+  keep_earlier_log "$name"
   t0=$(date +%s)
   $PY -m monai.bundle run training --config_file "['$CONFIGS/train.json'$overlay]" \
     --meta_file $CONFIGS/metadata.json --logging_file $CONFIGS/logging.conf \
