@@ -22,6 +22,7 @@ import nibabel as nib
 import pydicom
 import pytest
 from PIL import Image
+from waiting import wait_until
 
 from lungseg_monai.data.atomic_writes import TEMPORARY_NAME
 
@@ -36,12 +37,8 @@ def _command(input_dir: Path, output_dir: Path) -> list[str]:
 
 
 def _wait_for_first_record(output_dir: Path, process: subprocess.Popen, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and process.poll() is None:
-        if any(p.name.endswith(".dcm.json") or p.name.endswith("-chest.json") for p in output_dir.rglob("*.json")):
-            return
-        time.sleep(0.05)
-    raise AssertionError("the run wrote no record in time")
+    wait_until(lambda: any(p.name.endswith((".dcm.json", "-chest.json")) for p in output_dir.rglob("*.json")),
+               timeout, "the run's first record", interval=0.05, process=process)  # fmt: skip
 
 
 def _processes_mentioning(text: str) -> list[int]:
@@ -57,10 +54,7 @@ def _processes_mentioning(text: str) -> list[int]:
 
 def _wait_until_gone(text: str, timeout: float) -> None:
     """Wait until no process mentions ``text``: a killed run's workers die with it, but not in the same instant."""
-    deadline = time.monotonic() + timeout
-    while _processes_mentioning(text):
-        assert time.monotonic() < deadline, "worker processes outlived the run"
-        time.sleep(0.1)
+    wait_until(lambda: not _processes_mentioning(text), timeout, "the run's worker processes to end", interval=0.1)
 
 
 def _assert_outputs_complete(output_dir: Path) -> None:

@@ -15,6 +15,7 @@ from dicom_peers import SegCollector, read_film, scu
 from pydicom.uid import ExplicitVRLittleEndian
 from pynetdicom.sop_class import SegmentationStorage
 from throwaway_pki import make_pki
+from waiting import wait_until
 
 from lungseg_monai.inference.usage import UsageError
 from lungseg_monai.node import RemoteNode
@@ -81,10 +82,7 @@ def test_the_forwarder_verifies_the_pacs_certificate(pki, dicom_dir, tmp_path):
         trusting = SegForwarder(RemoteNode("PACS", "127.0.0.1", pacs.port), "LUNGSEG", tmp_path / "marks",
                                 tls=client_context(pki.ca))  # fmt: skip
         trusting.send(seg, "a.dcm")
-        deadline = time.monotonic() + 30
-        while not pacs.received:
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
+        wait_until(lambda: pacs.received, 30, "the SEG sent over TLS", interval=0.1)
         wary = SegForwarder(RemoteNode("PACS", "127.0.0.1", pacs.port), "LUNGSEG", tmp_path / "marks",
                             tls=client_context(pki.other_ca))  # fmt: skip
         with pytest.raises(ForwardError, match="certificate is not trusted: unable to get local issuer certificate"):

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 from io import BytesIO
 from pathlib import Path
@@ -23,6 +22,7 @@ from PIL import Image
 from seg_reading import read_seg
 from throwaway_pki import make_pki
 from tls_proxy import TlsProxy
+from waiting import wait_until
 
 from lungseg_monai.inference.cli import main as lungseg_main
 from lungseg_monai.inference.input_scan import scan_input_folder
@@ -32,14 +32,6 @@ from lungseg_monai.node.tls import server_context
 pytestmark = [pytest.mark.skipif(MISSING is not None, reason=MISSING or ""), pytest.mark.filterwarnings("ignore")]
 
 LUNGSEG = str(Path(sys.executable).with_name("lungseg"))
-
-
-def _wait(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.5)
-    return value
 
 
 def _prepare_films(dicom_dir: Path, folder: Path) -> dict[str, Path]:
@@ -69,7 +61,7 @@ def pacs_and_node(tmp_path_factory, dicom_dir):
     command += ["--allow", "TESTSCU", "--max-workers", "2"]
     node = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        _wait(lambda: echo(node_port), 120, "the node")
+        wait_until(lambda: echo(node_port), 120, "the node")
         ids = {uid: orthanc.post("/instances", path.read_bytes())["ID"] for uid, path in films.items()}
         answer = orthanc.post("/modalities/lungseg/store", {"Resources": list(ids.values()), "Synchronous": True})
         assert answer["FailedInstancesCount"] == 0 and answer["InstancesCount"] == len(films)
@@ -79,7 +71,7 @@ def pacs_and_node(tmp_path_factory, dicom_dir):
             lines = read_outcomes(outcomes_file) if outcomes_file.exists() else []
             return {Path(line["film"]).stem: line for line in lines if line["event"] == "segmented"}
 
-        outcomes = _wait(lambda: len(segmented()) == len(films) and segmented(), 600, "every film segmented")
+        outcomes = wait_until(lambda: len(segmented()) == len(films) and segmented(), 600, "every film segmented")
         yield {"orthanc": orthanc, "node": node, "films": films, "outcomes": outcomes, "out": out, "root": root}
     finally:
         if node.poll() is None:
@@ -101,7 +93,8 @@ def test_films_sent_by_orthanc_come_back_as_segs_equal_to_folder_inference(pacs_
     assert {uid: line["status"] for uid, line in outcomes.items()} == _folder_run(films, folder_out)
     done = {uid for uid, line in outcomes.items() if line["status"] == "done"}
     assert len(done) >= 10 and any(line["status"] == "failed" for line in outcomes.values())  # the broken J2K
-    seg_ids = _wait(lambda: len(ids := orthanc.find_instances({"Modality": "SEG"})) >= len(done) and ids, 120, "SEGs")
+    segs = lambda: len(ids := orthanc.find_instances({"Modality": "SEG"})) >= len(done) and ids  # noqa: E731
+    seg_ids = wait_until(segs, 120, "SEGs")
     assert len(seg_ids) == len(done)
     for seg_id in seg_ids:
         seg = read_seg(pydicom.dcmread(BytesIO(orthanc.file(seg_id))))
@@ -192,7 +185,7 @@ def test_orthanc_and_the_node_both_in_dicom_tls(dicom_dir, tmp_path):
     command += ["--forward-to", f"ORTHANC@127.0.0.1:{orthanc.dicom_port}", "--forward-ca", str(pki.ca)]
     node = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        _wait(lambda: "(DICOM TLS)" in _text(out / "lungseg.log") or node.poll() is not None, 120, "the node")
+        wait_until(lambda: "(DICOM TLS)" in _text(out / "lungseg.log") or node.poll() is not None, 120, "the node")
         assert node.poll() is None, node.communicate()[0]
         assert orthanc.post("/modalities/lungseg/echo", {}) == {}  # C-ECHO over TLS, both certificates checked
         film = read_film(dicom_dir / "pydicom-data_pypi" / "RG1_UNCR.dcm", fresh_uids=True)
@@ -201,7 +194,7 @@ def test_orthanc_and_the_node_both_in_dicom_tls(dicom_dir, tmp_path):
         film_id = orthanc.post("/instances", film_file.read_bytes())["ID"]
         answer = orthanc.post("/modalities/lungseg/store", {"Resources": [film_id], "Synchronous": True})
         assert answer["FailedInstancesCount"] == 0
-        seg_ids = _wait(lambda: orthanc.find_instances({"Modality": "SEG"}), 300, "the SEG, sent back over TLS")
+        seg_ids = wait_until(lambda: orthanc.find_instances({"Modality": "SEG"}), 300, "the SEG, sent back over TLS")
         seg = read_seg(pydicom.dcmread(BytesIO(orthanc.file(seg_ids[0]))))
         referenced = seg.ReferencedSeriesSequence[0].ReferencedInstanceSequence[0].ReferencedSOPInstanceUID
         assert str(referenced) == str(film.SOPInstanceUID)

@@ -21,6 +21,7 @@ from pydicom.uid import generate_uid
 from pynetdicom.sop_class import ComputedRadiographyImageStorage, CTImageStorage, Verification
 from seg_reading import read_seg
 from shared_data import REPO
+from waiting import wait_until
 
 from lungseg_monai.data.checksums import file_sha256
 from lungseg_monai.inference.bundle_workflow import resolve_bundle
@@ -118,10 +119,7 @@ def test_the_logs_name_what_a_peer_could_not_do(start_node, dicom_dir, tmp_path,
         with pytest.raises(ForwardError, match="rejected permanently: called AE title not recognised"):
             wrong.send(seg, "a.dcm")
         logged = "association from TESTSCU@127.0.0.1 rejected: it called 'ELSEWHERE', this node is 'LUNGSEG'"
-        deadline = time.monotonic() + 10  # the node logs it in its own thread
-        while logged not in caplog.text and time.monotonic() < deadline:
-            time.sleep(0.05)
-    assert logged in caplog.text
+        wait_until(lambda: logged in caplog.text, 10, "the node's line", interval=0.05)  # logged in its own thread
     closed = SegForwarder(RemoteNode("PACS", "127.0.0.1", free_port()), "LUNGSEG", tmp_path / "marks")
     with pytest.raises(ForwardError, match="connection refused"):
         closed.send(seg, "a.dcm")
@@ -232,10 +230,7 @@ def test_segs_the_peer_did_not_confirm_are_sent_when_it_is_back(start_node, dico
     assert events == ["segmented", "forward_failed"]  # one line until it is sent, not one per attempt
     pacs = SegCollector(port=port)
     try:
-        deadline = time.monotonic() + 60
-        while not pacs.received:
-            assert time.monotonic() < deadline, "the SEG was not sent again"
-            time.sleep(0.2)
+        wait_until(lambda: pacs.received, 60, "the SEG sent again")
         assert str(
             pacs.received[0].ReferencedSeriesSequence[0].ReferencedInstanceSequence[0].ReferencedSOPInstanceUID
         ) == str(film.SOPInstanceUID)
@@ -252,10 +247,7 @@ def test_a_node_killed_with_films_in_hand_finishes_them_when_restarted(dicom_dir
 
     def start(env: dict[str, str] | None = None) -> subprocess.Popen:
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 120
-        while not echo(port):
-            assert time.monotonic() < deadline and process.poll() is None
-            time.sleep(0.5)
+        wait_until(lambda: echo(port), 120, "the node's answer to an echo", interval=0.5, process=process)
         return process
 
     records = lambda: list((out / "segmentations").rglob("*.dcm.json"))  # noqa: E731
@@ -263,20 +255,14 @@ def test_a_node_killed_with_films_in_hand_finishes_them_when_restarted(dicom_dir
     # Each worker pauses after its first film (a test hook), so the kill comes with films in hand on any machine.
     node = start({**os.environ, PAUSE_VARIABLE: "iteration", "LUNGSEG_PAUSE_SECONDS": "600"})
     assert send(port, films) == [0x0000] * 6  # answered at once; segmenting takes longer
-    deadline = time.monotonic() + 180
-    while not records():
-        assert time.monotonic() < deadline and node.poll() is None, "the node segmented no film"
-        time.sleep(0.2)
+    wait_until(records, 180, "a film segmented", process=node)
     node.kill()  # kill -9: no clean stop
     node.wait()
     killed_with = len(records())
     assert 1 <= killed_with < 6
     node = start()
     try:
-        deadline = time.monotonic() + 180
-        while len(records()) < 6:
-            assert time.monotonic() < deadline, "the restarted node did not finish the films"
-            time.sleep(0.5)
+        wait_until(lambda: len(records()) >= 6, 180, "the restarted node to finish the films", interval=0.5)
     finally:
         node.terminate()
         assert node.wait(timeout=60) == 0
@@ -290,18 +276,13 @@ TWIN = "torchxrayvision/1.2.276.0.7230010.3.1.4.8323329.6904.1517875201.850819.d
 
 
 def _wait_for_segs(pacs: SegCollector, count: int) -> None:
-    deadline = time.monotonic() + 60
-    while len(pacs.received) < count:
-        assert time.monotonic() < deadline, f"{len(pacs.received)} SEG(s) arrived, not {count}"
-        time.sleep(0.2)
+    wait_until(lambda: len(pacs.received) >= count, 60, lambda: f"{count} SEG(s) ({len(pacs.received)} arrived)")
 
 
 def _wait_for_forwarded(node: StorageNode, count: int) -> None:
     """Wait until the node has logged ``count`` SEGs as forwarded (each after the peer's answer: after its arrival)."""
-    deadline = time.monotonic() + 60
-    while (logged := sum(line["event"] == "forwarded" for line in read_outcomes(node.outcomes.path))) < count:
-        assert time.monotonic() < deadline, f"{logged} SEG(s) logged as forwarded, not {count}"
-        time.sleep(0.2)
+    forwarded = lambda: sum(line["event"] == "forwarded" for line in read_outcomes(node.outcomes.path))  # noqa: E731
+    wait_until(lambda: forwarded() >= count, 60, lambda: f"{count} SEG(s) logged as forwarded ({forwarded()} so far)")
 
 
 def test_a_film_sent_again_with_other_content_is_segmented_again_and_its_seg_replaced(start_node, dicom_dir, tmp_path):
