@@ -1,0 +1,215 @@
+"""Reverse classification accuracy (RCA) as a quality score for the opacity stress films (issue #30, part 3).
+
+CheXmask's per-image quality estimate (Gaggion et al. 2024, after Valindria et al. 2017): a film's predicted mask
+is taken for its truth, carried by an image registration onto reference films whose truth is known, and scored
+there; the best (or mean) Dice over the references estimates the film's own. A lung cut off at a basal opacity
+should fall short of every reference's base, since the registration follows the rib cage, not the mask.
+
+Here: the references are the training films (network size, their drawn lungs); for each film of the stress
+benchmark (every clean and painted validation film, and the training films' rows with ``--splits training``) the
+``--references`` nearest training films by image correlation at 32 px (not the film itself), an affine ITK
+registration (Mattes mutual information, two levels) of the film onto each at 128 px, and the Dice of its warped
+lungs with each reference's. Computed for the lungs of each network of the bundle (its own and the second
+opinion's: the inferer's 6 channels), the row keeps the one whose lungs the bundle used (``second_opinion_used``).
+Writes ``<output>/rca_quality_<bundle>.csv`` (the stress rows with ``rca_max``, ``rca_mean``) and prints the AUROC
+for finding lung Dice < 0.90, alone and added to the bundle's quality-score features (fitted per film left out)::
+
+    python docs/experiments/rca_quality.py --bundle pix2pix --output docs/results
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from pathlib import Path
+
+import itk
+import numpy as np
+import torch
+import torch.nn.functional as F
+from monai.data import Dataset
+
+sys.path.insert(0, str(Path(__file__).parent))
+from opacity_stress import DENSE_OPACITY_LIST  # noqa: E402
+from quality_score_fit import CANDIDATE_FEATURE_SETS, failure_auroc, fit, leave_one_film_out_auroc  # noqa: E402
+
+from lungseg_monai.handlers import OpacityStressBenchmark  # noqa: E402
+from lungseg_monai.networks import init_from_checkpoint  # noqa: E402
+from lungseg_monai.transforms.opacity import OPACITY_KINDS, SEVERITIES  # noqa: E402
+from lungseg_monai.transforms.predicted_dice import QUALITY_FEATURES, predicted_dice  # noqa: E402
+from lungseg_monai.workflows import bundle_workflow  # noqa: E402
+
+REGISTRATION_SIZE = 128
+SEARCH_SIZE = 32
+
+
+def _resized(array: torch.Tensor, size: int, mode: str = "area") -> np.ndarray:
+    return F.interpolate(array.float()[None, None], size=(size, size), mode=mode)[0, 0].numpy()
+
+
+def _standardised(image: np.ndarray) -> np.ndarray:
+    return ((image - image.mean()) / (image.std() + 1e-6)).ravel()
+
+
+def _dice(a: np.ndarray, b: np.ndarray) -> float:
+    total = a.sum() + b.sum()
+    return float(2 * np.logical_and(a, b).sum() / total) if total else 1.0
+
+
+def affine_onto(fixed: np.ndarray, moving: np.ndarray) -> itk.AffineTransform:
+    """Return the affine transform (fixed to moving points) that registers ``moving`` onto ``fixed``."""
+    fixed_image, moving_image = itk.image_from_array(fixed), itk.image_from_array(moving)
+    image_type = type(fixed_image)
+    transform = itk.AffineTransform[itk.D, 2].New()
+    transform.SetCenter([(fixed.shape[1] - 1) / 2, (fixed.shape[0] - 1) / 2])
+    metric = itk.MattesMutualInformationImageToImageMetricv4[image_type, image_type].New(NumberOfHistogramBins=32)
+    optimizer = itk.RegularStepGradientDescentOptimizerv4[itk.D].New(
+        LearningRate=1.0, MinimumStepLength=1e-3, NumberOfIterations=200, RelaxationFactor=0.5
+    )
+    optimizer.SetScalesEstimator(itk.RegistrationParameterScalesFromPhysicalShift[type(metric)].New(Metric=metric))
+    registration = itk.ImageRegistrationMethodv4[image_type, image_type].New(
+        FixedImage=fixed_image, MovingImage=moving_image, Metric=metric, Optimizer=optimizer,
+        InitialTransform=transform, InPlace=True,
+    )  # fmt: skip
+    registration.SetNumberOfLevels(2)
+    registration.SetShrinkFactorsPerLevel([2, 1])
+    registration.SetSmoothingSigmasPerLevel([1, 0])
+    registration.Update()
+    return transform
+
+
+def warped(mask: np.ndarray, transform: itk.AffineTransform) -> np.ndarray:
+    """Return ``mask`` (moving space) resampled onto the fixed grid through ``transform`` (nearest neighbour)."""
+    image = itk.image_from_array(mask.astype(np.float32))
+    interpolator = itk.NearestNeighborInterpolateImageFunction[type(image), itk.D].New()
+    resampled = itk.resample_image_filter(
+        image, transform=transform, interpolator=interpolator, size=itk.size(image), default_pixel_value=0.0
+    )
+    return itk.array_from_image(resampled) > 0.5
+
+
+class References:
+    """The training films at registration size: images, drawn lungs, and 32 px copies to find the nearest."""
+
+    def __init__(self, datalist: list[dict], preprocessing, count: int) -> None:
+        self.names, self.images, self.lungs, self.search = [], [], [], []
+        for item in Dataset(datalist, preprocessing):
+            label = torch.as_tensor(np.asarray(item["label"]))
+            lungs = torch.maximum(label[0], label[1])
+            image = torch.as_tensor(np.asarray(item["image"]))[0]
+            self.names.append(Path(str(item["image"].meta["filename_or_obj"])).name)
+            self.images.append(_resized(image, REGISTRATION_SIZE))
+            self.lungs.append(_resized(lungs, REGISTRATION_SIZE) > 0.5)
+            self.search.append(_standardised(_resized(image, SEARCH_SIZE)))
+        self.search_matrix = np.stack(self.search)
+        self.count = count
+
+    def nearest(self, image: np.ndarray, exclude: str) -> list[int]:
+        """Return the indices of the ``count`` references most correlated with ``image`` (not the film itself)."""
+        correlation = self.search_matrix @ _standardised(_resized(torch.as_tensor(image), SEARCH_SIZE))
+        order = [i for i in np.argsort(-correlation) if self.names[i] != exclude]
+        return order[: self.count]
+
+    def rca(self, image: np.ndarray, lung_masks: list[np.ndarray], film: str) -> list[tuple[float, float]]:
+        """Return (best, mean) Dice over the nearest references of each of ``lung_masks`` (one registration each)."""
+        moving = _resized(torch.as_tensor(image), REGISTRATION_SIZE)
+        scores = [[] for _ in lung_masks]
+        for index in self.nearest(image, film):
+            transform = affine_onto(self.images[index], moving)
+            for mask, values in zip(lung_masks, scores, strict=True):
+                values.append(_dice(warped(mask, transform), self.lungs[index]))
+        return [(round(max(values), 4), round(float(np.mean(values)), 4)) for values in scores]
+
+
+def _lung_masks(pred: torch.Tensor) -> list[np.ndarray]:
+    """Return the lungs (right or left channel > 0.5, sigmoid) of each network's 3 channels, at registration size."""
+    probabilities = torch.sigmoid(pred.float().cpu())
+    return [
+        _resized(torch.maximum(probabilities[start], probabilities[start + 1]), REGISTRATION_SIZE) > 0.5
+        for start in range(0, probabilities.shape[0], 3)
+    ]
+
+
+def stress_rows(bundle: str, split: str, dataset_dir: str, references: References) -> list[dict]:
+    """Return the stress benchmark's rows of ``split`` with RCA of the lungs the bundle kept."""
+    overrides = {"quality_score#features": list(QUALITY_FEATURES)}
+    workflow = bundle_workflow(bundle, "evaluate.json", "eval", dataset_dir=dataset_dir, eval_split=split, **overrides)
+    parser = workflow.parser
+    network = parser.get_parsed_content("network").eval()
+    init_from_checkpoint(network, parser.get_parsed_content("ckpt_path"))
+
+    def per_row(image: torch.Tensor, pred: torch.Tensor, _network: torch.nn.Module) -> dict:
+        source = image.meta["filename_or_obj"]
+        film = Path(str(source[0] if isinstance(source, (list, tuple)) else source)).name
+        values = references.rca(image[0, 0].cpu().numpy(), _lung_masks(pred), film)
+        row = {"rca_max_first": values[0][0], "rca_mean_first": values[0][1]}
+        if len(values) > 1:
+            row.update({"rca_max_second": values[1][0], "rca_mean_second": values[1][1]})
+        return row
+
+    benchmark = OpacityStressBenchmark(
+        parser.get_parsed_content("validate#datalist"),
+        parser.get_parsed_content("preprocessing"),
+        parser.get_parsed_content("postprocessing"),
+        dense_opacity_list=DENSE_OPACITY_LIST,
+        per_row=per_row,
+    )
+    settings = [("clean", 0)] + [(kind, severity) for kind in OPACITY_KINDS for severity in SEVERITIES[1:]]
+    rows = benchmark.rows(network, parser.get_parsed_content("inferer"), settings)
+    for row in rows:
+        kept = "second" if row.get("second_opinion_used") and "rca_max_second" in row else "first"
+        row["rca_max"], row["rca_mean"] = row[f"rca_max_{kept}"], row[f"rca_mean_{kept}"]
+    return rows
+
+
+def training_references(bundle: str, dataset_dir: str, count: int) -> References:
+    """Return the training films through the bundle's evaluation pre-processing (network-size image, lungs)."""
+    workflow = bundle_workflow(bundle, "evaluate.json", "eval", dataset_dir=dataset_dir, eval_split="training")
+    parser = workflow.parser
+    return References(parser.get_parsed_content("validate#datalist"), parser.get_parsed_content("preprocessing"), count)
+
+
+def report(rows: list[dict], features: tuple[str, ...]) -> None:
+    """Print the failure AUROC of RCA alone and added to ``features`` (scores fitted with each film left out)."""
+    for name in ("rca_max", "rca_mean"):
+        print(f"  {name} alone: AUROC {failure_auroc(rows, [row[name] for row in rows])}")
+    print(f"  {features} per film left out: {leave_one_film_out_auroc(rows, features)}")
+    for name in ("rca_max", "rca_mean"):
+        print(f"  + {name}, per film left out: {leave_one_film_out_auroc(rows, (*features, name))}")
+    intercept, weights = fit(rows, (*features, "rca_max"))
+    fitted = failure_auroc(rows, [predicted_dice(row, intercept, weights) for row in rows])
+    print(f"  fitted on these rows with rca_max: {fitted}")
+
+
+def main() -> None:
+    """Score RCA on the stress rows of a bundle and print its AUROC."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bundle", choices=("unet", "pix2pix"), required=True)
+    parser.add_argument("--dataset-dir", default="../shared/data/cxr-lung-lr")
+    parser.add_argument("--output", default="docs/results")
+    parser.add_argument("--splits", nargs="+", default=["validation"])
+    parser.add_argument("--references", type=int, default=5, help="nearest training films registered onto")
+    args = parser.parse_args()
+    itk.MultiThreaderBase.SetGlobalDefaultNumberOfThreads(1)
+    started = time.time()
+    references = training_references(args.bundle, args.dataset_dir, args.references)
+    print(f"{len(references.names)} reference films in {time.time() - started:.0f} s")
+    output = Path(args.output) / f"rca_quality_{args.bundle}.csv"
+    rca = ["rca_max", "rca_mean", "rca_max_first", "rca_mean_first", "rca_max_second", "rca_mean_second"]
+    columns = ["split", "film", "kind", "severity", "lungs", "quality", *QUALITY_FEATURES, "second_opinion_used", *rca]
+    with output.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, columns, extrasaction="ignore")
+        writer.writeheader()
+        for split in args.splits:
+            started = time.time()
+            rows = stress_rows(args.bundle, split, args.dataset_dir, references)
+            writer.writerows({"split": split, **row} for row in rows)
+            print(f"{split}: {len(rows)} rows in {time.time() - started:.0f} s, "
+                  f"{sum(row['lungs'] < 0.90 for row in rows)} below 0.90")  # fmt: skip
+            report(rows, CANDIDATE_FEATURE_SETS["0.8.0"])
+
+
+if __name__ == "__main__":
+    main()
