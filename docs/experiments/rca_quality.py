@@ -11,8 +11,11 @@ benchmark (every clean and painted validation film, and the training films' rows
 registration (Mattes mutual information, two levels) of the film onto each at 128 px, and the Dice of its warped
 lungs with each reference's. Computed for the lungs of each network of the bundle (its own and the second
 opinion's: the inferer's 6 channels), the row keeps the one whose lungs the bundle used (``second_opinion_used``).
-Writes ``<output>/rca_quality_<bundle>.csv`` (the stress rows with ``rca_max``, ``rca_mean``) and prints the AUROC
-for finding lung Dice < 0.90, alone and added to the bundle's quality-score features (fitted per film left out)::
+Beside it, a cheaper candidate: flip agreement, the lung Dice between each network's output and its pass on the
+mirrored film (``flip_first``, ``flip_second``; ``flip`` for the network the bundle kept). Writes
+``<output>/rca_quality_<bundle>.csv`` (the stress rows with ``rca_max``, ``rca_mean`` and the flip agreements) and
+prints the AUROC for finding lung Dice < 0.90 of each, alone and added to the bundle's quality-score features (fitted
+per film left out)::
 
     python docs/experiments/rca_quality.py --bundle pix2pix --output docs/results
 """
@@ -36,9 +39,11 @@ from opacity_stress import DENSE_OPACITY_LIST  # noqa: E402
 from quality_score_fit import CANDIDATE_FEATURE_SETS, failure_auroc, fit, leave_one_film_out_auroc  # noqa: E402
 
 from lungseg_monai.handlers import OpacityStressBenchmark  # noqa: E402
+from lungseg_monai.inferers.batch_meta import plain  # noqa: E402
 from lungseg_monai.networks import init_from_checkpoint  # noqa: E402
 from lungseg_monai.transforms.opacity import OPACITY_KINDS, SEVERITIES  # noqa: E402
 from lungseg_monai.transforms.predicted_dice import QUALITY_FEATURES, predicted_dice  # noqa: E402
+from lungseg_monai.transforms.second_opinion import lung_agreement  # noqa: E402
 from lungseg_monai.workflows import bundle_workflow  # noqa: E402
 
 REGISTRATION_SIZE = 128
@@ -139,6 +144,7 @@ def stress_rows(bundle: str, split: str, dataset_dir: str, references: Reference
     parser = workflow.parser
     network = parser.get_parsed_content("network").eval()
     init_from_checkpoint(network, parser.get_parsed_content("ckpt_path"))
+    networks = {"first": network, "second": parser.get_parsed_content("second_opinion_network").eval()}
 
     def per_row(image: torch.Tensor, pred: torch.Tensor, _network: torch.nn.Module) -> dict:
         source = image.meta["filename_or_obj"]
@@ -147,6 +153,11 @@ def stress_rows(bundle: str, split: str, dataset_dir: str, references: Reference
         row = {"rca_max_first": values[0][0], "rca_mean_first": values[0][1]}
         if len(values) > 1:
             row.update({"rca_max_second": values[1][0], "rca_mean_second": values[1][1]})
+        films = plain(image)
+        for index, (name, each) in enumerate(networks.items()):
+            mirrored = torch.flip(each(torch.flip(films, dims=[-1])), dims=[-1])[0].cpu().numpy()
+            own = pred[3 * index : 3 * index + 3].cpu().numpy()
+            row[f"flip_{name}"] = round(lung_agreement(own, mirrored), 4)
         return row
 
     benchmark = OpacityStressBenchmark(
@@ -161,6 +172,7 @@ def stress_rows(bundle: str, split: str, dataset_dir: str, references: Reference
     for row in rows:
         kept = "second" if row.get("second_opinion_used") and "rca_max_second" in row else "first"
         row["rca_max"], row["rca_mean"] = row[f"rca_max_{kept}"], row[f"rca_mean_{kept}"]
+        row["flip"] = row[f"flip_{kept}"]
     return rows
 
 
@@ -173,10 +185,11 @@ def training_references(bundle: str, dataset_dir: str, count: int) -> References
 
 def report(rows: list[dict], features: tuple[str, ...]) -> None:
     """Print the failure AUROC of RCA alone and added to ``features`` (scores fitted with each film left out)."""
-    for name in ("rca_max", "rca_mean"):
+    candidates = ("rca_max", "rca_mean", "flip", "flip_first", "flip_second")
+    for name in candidates:
         print(f"  {name} alone: AUROC {failure_auroc(rows, [row[name] for row in rows])}")
     print(f"  {features} per film left out: {leave_one_film_out_auroc(rows, features)}")
-    for name in ("rca_max", "rca_mean"):
+    for name in candidates:
         print(f"  + {name}, per film left out: {leave_one_film_out_auroc(rows, (*features, name))}")
     intercept, weights = fit(rows, (*features, "rca_max"))
     fitted = failure_auroc(rows, [predicted_dice(row, intercept, weights) for row in rows])
@@ -197,8 +210,10 @@ def main() -> None:
     references = training_references(args.bundle, args.dataset_dir, args.references)
     print(f"{len(references.names)} reference films in {time.time() - started:.0f} s")
     output = Path(args.output) / f"rca_quality_{args.bundle}.csv"
-    rca = ["rca_max", "rca_mean", "rca_max_first", "rca_mean_first", "rca_max_second", "rca_mean_second"]
-    columns = ["split", "film", "kind", "severity", "lungs", "quality", *QUALITY_FEATURES, "second_opinion_used", *rca]
+    candidates = ["rca_max", "rca_mean", "rca_max_first", "rca_mean_first", "rca_max_second", "rca_mean_second"]
+    candidates += ["flip", "flip_first", "flip_second"]
+    columns = ["split", "film", "kind", "severity", "lungs", "quality", *QUALITY_FEATURES, "second_opinion_used"]
+    columns += candidates
     with output.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, columns, extrasaction="ignore")
         writer.writeheader()
