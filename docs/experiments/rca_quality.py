@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import sys
 import time
 from pathlib import Path
 
@@ -34,17 +33,17 @@ import torch
 import torch.nn.functional as F
 from monai.data import Dataset
 
-sys.path.insert(0, str(Path(__file__).parent))
-from opacity_stress import DENSE_OPACITY_LIST  # noqa: E402
-from quality_score_fit import CANDIDATE_FEATURE_SETS, failure_auroc, fit, leave_one_film_out_auroc  # noqa: E402
+# sibling scripts (Python puts a script's own folder on sys.path)
+from opacity_stress import DENSE_OPACITY_LIST
+from quality_score_fit import CANDIDATE_FEATURE_SETS, failure_auroc, fit, leave_one_film_out_auroc
 
-from lungseg_monai.handlers import OpacityStressBenchmark  # noqa: E402
-from lungseg_monai.inferers.batch_meta import plain  # noqa: E402
-from lungseg_monai.networks import init_from_checkpoint  # noqa: E402
-from lungseg_monai.transforms.opacity import OPACITY_KINDS, SEVERITIES  # noqa: E402
-from lungseg_monai.transforms.predicted_dice import QUALITY_FEATURES, predicted_dice  # noqa: E402
-from lungseg_monai.transforms.second_opinion import lung_agreement  # noqa: E402
-from lungseg_monai.workflows import bundle_workflow  # noqa: E402
+from lungseg_monai.handlers import OpacityStressBenchmark
+from lungseg_monai.inferers.batch_meta import plain
+from lungseg_monai.networks import init_from_checkpoint
+from lungseg_monai.transforms.opacity import OPACITY_KINDS, SEVERITIES
+from lungseg_monai.transforms.predicted_dice import QUALITY_FEATURES, predicted_dice
+from lungseg_monai.transforms.second_opinion import lung_agreement
+from lungseg_monai.workflows import bundle_workflow
 
 REGISTRATION_SIZE = 128
 SEARCH_SIZE = 32
