@@ -12,7 +12,8 @@ registration (Mattes mutual information, two levels) of the film onto each at 12
 lungs with each reference's. Computed for the lungs of each network of the bundle (its own and the second
 opinion's: the inferer's 6 channels), the row keeps the one whose lungs the bundle used (``second_opinion_used``).
 Beside it, a cheaper candidate: flip agreement, the lung Dice between each network's output and its pass on the
-mirrored film (``flip_first``, ``flip_second``; ``flip`` for the network the bundle kept). Writes
+mirrored film (``flip_first``, ``flip_second``; ``flip`` for the network the bundle kept; where the two
+networks disagree, the second one's output is the recheck's flip average already, as the bundle's is). Writes
 ``<output>/rca_quality_<bundle>.csv`` (the stress rows with ``rca_max``, ``rca_mean`` and the flip agreements) and
 prints the AUROC for finding lung Dice < 0.90 of each, alone and added to the bundle's quality-score features (fitted
 per film left out)::
