@@ -21,7 +21,10 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+from collections.abc import Callable
 from pathlib import Path
+
+from monai.bundle import ConfigParser
 
 from lungseg_monai.handlers import OpacityStressBenchmark
 from lungseg_monai.handlers.opacity_stress import dense_opacity_films
@@ -35,8 +38,17 @@ from lungseg_monai.workflows import bundle_workflow
 DENSE_OPACITY_LIST = Path(repo_path("data_manifests", "dense_opacity_films.csv"))
 
 
-def _scores(bundle: str, split: str, dataset_dir: str, overrides: dict | None = None) -> list[dict]:
-    """Return one row per film, kind and severity (clean: severity 0), scored as ``evaluate.json`` scores."""
+def scores(
+    bundle: str,
+    split: str,
+    dataset_dir: str,
+    overrides: dict | None = None,
+    per_row_for: Callable[[ConfigParser], Callable[..., dict]] | None = None,
+) -> list[dict]:
+    """Return one row per film, kind and severity (clean: severity 0), scored as ``evaluate.json`` scores.
+
+    ``per_row_for``: given the bundle's parsed config, the benchmark's ``per_row`` (an experiment's more columns).
+    """
     # every feature in the rows (the shipped score writes those it weighs), for quality_score_fit.py to compare
     overrides = {"quality_score#features": list(QUALITY_FEATURES), **(overrides or {})}
     workflow = bundle_workflow(bundle, "evaluate.json", "eval", dataset_dir=dataset_dir, eval_split=split, **overrides)
@@ -48,6 +60,7 @@ def _scores(bundle: str, split: str, dataset_dir: str, overrides: dict | None = 
         parser.get_parsed_content("preprocessing"),
         parser.get_parsed_content("postprocessing"),
         dense_opacity_list=DENSE_OPACITY_LIST,
+        per_row=per_row_for(parser) if per_row_for else None,
     )
     settings = [("clean", 0)] + [(kind, severity) for kind in OPACITY_KINDS for severity in SEVERITIES[1:]]
     return benchmark.rows(network, parser.get_parsed_content("inferer"), settings)
@@ -114,7 +127,7 @@ def main() -> None:
         writer.writeheader()
         for split in args.splits:
             overrides = {key: json.loads(value) for key, value in (item.split("=", 1) for item in args.override)}
-            rows = _scores(args.bundle, split, args.dataset_dir, overrides)
+            rows = scores(args.bundle, split, args.dataset_dir, overrides)
             writer.writerows({"split": split, **row} for row in rows)
             result["splits"][split] = {
                 "summary": stress_summary(rows, dense),

@@ -26,22 +26,31 @@ from __future__ import annotations
 import argparse
 import csv
 import time
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import itk
 import numpy as np
 import torch
 import torch.nn.functional as F
+from monai.bundle import ConfigParser
 from monai.data import Dataset
 
 # sibling scripts (Python puts a script's own folder on sys.path)
-from opacity_stress import DENSE_OPACITY_LIST
-from quality_score_fit import CANDIDATE_FEATURE_SETS, failure_auroc, fit, leave_one_film_out_auroc
+from opacity_stress import scores
+from quality_score_fit import (
+    CANDIDATE_FEATURE_SETS,
+    FAILURE_BELOW,
+    failure_auroc,
+    failures,
+    film_bootstrap_auroc_ci,
+    fit,
+    leave_one_film_out_auroc,
+)
 
-from lungseg_monai.handlers import OpacityStressBenchmark
 from lungseg_monai.inferers.batch_meta import plain
-from lungseg_monai.networks import init_from_checkpoint
-from lungseg_monai.transforms.opacity import OPACITY_KINDS, SEVERITIES
+from lungseg_monai.reports.mask_dice import mask_dice
 from lungseg_monai.transforms.predicted_dice import QUALITY_FEATURES, predicted_dice
 from lungseg_monai.transforms.second_opinion import lung_agreement
 from lungseg_monai.workflows import bundle_workflow
@@ -56,11 +65,6 @@ def _resized(array: torch.Tensor, size: int, mode: str = "area") -> np.ndarray:
 
 def _standardised(image: np.ndarray) -> np.ndarray:
     return ((image - image.mean()) / (image.std() + 1e-6)).ravel()
-
-
-def _dice(a: np.ndarray, b: np.ndarray) -> float:
-    total = a.sum() + b.sum()
-    return float(2 * np.logical_and(a, b).sum() / total) if total else 1.0
 
 
 def affine_onto(fixed: np.ndarray, moving: np.ndarray) -> itk.AffineTransform:
@@ -99,7 +103,7 @@ class References:
     """The training films at registration size: images, drawn lungs, and 32 px copies to find the nearest."""
 
     def __init__(self, datalist: list[dict], preprocessing, count: int) -> None:
-        self.names, self.images, self.lungs, self.search = [], [], [], []
+        self.names, self.images, self.lungs, search = [], [], [], []
         for item in Dataset(datalist, preprocessing):
             label = torch.as_tensor(np.asarray(item["label"]))
             lungs = torch.maximum(label[0], label[1])
@@ -107,9 +111,10 @@ class References:
             self.names.append(Path(str(item["image"].meta["filename_or_obj"])).name)
             self.images.append(_resized(image, REGISTRATION_SIZE))
             self.lungs.append(_resized(lungs, REGISTRATION_SIZE) > 0.5)
-            self.search.append(_standardised(_resized(image, SEARCH_SIZE)))
-        self.search_matrix = np.stack(self.search)
+            search.append(_standardised(_resized(image, SEARCH_SIZE)))
+        self.search_matrix = np.stack(search)
         self.count = count
+        self.seconds: list[float] = []
 
     def nearest(self, image: np.ndarray, exclude: str) -> list[int]:
         """Return the indices of the ``count`` references most correlated with ``image`` (not the film itself)."""
@@ -118,13 +123,18 @@ class References:
         return order[: self.count]
 
     def rca(self, image: np.ndarray, lung_masks: list[np.ndarray], film: str) -> list[tuple[float, float]]:
-        """Return (best, mean) Dice over the nearest references of each of ``lung_masks`` (one registration each)."""
+        """Return (best, mean) Dice over the nearest references of each of ``lung_masks`` (one registration each).
+
+        Its wall time is kept in :attr:`seconds` (one entry a film).
+        """
+        started = time.perf_counter()
         moving = _resized(torch.as_tensor(image), REGISTRATION_SIZE)
         scores = [[] for _ in lung_masks]
         for index in self.nearest(image, film):
             transform = affine_onto(self.images[index], moving)
             for mask, values in zip(lung_masks, scores, strict=True):
-                values.append(_dice(warped(mask, transform), self.lungs[index]))
+                values.append(mask_dice(warped(mask, transform), self.lungs[index]))
+        self.seconds.append(time.perf_counter() - started)
         return [(round(max(values), 4), round(float(np.mean(values)), 4)) for values in scores]
 
 
@@ -138,41 +148,31 @@ def _lung_masks(pred: torch.Tensor) -> list[np.ndarray]:
 
 
 def stress_rows(bundle: str, split: str, dataset_dir: str, references: References) -> list[dict]:
-    """Return the stress benchmark's rows of ``split`` with RCA of the lungs the bundle kept."""
-    overrides = {"quality_score#features": list(QUALITY_FEATURES)}
-    workflow = bundle_workflow(bundle, "evaluate.json", "eval", dataset_dir=dataset_dir, eval_split=split, **overrides)
-    parser = workflow.parser
-    network = parser.get_parsed_content("network").eval()
-    init_from_checkpoint(network, parser.get_parsed_content("ckpt_path"))
-    networks = {"first": network, "second": parser.get_parsed_content("second_opinion_network").eval()}
+    """Return the stress benchmark's rows of ``split`` with RCA and flip agreement of the lungs the bundle kept."""
 
-    def per_row(image: torch.Tensor, pred: torch.Tensor, _network: torch.nn.Module) -> dict:
-        source = image.meta["filename_or_obj"]
-        film = Path(str(source[0] if isinstance(source, (list, tuple)) else source)).name
-        values = references.rca(image[0, 0].cpu().numpy(), _lung_masks(pred), film)
-        row = {"rca_max_first": values[0][0], "rca_mean_first": values[0][1]}
-        if len(values) > 1:
-            row.update({"rca_max_second": values[1][0], "rca_mean_second": values[1][1]})
-        films = plain(image)
-        for index, (name, each) in enumerate(networks.items()):
-            mirrored = torch.flip(each(torch.flip(films, dims=[-1])), dims=[-1])[0].cpu().numpy()
-            own = pred[3 * index : 3 * index + 3].cpu().numpy()
-            row[f"flip_{name}"] = round(lung_agreement(own, mirrored), 4)
-        return row
+    def per_row_for(parser: ConfigParser) -> Callable[..., dict]:
+        second = parser.get_parsed_content("second_opinion_network").eval()
 
-    benchmark = OpacityStressBenchmark(
-        parser.get_parsed_content("validate#datalist"),
-        parser.get_parsed_content("preprocessing"),
-        parser.get_parsed_content("postprocessing"),
-        dense_opacity_list=DENSE_OPACITY_LIST,
-        per_row=per_row,
-    )
-    settings = [("clean", 0)] + [(kind, severity) for kind in OPACITY_KINDS for severity in SEVERITIES[1:]]
-    rows = benchmark.rows(network, parser.get_parsed_content("inferer"), settings)
+        def per_row(image: torch.Tensor, pred: torch.Tensor, network: torch.nn.Module) -> dict:
+            source = image.meta["filename_or_obj"]
+            film = Path(str(source[0] if isinstance(source, (list, tuple)) else source)).name
+            row: dict[str, float] = {}
+            films = plain(image)
+            rca = references.rca(films[0, 0].cpu().numpy(), _lung_masks(pred), film)
+            pairs = zip(("first", "second"), (network, second), rca, strict=True)
+            for index, (name, each, (best, mean)) in enumerate(pairs):
+                mirrored = torch.flip(each(torch.flip(films, dims=[-1])), dims=[-1])[0].cpu().numpy()
+                own = pred[3 * index : 3 * index + 3].cpu().numpy()
+                row.update({f"rca_max_{name}": best, f"rca_mean_{name}": mean})
+                row[f"flip_{name}"] = round(lung_agreement(own, mirrored), 4)
+            return row
+
+        return per_row
+
+    rows = scores(bundle, split, dataset_dir, per_row_for=per_row_for)
     for row in rows:
-        kept = "second" if row.get("second_opinion_used") and "rca_max_second" in row else "first"
-        row["rca_max"], row["rca_mean"] = row[f"rca_max_{kept}"], row[f"rca_mean_{kept}"]
-        row["flip"] = row[f"flip_{kept}"]
+        kept = "second" if row["second_opinion_used"] else "first"
+        row.update({name: row[f"{name}_{kept}"] for name in ("rca_max", "rca_mean", "flip")})
     return rows
 
 
@@ -184,10 +184,19 @@ def training_references(bundle: str, dataset_dir: str, count: int) -> References
 
 
 def report(rows: list[dict], features: tuple[str, ...]) -> None:
-    """Print the failure AUROC of RCA alone and added to ``features`` (scores fitted with each film left out)."""
+    """Print the failure AUROC of each candidate alone and added to ``features`` (fitted per film left out)."""
     candidates = ("rca_max", "rca_mean", "flip", "flip_first", "flip_second")
+    failed = [row for row, below in zip(rows, failures(rows), strict=True) if below]
+    near = sum(row["lungs"] >= 0.88 for row in failed)
+    print(f"  {len(failed)} rows below 0.90, {near} of them at 0.88 or above; by film: "
+          f"{dict(Counter(row['film'] for row in failed).most_common())}")  # fmt: skip
     for name in candidates:
-        print(f"  {name} alone: AUROC {failure_auroc(rows, [row[name] for row in rows])}")
+        values = np.array([row[name] for row in rows])
+        ci = film_bootstrap_auroc_ci(rows, values)
+        print(f"  {name} alone: AUROC {failure_auroc(rows, list(values))} (films resampled, 95%: {ci})")
+    passed = np.array([row["rca_max"] for row in rows if row["lungs"] >= FAILURE_BELOW])
+    print(f"  rca_max 5th / 50th / 95th percentile, rows that pass: {np.percentile(passed, [5, 50, 95]).round(3)}; "
+          f"failures {min(row['rca_max'] for row in failed)}-{max(row['rca_max'] for row in failed)}")  # fmt: skip
     print(f"  {features} per film left out: {leave_one_film_out_auroc(rows, features)}")
     for name in candidates:
         print(f"  + {name}, per film left out: {leave_one_film_out_auroc(rows, (*features, name))}")
@@ -197,7 +206,7 @@ def report(rows: list[dict], features: tuple[str, ...]) -> None:
 
 
 def main() -> None:
-    """Score RCA on the stress rows of a bundle and print its AUROC."""
+    """Score the candidates on the stress rows of a bundle and print their AUROC."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bundle", choices=("unet", "pix2pix"), required=True)
     parser.add_argument("--dataset-dir", default="../shared/data/cxr-lung-lr")
@@ -209,6 +218,7 @@ def main() -> None:
     started = time.time()
     references = training_references(args.bundle, args.dataset_dir, args.references)
     print(f"{len(references.names)} reference films in {time.time() - started:.0f} s")
+    Path(args.output).mkdir(parents=True, exist_ok=True)
     output = Path(args.output) / f"rca_quality_{args.bundle}.csv"
     candidates = ["rca_max", "rca_mean", "rca_max_first", "rca_mean_first", "rca_max_second", "rca_mean_second"]
     candidates += ["flip", "flip_first", "flip_second"]
@@ -224,6 +234,8 @@ def main() -> None:
             print(f"{split}: {len(rows)} rows in {time.time() - started:.0f} s, "
                   f"{sum(row['lungs'] < 0.90 for row in rows)} below 0.90")  # fmt: skip
             report(rows, CANDIDATE_FEATURE_SETS["0.8.0"])
+        # the first films pay for ITK's lazy loading: the median
+        print(f"RCA {np.median(references.seconds):.2f} s a film (median of {len(references.seconds)}, one ITK thread)")
 
 
 if __name__ == "__main__":
