@@ -24,7 +24,6 @@ per film left out)::
 from __future__ import annotations
 
 import argparse
-import csv
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -49,6 +48,7 @@ from quality_score_fit import (
     leave_one_film_out_auroc,
 )
 
+from lungseg_monai.data.atomic_writes import write_csv
 from lungseg_monai.inferers.batch_meta import plain
 from lungseg_monai.reports.mask_dice import mask_dice
 from lungseg_monai.transforms.predicted_dice import QUALITY_FEATURES, predicted_dice
@@ -224,18 +224,17 @@ def main() -> None:
     candidates += ["flip", "flip_first", "flip_second"]
     columns = ["split", "film", "kind", "severity", "lungs", "quality", *QUALITY_FEATURES, "second_opinion_used"]
     columns += candidates
-    with output.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, columns, extrasaction="ignore")
-        writer.writeheader()
-        for split in args.splits:
-            started = time.time()
-            rows = stress_rows(args.bundle, split, args.dataset_dir, references)
-            writer.writerows({"split": split, **row} for row in rows)
-            print(f"{split}: {len(rows)} rows in {time.time() - started:.0f} s, "
-                  f"{sum(row['lungs'] < 0.90 for row in rows)} below 0.90")  # fmt: skip
-            report(rows, CANDIDATE_FEATURE_SETS["0.8.0"])
-        # the first films pay for ITK's lazy loading: the median
-        print(f"RCA {np.median(references.seconds):.2f} s a film (median of {len(references.seconds)}, one ITK thread)")
+    written = []  # the CSV is written once, whole, at the end: an interrupted run leaves the earlier one as it was
+    for split in args.splits:
+        started = time.time()
+        rows = stress_rows(args.bundle, split, args.dataset_dir, references)
+        written += [{name: row.get(name) for name in columns} | {"split": split} for row in rows]
+        print(f"{split}: {len(rows)} rows in {time.time() - started:.0f} s, "
+              f"{sum(row['lungs'] < 0.90 for row in rows)} below 0.90")  # fmt: skip
+        report(rows, CANDIDATE_FEATURE_SETS["0.8.0"])
+    write_csv(output, written, columns)
+    # the first films pay for ITK's lazy loading: the median
+    print(f"RCA {np.median(references.seconds):.2f} s a film (median of {len(references.seconds)}, one ITK thread)")
 
 
 if __name__ == "__main__":
