@@ -19,13 +19,13 @@ feature sets) and whether the second network's structures were used (0.8.0). Wri
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 from collections.abc import Callable
 from pathlib import Path
 
 from monai.bundle import ConfigParser
 
+from lungseg_monai.data.atomic_writes import write_csv, write_json
 from lungseg_monai.handlers import OpacityStressBenchmark
 from lungseg_monai.handlers.opacity_stress import dense_opacity_films
 from lungseg_monai.networks import init_from_checkpoint
@@ -111,32 +111,22 @@ def main() -> None:
         return
     dense = dense_opacity_films(DENSE_OPACITY_LIST)
     result = {"bundle": args.bundle, "splits": {}}
-    with (output / f"opacity_stress_{args.bundle}.csv").open("w", newline="") as handle:
-        columns = [
-            "split",
-            "film",
-            "kind",
-            "severity",
-            *STRESS_SCORED,
-            "predicted_dice",
-            "quality",
-            *QUALITY_FEATURES,
-            "second_opinion_used",
-        ]
-        writer = csv.DictWriter(handle, columns, extrasaction="ignore")
-        writer.writeheader()
-        for split in args.splits:
-            overrides = {key: json.loads(value) for key, value in (item.split("=", 1) for item in args.override)}
-            rows = scores(args.bundle, split, args.dataset_dir, overrides)
-            writer.writerows({"split": split, **row} for row in rows)
-            result["splits"][split] = {
-                "summary": stress_summary(rows, dense),
-                "films_below_0.90": sum(row["lungs"] < 0.90 for row in rows),
-                "rows": len(rows),
-            }
-            for name, value in result["splits"][split].items():
-                print(split, name, value)
-    (output / f"opacity_stress_{args.bundle}.json").write_text(json.dumps(result, indent=2) + "\n")
+    columns = ["split", "film", "kind", "severity", *STRESS_SCORED, "predicted_dice", "quality", *QUALITY_FEATURES]
+    columns.append("second_opinion_used")
+    written = []  # written once, whole, at the end: an interrupted run leaves the earlier files as they were
+    for split in args.splits:
+        overrides = {key: json.loads(value) for key, value in (item.split("=", 1) for item in args.override)}
+        rows = scores(args.bundle, split, args.dataset_dir, overrides)
+        written += [{name: row.get(name) for name in columns} | {"split": split} for row in rows]
+        result["splits"][split] = {
+            "summary": stress_summary(rows, dense),
+            "films_below_0.90": sum(row["lungs"] < 0.90 for row in rows),
+            "rows": len(rows),
+        }
+        for name, value in result["splits"][split].items():
+            print(split, name, value)
+    write_csv(output / f"opacity_stress_{args.bundle}.csv", written, columns)
+    write_json(output / f"opacity_stress_{args.bundle}.json", result)
 
 
 if __name__ == "__main__":
