@@ -23,9 +23,7 @@ per film left out)::
 
 from __future__ import annotations
 
-import argparse
 import time
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,20 +36,18 @@ from monai.data import Dataset
 
 # sibling scripts (Python puts a script's own folder on sys.path)
 from opacity_stress import scores
-from quality_score_fit import (
-    CANDIDATE_FEATURE_SETS,
-    FAILURE_BELOW,
-    failure_auroc,
-    failures,
-    film_bootstrap_auroc_ci,
-    fit,
-    leave_one_film_out_auroc,
+from quality_score_fit import CANDIDATE_FEATURE_SETS, FAILURE_BELOW, failure_auroc, failures, fit
+from stress_candidates import (
+    STRESS_ROW_COLUMNS,
+    candidate_arguments,
+    keep_used_network,
+    report_candidates,
+    score_splits,
 )
 
-from lungseg_monai.data.atomic_writes import write_csv
 from lungseg_monai.inferers.batch_meta import plain
 from lungseg_monai.reports.mask_dice import mask_dice
-from lungseg_monai.transforms.predicted_dice import QUALITY_FEATURES, predicted_dice
+from lungseg_monai.transforms.predicted_dice import predicted_dice
 from lungseg_monai.transforms.second_opinion import lung_agreement
 from lungseg_monai.workflows import bundle_workflow
 
@@ -170,9 +166,7 @@ def stress_rows(bundle: str, split: str, dataset_dir: str, references: Reference
         return per_row
 
     rows = scores(bundle, split, dataset_dir, per_row_for=per_row_for)
-    for row in rows:
-        kept = "second" if row["second_opinion_used"] else "first"
-        row.update({name: row[f"{name}_{kept}"] for name in ("rca_max", "rca_mean", "flip")})
+    keep_used_network(rows, ("rca_max", "rca_mean", "flip"))
     return rows
 
 
@@ -184,22 +178,12 @@ def training_references(bundle: str, dataset_dir: str, count: int) -> References
 
 
 def report(rows: list[dict], features: tuple[str, ...]) -> None:
-    """Print the failure AUROC of each candidate alone and added to ``features`` (fitted per film left out)."""
-    candidates = ("rca_max", "rca_mean", "flip", "flip_first", "flip_second")
-    failed = [row for row, below in zip(rows, failures(rows), strict=True) if below]
-    near = sum(row["lungs"] >= 0.88 for row in failed)
-    print(f"  {len(failed)} rows below 0.90, {near} of them at 0.88 or above; by film: "
-          f"{dict(Counter(row['film'] for row in failed).most_common())}")  # fmt: skip
-    for name in candidates:
-        values = np.array([row[name] for row in rows])
-        ci = film_bootstrap_auroc_ci(rows, values)
-        print(f"  {name} alone: AUROC {failure_auroc(rows, list(values))} (films resampled, 95%: {ci})")
+    """Print the failure AUROC of each candidate alone and added to ``features``, and RCA's spread."""
+    report_candidates(rows, ("rca_max", "rca_mean", "flip", "flip_first", "flip_second"), features)
     passed = np.array([row["rca_max"] for row in rows if row["lungs"] >= FAILURE_BELOW])
+    failed = [row["rca_max"] for row, below in zip(rows, failures(rows), strict=True) if below]
     print(f"  rca_max 5th / 50th / 95th percentile, rows that pass: {np.percentile(passed, [5, 50, 95]).round(3)}; "
-          f"failures {min(row['rca_max'] for row in failed)}-{max(row['rca_max'] for row in failed)}")  # fmt: skip
-    print(f"  {features} per film left out: {leave_one_film_out_auroc(rows, features)}")
-    for name in candidates:
-        print(f"  + {name}, per film left out: {leave_one_film_out_auroc(rows, (*features, name))}")
+          f"failures {min(failed)}-{max(failed)}")  # fmt: skip
     intercept, weights = fit(rows, (*features, "rca_max"))
     fitted = failure_auroc(rows, [predicted_dice(row, intercept, weights) for row in rows])
     print(f"  fitted on these rows with rca_max: {fitted}")
@@ -207,32 +191,22 @@ def report(rows: list[dict], features: tuple[str, ...]) -> None:
 
 def main() -> None:
     """Score the candidates on the stress rows of a bundle and print their AUROC."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bundle", choices=("unet", "pix2pix"), required=True)
-    parser.add_argument("--dataset-dir", default="../shared/data/cxr-lung-lr")
-    parser.add_argument("--output", default="docs/results")
-    parser.add_argument("--splits", nargs="+", default=["validation"])
+    parser = candidate_arguments(__doc__.splitlines()[0])
     parser.add_argument("--references", type=int, default=5, help="nearest training films registered onto")
     args = parser.parse_args()
     itk.MultiThreaderBase.SetGlobalDefaultNumberOfThreads(1)
     started = time.time()
     references = training_references(args.bundle, args.dataset_dir, args.references)
     print(f"{len(references.names)} reference films in {time.time() - started:.0f} s")
-    Path(args.output).mkdir(parents=True, exist_ok=True)
-    output = Path(args.output) / f"rca_quality_{args.bundle}.csv"
     candidates = ["rca_max", "rca_mean", "rca_max_first", "rca_mean_first", "rca_max_second", "rca_mean_second"]
     candidates += ["flip", "flip_first", "flip_second"]
-    columns = ["split", "film", "kind", "severity", "lungs", "quality", *QUALITY_FEATURES, "second_opinion_used"]
-    columns += candidates
-    written = []  # the CSV is written once, whole, at the end: an interrupted run leaves the earlier one as it was
-    for split in args.splits:
-        started = time.time()
-        rows = stress_rows(args.bundle, split, args.dataset_dir, references)
-        written += [{name: row.get(name) for name in columns} | {"split": split} for row in rows]
-        print(f"{split}: {len(rows)} rows in {time.time() - started:.0f} s, "
-              f"{sum(row['lungs'] < 0.90 for row in rows)} below 0.90")  # fmt: skip
-        report(rows, CANDIDATE_FEATURE_SETS["0.8.0"])
-    write_csv(output, written, columns)
+    score_splits(
+        args.splits,
+        lambda split: stress_rows(args.bundle, split, args.dataset_dir, references),
+        lambda rows: report(rows, CANDIDATE_FEATURE_SETS["0.8.0"]),
+        Path(args.output) / f"rca_quality_{args.bundle}.csv",
+        [*STRESS_ROW_COLUMNS, *candidates],
+    )
     # the first films pay for ITK's lazy loading: the median
     print(f"RCA {np.median(references.seconds):.2f} s a film (median of {len(references.seconds)}, one ITK thread)")
 

@@ -1,0 +1,85 @@
+"""What the experiments that measure a quality-score candidate on the opacity stress rows share (issue #30, part 3).
+
+``rca_quality.py`` and ``dropout_quality.py`` each add columns to the stress benchmark's rows (``opacity_stress.py``'s
+``scores(..., per_row_for=...)``), computed for each network of the bundle (``<name>_first``, ``<name>_second``), and
+print how well each finds the films with lung Dice < 0.90: alone, and added to a quality score's features fitted
+with each film's rows left out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+from quality_score_fit import failure_auroc, failures, film_bootstrap_auroc_ci, leave_one_film_out_auroc
+
+from lungseg_monai.data.atomic_writes import write_csv
+from lungseg_monai.transforms.predicted_dice import QUALITY_FEATURES
+
+#: The stress rows' columns every candidate's CSV starts with.
+STRESS_ROW_COLUMNS = ("split", "film", "kind", "severity", "lungs", "quality", *QUALITY_FEATURES, "second_opinion_used")
+
+
+def candidate_arguments(description: str) -> argparse.ArgumentParser:
+    """Return a parser with the arguments every candidate experiment takes (bundle, data, output, splits)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--bundle", choices=("unet", "pix2pix"), required=True)
+    parser.add_argument("--dataset-dir", default="../shared/data/cxr-lung-lr")
+    parser.add_argument("--output", default="docs/results")
+    parser.add_argument("--splits", nargs="+", default=["validation"])
+    return parser
+
+
+def keep_used_network(rows: list[dict], names: Iterable[str]) -> None:
+    """Set each row's ``<name>`` to its ``<name>_second`` where the bundle used the second network, else ``_first``."""
+    for row in rows:
+        kept = "second" if row["second_opinion_used"] else "first"
+        row.update({name: row[f"{name}_{kept}"] for name in names})
+
+
+def report_candidates(
+    rows: list[dict], candidates: Iterable[str], features: tuple[str, ...], failure_when_high: Iterable[str] = ()
+) -> None:
+    """Print each candidate's failure AUROC alone and added to ``features`` (fitted with each film left out).
+
+    ``failure_when_high``: the candidates whose high values mean a failure (negated to score them alone).
+    """
+    candidates, failure_when_high = list(candidates), set(failure_when_high)
+    failed = [row for row, below in zip(rows, failures(rows), strict=True) if below]
+    near = sum(row["lungs"] >= 0.88 for row in failed)
+    print(f"  {len(failed)} rows below 0.90, {near} of them at 0.88 or above; by film: "
+          f"{dict(Counter(row['film'] for row in failed).most_common())}")  # fmt: skip
+    for name in candidates:
+        values = np.array([-row[name] if name in failure_when_high else row[name] for row in rows])
+        ci = film_bootstrap_auroc_ci(rows, values)
+        print(f"  {name} alone: AUROC {failure_auroc(rows, list(values))} (films resampled, 95%: {ci})")
+    print(f"  {features} per film left out: {leave_one_film_out_auroc(rows, features)}")
+    for name in candidates:
+        print(f"  + {name}, per film left out: {leave_one_film_out_auroc(rows, (*features, name))}")
+
+
+def score_splits(
+    splits: Iterable[str],
+    stress_rows: Callable[[str], list[dict]],
+    report: Callable[[list[dict]], None],
+    output: Path,
+    columns: Iterable[str],
+) -> None:
+    """Score each split's stress rows, report each, and write ``columns`` of all to ``output`` once, at the end.
+
+    Written whole and atomically after every split is scored: an interrupted run leaves the earlier CSV as it was.
+    """
+    columns, written = list(columns), []
+    for split in splits:
+        started = time.time()
+        rows = stress_rows(split)
+        written += [{name: row.get(name) for name in columns} | {"split": split} for row in rows]
+        print(f"{split}: {len(rows)} rows in {time.time() - started:.0f} s, "
+              f"{sum(row['lungs'] < 0.90 for row in rows)} below 0.90")  # fmt: skip
+        report(rows)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    write_csv(output, written, columns)
