@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from lungseg_monai.data.atomic_writes import write_json
 from lungseg_monai.paths import bundle_path, repo_path
 from lungseg_monai.transforms.lung_split import split_lungs
 from lungseg_monai.transforms.predicted_dice import base_notch
@@ -137,7 +138,7 @@ def main() -> None:
                 for split in dict.fromkeys(r["split"] for r in rows)
             },
         }
-    (output / "lung_base_notch.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_json(output / "lung_base_notch.json", result)
     print(json.dumps(result, indent=2))
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lungseg_monai.data.atomic_writes import write_atomic, write_json
 from lungseg_monai.handlers.opacity_stress import dense_opacity_films
 from lungseg_monai.paths import repo_path
 from lungseg_monai.reports.figures import predicted_vs_actual_figure
@@ -272,7 +273,7 @@ def main() -> None:
             for split, rows in scored.items()
         },
     }
-    (output / f"quality_score_{args.bundle}.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_json(output / f"quality_score_{args.bundle}.json", result)
     print(json.dumps(result, indent=2))
     if "test" not in splits:  # a validation-only run (opacity_stress.py --splits validation): no test figure
         return
@@ -284,7 +285,8 @@ def main() -> None:
         "real dense opacity": [r for r in test if r["kind"] == "clean" and r["film"] in dense],
     }
     points = {name: ([r["lungs"] for r in rows], list(scores(rows))) for name, rows in groups.items()}
-    (output / f"quality_score_{args.bundle}_test.png").write_bytes(predicted_vs_actual_figure(points, check_below))
+    figure = predicted_vs_actual_figure(points, check_below)
+    write_atomic(output / f"quality_score_{args.bundle}_test.png", lambda path: path.write_bytes(figure))
 
 
 if __name__ == "__main__":
