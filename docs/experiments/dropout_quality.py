@@ -22,9 +22,7 @@ finding lung Dice < 0.90 of each alone (films resampled, 95% interval), added to
 
 from __future__ import annotations
 
-import argparse
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,17 +33,16 @@ from monai.bundle import ConfigParser
 
 # sibling scripts (Python puts a script's own folder on sys.path)
 from opacity_stress import scores
-from quality_score_fit import (
-    CANDIDATE_FEATURE_SETS,
-    failure_auroc,
-    failures,
-    film_bootstrap_auroc_ci,
-    leave_one_film_out_auroc,
+from quality_score_fit import CANDIDATE_FEATURE_SETS
+from stress_candidates import (
+    STRESS_ROW_COLUMNS,
+    candidate_arguments,
+    keep_used_network,
+    report_candidates,
+    score_splits,
 )
 
-from lungseg_monai.data.atomic_writes import write_csv
 from lungseg_monai.inferers.batch_meta import plain
-from lungseg_monai.transforms.predicted_dice import QUALITY_FEATURES
 from lungseg_monai.transforms.second_opinion import lung_agreement
 
 CANDIDATES = ("mc_agreement", "mc_spread")
@@ -107,49 +104,27 @@ def stress_rows(bundle: str, split: str, dataset_dir: str, samples: int, seconds
         return per_row
 
     rows = scores(bundle, split, dataset_dir, per_row_for=per_row_for)
-    for row in rows:
-        kept = "second" if row["second_opinion_used"] else "first"
-        row.update({name: row[f"{name}_{kept}"] for name in CANDIDATES})
+    keep_used_network(rows, CANDIDATES)
     return rows
-
-
-def report(rows: list[dict], features: tuple[str, ...]) -> None:
-    """Print the failure AUROC of each candidate alone and added to ``features`` (fitted per film left out)."""
-    candidates = [f"{name}{suffix}" for name in CANDIDATES for suffix in ("", "_first", "_second")]
-    failed = [row for row, below in zip(rows, failures(rows), strict=True) if below]
-    print(f"  {len(failed)} rows below 0.90; by film: {dict(Counter(row['film'] for row in failed).most_common())}")
-    for name in candidates:
-        # a high agreement, a low spread: a film the network is sure of (failure_auroc takes low = failure)
-        values = np.array([row[name] if "agreement" in name else -row[name] for row in rows])
-        ci = film_bootstrap_auroc_ci(rows, values)
-        print(f"  {name} alone: AUROC {failure_auroc(rows, list(values))} (films resampled, 95%: {ci})")
-    print(f"  {features} per film left out: {leave_one_film_out_auroc(rows, features)}")
-    for name in candidates:
-        print(f"  + {name}, per film left out: {leave_one_film_out_auroc(rows, (*features, name))}")
 
 
 def main() -> None:
     """Score the candidates on the stress rows of a bundle and print their AUROC."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bundle", choices=("unet", "pix2pix"), required=True)
-    parser.add_argument("--dataset-dir", default="../shared/data/cxr-lung-lr")
-    parser.add_argument("--output", default="docs/results")
-    parser.add_argument("--splits", nargs="+", default=["validation"])
+    parser = candidate_arguments(__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=8, help="dropout passes a film and network")
     args = parser.parse_args()
-    output = Path(args.output) / f"dropout_quality_{args.bundle}.csv"
-    columns = ["split", "film", "kind", "severity", "lungs", "quality", *QUALITY_FEATURES, "second_opinion_used"]
-    columns += [f"{name}{suffix}" for name in CANDIDATES for suffix in ("", "_first", "_second")]
-    written, seconds = [], []  # the CSV is written once, whole, at the end
-    for split in args.splits:
-        started = time.time()
-        rows = stress_rows(args.bundle, split, args.dataset_dir, args.samples, seconds)
-        written += [{name: row.get(name) for name in columns} | {"split": split} for row in rows]
-        print(f"{split}: {len(rows)} rows in {time.time() - started:.0f} s, "
-              f"{sum(row['lungs'] < 0.90 for row in rows)} below 0.90")  # fmt: skip
-        report(rows, CANDIDATE_FEATURE_SETS["0.8.0"])
-    Path(args.output).mkdir(parents=True, exist_ok=True)
-    write_csv(output, written, columns)
+    candidates = [f"{name}{suffix}" for name in CANDIDATES for suffix in ("", "_first", "_second")]
+    seconds: list[float] = []
+    score_splits(
+        args.splits,
+        lambda split: stress_rows(args.bundle, split, args.dataset_dir, args.samples, seconds),
+        # a high agreement, a low spread: a film the network is sure of
+        lambda rows: report_candidates(
+            rows, candidates, CANDIDATE_FEATURE_SETS["0.8.0"], [name for name in candidates if "spread" in name]
+        ),
+        Path(args.output) / f"dropout_quality_{args.bundle}.csv",
+        [*STRESS_ROW_COLUMNS, *candidates],
+    )
     print(f"{args.samples} dropout passes of each of two networks: {np.median(seconds):.2f} s a film "
           f"(median of {len(seconds)}, {torch.get_num_threads()} threads)")  # fmt: skip
 
