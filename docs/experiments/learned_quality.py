@@ -8,7 +8,8 @@ against the drawn lungs) from the training films' stress rows: every training fi
 opacity (the bundle's own outputs), each once more with its lung mask spoilt at random (one lung's base cut, the
 mask eroded or dilated, or shifted), since the network's outputs on films it has seen are nearly all good. Seeded.
 It is then scored on the validation rows: AUROC for lung Dice < 0.90 alone (films resampled, 95% interval) and
-added to the bundle's quality-score features, fitted with each film left out. The kept lungs are approximated at
+added to the bundle's quality-score features, fitted with each film left out; its correlation with the lung Dice
+(beside the soft Dice feature's) and its mean absolute error. The kept lungs are approximated at
 128 px: the second network's where the bundle used them, else the mean of both networks' probabilities (the
 bundle averages logits). Writes ``<output>/learned_quality_<bundle>.csv`` (the validation rows with ``learned``)::
 
@@ -171,6 +172,16 @@ def predicted(model: Regressor, rows: list[dict]) -> list[float]:
     return [round(1.0 - float(value) / 10.0, 5) for value in scaled]
 
 
+def report(rows: list[dict]) -> None:
+    """Print the regressor's failure AUROC alone and added to the score's features, its correlation and error."""
+    report_candidates(rows, ["learned"], CANDIDATE_FEATURE_SETS["0.8.0"])
+    actual, learned = (np.array([row[name] for row in rows]) for name in ("lungs", "learned"))
+    soft_dice = np.array([row["soft_dice"] for row in rows])
+    print(f"  correlation with the lung Dice: learned {np.corrcoef(actual, learned)[0, 1]:.2f}, "
+          f"soft_dice {np.corrcoef(actual, soft_dice)[0, 1]:.2f}; "
+          f"learned's mean absolute error {np.abs(actual - learned).mean():.3f}")  # fmt: skip
+
+
 def main() -> None:
     """Train the regressor on the training films' rows and score it on the validation rows."""
     parser = candidate_arguments(__doc__.splitlines()[0])
@@ -200,7 +211,7 @@ def main() -> None:
     score_splits(
         args.splits,
         stress_rows,
-        lambda rows: report_candidates(rows, ["learned"], CANDIDATE_FEATURE_SETS["0.8.0"]),
+        report,
         Path(args.output) / f"learned_quality_{args.bundle}.csv",
         [*STRESS_ROW_COLUMNS, "learned"],
     )
