@@ -11,10 +11,9 @@ with the film's rows left out: a ceiling on what the candidates give together, w
 from __future__ import annotations
 
 import argparse
-import csv
 from pathlib import Path
 
-from quality_score_fit import CANDIDATE_FEATURE_SETS, leave_one_film_out_auroc
+from quality_score_fit import CANDIDATE_FEATURE_SETS, leave_one_film_out_auroc, read_rows
 
 #: Each experiment's rows and the candidate columns taken from them.
 EXPERIMENTS = {
@@ -32,15 +31,6 @@ COMBINATIONS = (
 )
 
 
-def _value(text: str) -> float | str | bool:
-    if text in ("True", "False"):
-        return text == "True"
-    try:
-        return float(text)
-    except ValueError:
-        return text
-
-
 def joined_rows(results: Path, bundle: str, split: str = "validation") -> list[dict]:
     """Return ``split``'s stress rows with every experiment's candidate columns (rows all experiments scored)."""
     tables = []
@@ -48,16 +38,15 @@ def joined_rows(results: Path, bundle: str, split: str = "validation") -> list[d
         path = results / f"{experiment}_{bundle}.csv"
         if not path.exists():
             raise SystemExit(f"error: {path}: no such file (run docs/experiments/{experiment}.py --bundle {bundle})")
-        with path.open(newline="") as handle:
-            rows = [row for row in csv.DictReader(handle) if row["split"] == split]
+        rows = read_rows(path).get(split, [])
         tables.append(({(row["film"], row["kind"], row["severity"]): row for row in rows}, columns))
     first, _ = tables[0]
     joined = []
     for key, row in first.items():
         if all(key in table for table, _ in tables):
-            merged = {name: _value(text) for name, text in row.items()}
-            for table, columns in tables[1:]:
-                merged.update({name: _value(table[key][name]) for name in columns})
+            merged = dict(row)
+            for table, columns in tables:
+                merged.update({name: float(table[key][name]) for name in columns})
             joined.append(merged)
     return joined
 

@@ -38,6 +38,7 @@ from stress_candidates import (
     STRESS_ROW_COLUMNS,
     candidate_arguments,
     keep_used_network,
+    lung_probability,
     report_candidates,
     score_splits,
 )
@@ -63,12 +64,6 @@ def sampling_dropout(network: torch.nn.Module) -> Iterator[torch.nn.Module]:
             layer.eval()
 
 
-def _lung_probability(logits: torch.Tensor) -> torch.Tensor:
-    """Return the higher of the right and left lungs' sigmoid of ``(..., 3, rows, columns)`` logits."""
-    probabilities = torch.sigmoid(logits.float())
-    return torch.maximum(probabilities[..., 0, :, :], probabilities[..., 1, :, :])
-
-
 def dropout_disagreement(network: torch.nn.Module, film: torch.Tensor, own: torch.Tensor, samples: int) -> dict:
     """Return ``mc_agreement`` and ``mc_spread`` of ``samples`` dropout passes of ``film`` (``(1, 1, H, W)``).
 
@@ -79,8 +74,8 @@ def dropout_disagreement(network: torch.nn.Module, film: torch.Tensor, own: torc
         sampled = network(film.expand(samples, -1, -1, -1)).float().cpu()
     own = own.float().cpu()
     agreement = [lung_agreement(own.numpy(), each.numpy()) for each in sampled]
-    probabilities = _lung_probability(sampled)
-    anywhere = (probabilities > 0.5).any(dim=0) | (_lung_probability(own) > 0.5)
+    probabilities = lung_probability(sampled)
+    anywhere = (probabilities > 0.5).any(dim=0) | (lung_probability(own) > 0.5)
     spread = probabilities.std(dim=0)[anywhere].mean() if anywhere.any() else torch.tensor(0.0)
     return {"mc_agreement": round(float(np.mean(agreement)), 5), "mc_spread": round(float(spread), 5)}
 

@@ -27,30 +27,31 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from monai.bundle import ConfigParser
-from monai.data import Dataset
 from monai.networks.nets import Regressor
 from monai.utils import set_determinism
 
 # sibling scripts (Python puts a script's own folder on sys.path)
 from opacity_stress import scores
 from quality_score_fit import CANDIDATE_FEATURE_SETS
-from stress_candidates import STRESS_ROW_COLUMNS, candidate_arguments, report_candidates, score_splits
+from stress_candidates import (
+    STRESS_ROW_COLUMNS,
+    candidate_arguments,
+    drawn_films,
+    lung_probability,
+    report_candidates,
+    resized,
+    score_splits,
+)
 
 from lungseg_monai.inferers.batch_meta import plain
 from lungseg_monai.reports.mask_dice import mask_dice
-from lungseg_monai.workflows import bundle_workflow
 
 SIZE = 128
 ARRAYS = ("image", "kept")
 
 
-def _resized(array: torch.Tensor) -> np.ndarray:
-    return F.interpolate(array.float()[None, None], size=(SIZE, SIZE), mode="area")[0, 0].numpy()
-
-
 def _lung_probability(logits: torch.Tensor) -> np.ndarray:
-    probabilities = torch.sigmoid(logits.float().cpu())
-    return _resized(torch.maximum(probabilities[0], probabilities[1]))
+    return resized(lung_probability(logits.float().cpu()), SIZE)
 
 
 def stress_inputs(bundle: str, split: str, dataset_dir: str, cache: Path | None) -> list[dict]:
@@ -63,7 +64,7 @@ def stress_inputs(bundle: str, split: str, dataset_dir: str, cache: Path | None)
         def per_row(image: torch.Tensor, pred: torch.Tensor, network: torch.nn.Module) -> dict:
             film = plain(image)[0, 0].cpu()
             return {
-                "image": _resized(film),
+                "image": resized(film, SIZE),
                 "first": _lung_probability(pred[:3]),
                 "second": _lung_probability(pred[3:]),
             }
@@ -101,13 +102,7 @@ def _load(path: Path) -> list[dict]:
 
 def drawn_lungs(bundle: str, dataset_dir: str, split: str) -> dict[str, np.ndarray]:
     """Return each film's drawn lungs of ``split`` at 128 px, through the bundle's evaluation pre-processing."""
-    workflow = bundle_workflow(bundle, "evaluate.json", "eval", dataset_dir=dataset_dir, eval_split=split)
-    parser = workflow.parser
-    lungs = {}
-    for item in Dataset(parser.get_parsed_content("validate#datalist"), parser.get_parsed_content("preprocessing")):
-        label = torch.as_tensor(np.asarray(item["label"]))
-        lungs[Path(str(item["image"].meta["filename_or_obj"])).name] = _resized(torch.maximum(label[0], label[1])) > 0.5
-    return lungs
+    return {name: resized(lungs, SIZE) > 0.5 for name, _, lungs in drawn_films(bundle, dataset_dir, split)}
 
 
 def spoilt(kept: np.ndarray, rng: np.random.Generator) -> np.ndarray:

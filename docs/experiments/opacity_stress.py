@@ -114,8 +114,8 @@ def main() -> None:
     columns = ["split", "film", "kind", "severity", *STRESS_SCORED, "predicted_dice", "quality", *QUALITY_FEATURES]
     columns.append("second_opinion_used")
     written = []  # written once, whole, at the end: an interrupted run leaves the earlier files as they were
+    overrides = {key: json.loads(value) for key, value in (item.split("=", 1) for item in args.override)}
     for split in args.splits:
-        overrides = {key: json.loads(value) for key, value in (item.split("=", 1) for item in args.override)}
         rows = scores(args.bundle, split, args.dataset_dir, overrides)
         written += [{name: row.get(name) for name in columns} | {"split": split} for row in rows]
         result["splits"][split] = {

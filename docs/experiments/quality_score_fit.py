@@ -72,7 +72,8 @@ SCORED_FEATURES = CANDIDATE_FEATURE_SETS["0.8.0"]
 HIGH_MEANS_FAILURE = ("height_asymmetry", "worse_lung_irregularity", "worse_lung_base_notch")
 
 
-def _rows(path: Path) -> dict[str, list[dict]]:
+def read_rows(path: Path) -> dict[str, list[dict]]:
+    """Return the stress rows of a CSV by split, the lung Dice and the quality features as numbers."""
     splits: dict[str, list[dict]] = {}
     with path.open() as handle:
         for row in csv.DictReader(handle):
@@ -217,11 +218,11 @@ def main() -> None:
     for path in (stress_rows, *([Path(args.fit_rows)] if args.fit_rows else [])):
         if not path.is_file():
             parser.error(f"{path}: no such file (write it with docs/experiments/opacity_stress.py)")
-    splits = _rows(stress_rows)
+    splits = read_rows(stress_rows)
     splits = {split: rows for split, rows in splits.items() if not args.splits or split in args.splits}
     if "validation" not in splits:  # the threshold and the choice are made there
         parser.error(f"{stress_rows}: no validation rows among the splits scored ({', '.join(splits) or 'none'})")
-    fit_rows = [row for rows in _rows(Path(args.fit_rows)).values() for row in rows] if args.fit_rows else None
+    fit_rows = [row for rows in read_rows(Path(args.fit_rows)).values() for row in rows] if args.fit_rows else None
     comparison = feature_set_comparison(splits["validation"], splits.get("test"), fit_rows)
     if fit_rows:  # the set chosen on validation; the training films' Dice runs high: centred on validation
         chosen = max(comparison, key=lambda name: comparison[name]["validation_auroc"])

@@ -24,15 +24,13 @@ per film left out)::
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import itk
 import numpy as np
 import torch
-import torch.nn.functional as F
 from monai.bundle import ConfigParser
-from monai.data import Dataset
 
 # sibling scripts (Python puts a script's own folder on sys.path)
 from opacity_stress import scores
@@ -40,8 +38,11 @@ from quality_score_fit import CANDIDATE_FEATURE_SETS, FAILURE_BELOW, failure_aur
 from stress_candidates import (
     STRESS_ROW_COLUMNS,
     candidate_arguments,
+    drawn_films,
     keep_used_network,
+    lung_probability,
     report_candidates,
+    resized,
     score_splits,
 )
 
@@ -49,14 +50,9 @@ from lungseg_monai.inferers.batch_meta import plain
 from lungseg_monai.reports.mask_dice import mask_dice
 from lungseg_monai.transforms.predicted_dice import predicted_dice
 from lungseg_monai.transforms.second_opinion import lung_agreement
-from lungseg_monai.workflows import bundle_workflow
 
 REGISTRATION_SIZE = 128
 SEARCH_SIZE = 32
-
-
-def _resized(array: torch.Tensor, size: int, mode: str = "area") -> np.ndarray:
-    return F.interpolate(array.float()[None, None], size=(size, size), mode=mode)[0, 0].numpy()
 
 
 def _standardised(image: np.ndarray) -> np.ndarray:
@@ -98,23 +94,20 @@ def warped(mask: np.ndarray, transform: itk.AffineTransform) -> np.ndarray:
 class References:
     """The training films at registration size: images, drawn lungs, and 32 px copies to find the nearest."""
 
-    def __init__(self, datalist: list[dict], preprocessing, count: int) -> None:
+    def __init__(self, films: Iterable[tuple[str, torch.Tensor, torch.Tensor]], count: int) -> None:
         self.names, self.images, self.lungs, search = [], [], [], []
-        for item in Dataset(datalist, preprocessing):
-            label = torch.as_tensor(np.asarray(item["label"]))
-            lungs = torch.maximum(label[0], label[1])
-            image = torch.as_tensor(np.asarray(item["image"]))[0]
-            self.names.append(Path(str(item["image"].meta["filename_or_obj"])).name)
-            self.images.append(_resized(image, REGISTRATION_SIZE))
-            self.lungs.append(_resized(lungs, REGISTRATION_SIZE) > 0.5)
-            search.append(_standardised(_resized(image, SEARCH_SIZE)))
+        for name, image, lungs in films:
+            self.names.append(name)
+            self.images.append(resized(image, REGISTRATION_SIZE))
+            self.lungs.append(resized(lungs, REGISTRATION_SIZE) > 0.5)
+            search.append(_standardised(resized(image, SEARCH_SIZE)))
         self.search_matrix = np.stack(search)
         self.count = count
         self.seconds: list[float] = []
 
     def nearest(self, image: np.ndarray, exclude: str) -> list[int]:
         """Return the indices of the ``count`` references most correlated with ``image`` (not the film itself)."""
-        correlation = self.search_matrix @ _standardised(_resized(torch.as_tensor(image), SEARCH_SIZE))
+        correlation = self.search_matrix @ _standardised(resized(torch.as_tensor(image), SEARCH_SIZE))
         order = [i for i in np.argsort(-correlation) if self.names[i] != exclude]
         return order[: self.count]
 
@@ -124,7 +117,7 @@ class References:
         Its wall time is kept in :attr:`seconds` (one entry a film).
         """
         started = time.perf_counter()
-        moving = _resized(torch.as_tensor(image), REGISTRATION_SIZE)
+        moving = resized(torch.as_tensor(image), REGISTRATION_SIZE)
         scores = [[] for _ in lung_masks]
         for index in self.nearest(image, film):
             transform = affine_onto(self.images[index], moving)
@@ -136,11 +129,8 @@ class References:
 
 def _lung_masks(pred: torch.Tensor) -> list[np.ndarray]:
     """Return the lungs (right or left channel > 0.5, sigmoid) of each network's 3 channels, at registration size."""
-    probabilities = torch.sigmoid(pred.float().cpu())
-    return [
-        _resized(torch.maximum(probabilities[start], probabilities[start + 1]), REGISTRATION_SIZE) > 0.5
-        for start in range(0, probabilities.shape[0], 3)
-    ]
+    logits = pred.float().cpu()
+    return [resized(lung_probability(logits[start : start + 3]), REGISTRATION_SIZE) > 0.5 for start in (0, 3)]
 
 
 def stress_rows(bundle: str, split: str, dataset_dir: str, references: References) -> list[dict]:
@@ -172,9 +162,7 @@ def stress_rows(bundle: str, split: str, dataset_dir: str, references: Reference
 
 def training_references(bundle: str, dataset_dir: str, count: int) -> References:
     """Return the training films through the bundle's evaluation pre-processing (network-size image, lungs)."""
-    workflow = bundle_workflow(bundle, "evaluate.json", "eval", dataset_dir=dataset_dir, eval_split="training")
-    parser = workflow.parser
-    return References(parser.get_parsed_content("validate#datalist"), parser.get_parsed_content("preprocessing"), count)
+    return References(drawn_films(bundle, dataset_dir, "training"), count)
 
 
 def report(rows: list[dict], features: tuple[str, ...]) -> None:

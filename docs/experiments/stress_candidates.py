@@ -3,7 +3,8 @@
 ``rca_quality.py`` and ``dropout_quality.py`` each add columns to the stress benchmark's rows (``opacity_stress.py``'s
 ``scores(..., per_row_for=...)``), computed for each network of the bundle (``<name>_first``, ``<name>_second``), and
 print how well each finds the films with lung Dice < 0.90: alone, and added to a quality score's features fitted
-with each film's rows left out.
+with each film's rows left out. ``learned_quality.py`` too; those that need the drawn films, the lung probability
+of a network's output or a resampled copy take them from here.
 """
 
 from __future__ import annotations
@@ -11,17 +12,44 @@ from __future__ import annotations
 import argparse
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
+import torch
+import torch.nn.functional as F
+from monai.data import Dataset
 from quality_score_fit import failure_auroc, failures, film_bootstrap_auroc_ci, leave_one_film_out_auroc
 
 from lungseg_monai.data.atomic_writes import write_csv
 from lungseg_monai.transforms.predicted_dice import QUALITY_FEATURES
+from lungseg_monai.workflows import bundle_workflow
 
 #: The stress rows' columns every candidate's CSV starts with.
 STRESS_ROW_COLUMNS = ("split", "film", "kind", "severity", "lungs", "quality", *QUALITY_FEATURES, "second_opinion_used")
+
+
+def resized(array: torch.Tensor, size: int, mode: str = "area") -> np.ndarray:
+    """Return a ``(rows, columns)`` image or mask resampled to ``size`` x ``size`` (area averaging by default)."""
+    return F.interpolate(array.float()[None, None], size=(size, size), mode=mode)[0, 0].numpy()
+
+
+def lung_probability(logits: torch.Tensor) -> torch.Tensor:
+    """Return the higher of the right and left lungs' sigmoid of ``(..., 3, rows, columns)`` logits."""
+    probabilities = torch.sigmoid(logits.float())
+    return torch.maximum(probabilities[..., 0, :, :], probabilities[..., 1, :, :])
+
+
+def drawn_films(bundle: str, dataset_dir: str, split: str) -> Iterator[tuple[str, torch.Tensor, torch.Tensor]]:
+    """Yield each film of ``split`` as (name, image, drawn lungs), ``(rows, columns)`` each, at network size.
+
+    Through the bundle's evaluation pre-processing: the image as the network sees it, the lungs as scored.
+    """
+    parser = bundle_workflow(bundle, "evaluate.json", "eval", dataset_dir=dataset_dir, eval_split=split).parser
+    for item in Dataset(parser.get_parsed_content("validate#datalist"), parser.get_parsed_content("preprocessing")):
+        label = torch.as_tensor(np.asarray(item["label"]))
+        image = torch.as_tensor(np.asarray(item["image"]))[0]
+        yield Path(str(item["image"].meta["filename_or_obj"])).name, image, torch.maximum(label[0], label[1])
 
 
 def candidate_arguments(description: str) -> argparse.ArgumentParser:
