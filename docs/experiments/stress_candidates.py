@@ -40,16 +40,23 @@ def lung_probability(logits: torch.Tensor) -> torch.Tensor:
     return torch.maximum(probabilities[..., 0, :, :], probabilities[..., 1, :, :])
 
 
-def drawn_films(bundle: str, dataset_dir: str, split: str) -> Iterator[tuple[str, torch.Tensor, torch.Tensor]]:
-    """Yield each film of ``split`` as (name, image, drawn lungs), ``(rows, columns)`` each, at network size.
+def drawn_structures(bundle: str, dataset_dir: str, split: str) -> Iterator[tuple[str, torch.Tensor, torch.Tensor]]:
+    """Yield each film of ``split`` as (name, image ``(rows, columns)``, drawn structures ``(3, rows, columns)``).
 
-    Through the bundle's evaluation pre-processing: the image as the network sees it, the lungs as scored.
+    Through the bundle's evaluation pre-processing, at network size: the image as the network sees it, the right
+    lung, left lung and cardiomediastinum as scored.
     """
     parser = bundle_workflow(bundle, "evaluate.json", "eval", dataset_dir=dataset_dir, eval_split=split).parser
     for item in Dataset(parser.get_parsed_content("validate#datalist"), parser.get_parsed_content("preprocessing")):
         label = torch.as_tensor(np.asarray(item["label"]))
         image = torch.as_tensor(np.asarray(item["image"]))[0]
-        yield Path(str(item["image"].meta["filename_or_obj"])).name, image, torch.maximum(label[0], label[1])
+        yield Path(str(item["image"].meta["filename_or_obj"])).name, image, label
+
+
+def drawn_films(bundle: str, dataset_dir: str, split: str) -> Iterator[tuple[str, torch.Tensor, torch.Tensor]]:
+    """Yield each film of ``split`` as (name, image, drawn lungs), ``(rows, columns)`` each, at network size."""
+    for name, image, label in drawn_structures(bundle, dataset_dir, split):
+        yield name, image, torch.maximum(label[0], label[1])
 
 
 def candidate_arguments(description: str) -> argparse.ArgumentParser:
