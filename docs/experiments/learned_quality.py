@@ -18,6 +18,7 @@ bundle averages logits). Writes ``<output>/learned_quality_<bundle>.csv`` (the v
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -44,6 +45,7 @@ from stress_candidates import (
 )
 
 from lungseg_monai.inferers.batch_meta import plain
+from lungseg_monai.paths import bundle_path
 from lungseg_monai.reports.mask_dice import mask_dice
 
 SIZE = 128
@@ -56,7 +58,7 @@ def _lung_probability(logits: torch.Tensor) -> np.ndarray:
 
 def stress_inputs(bundle: str, split: str, dataset_dir: str, cache: Path | None) -> list[dict]:
     """Return the stress rows of ``split`` with ``image`` and ``kept`` (lung probability) at 128 px."""
-    cached = cache / f"{bundle}_{split}" if cache else None
+    cached = cache / f"{bundle}_{split}_{_weights_digest(bundle)}" if cache else None
     if cached and cached.with_suffix(".npz").exists():
         return _load(cached)
 
@@ -78,6 +80,14 @@ def stress_inputs(bundle: str, split: str, dataset_dir: str, cache: Path | None)
     if cached:
         _save(cached, rows)
     return rows
+
+
+def _weights_digest(bundle: str) -> str:
+    """Return a short digest of the bundle's two networks' weights, so that a cache of older weights is not read."""
+    digest = hashlib.sha256()
+    for name in ("model.pt", "second_opinion.pt"):
+        digest.update((Path(bundle_path(bundle)) / "models" / name).read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def _save(path: Path, rows: list[dict]) -> None:
@@ -185,7 +195,7 @@ def main() -> None:
     parser.add_argument(
         "--cache",
         type=Path,
-        help="keep the stress rows' 128 px inputs here between runs (empty it when a bundle changes)",
+        help="keep the stress rows' 128 px inputs here between runs (named by the bundle's weights)",
     )
     args = parser.parse_args()
     torch.manual_seed(args.seed)
