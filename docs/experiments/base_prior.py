@@ -51,6 +51,7 @@ from stress_candidates import (
     report_candidates,
     resized,
     score_splits,
+    small_regressor,
 )
 
 from lungseg_monai.inferers.batch_meta import plain
@@ -64,15 +65,17 @@ _MIRRORED = [2, 3, 0, 1]  # the extents of the mirrored film: the lungs swap sid
 KEPT = tuple(f"kept_{name}" for name in EXTENTS)
 
 
-def lung_extents(structures: np.ndarray) -> np.ndarray:
-    """Return each lung's apex and base rows (:data:`EXTENTS`) of ``(3, rows, columns)`` structures above 0.5.
+def lung_extents(structures: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """Return each lung's apex and base rows (:data:`EXTENTS`) of ``(3, rows, columns)`` structures above ``threshold``.
 
-    From the largest connected part of each lung; the base is the row below its lowest pixel; NaN for an empty lung.
+    From the largest 4-connected part of each lung (the package's ``largest_filled_component`` joins diagonal
+    neighbours too, which moves some augmented training lungs' extents); the base is the row below its lowest pixel;
+    NaN for an empty lung.
     """
     rows = structures.shape[-2]
     extents = []
     for channel in (RIGHT_LUNG, LEFT_LUNG):
-        labels, count = ndimage.label(structures[channel] > 0.5)
+        labels, count = ndimage.label(structures[channel] > threshold)
         if count == 0:
             extents += [np.nan, np.nan]
             continue
@@ -82,12 +85,6 @@ def lung_extents(structures: np.ndarray) -> np.ndarray:
     return np.array(extents, dtype=np.float32)
 
 
-def new_regressor() -> Regressor:
-    """Return the prior's network: the 128 px film in, :data:`EXTENTS` out."""
-    return Regressor(in_shape=(1, SIZE, SIZE), out_shape=(len(EXTENTS),), channels=(16, 32, 64, 128),
-                     strides=(2, 2, 2, 2), num_res_units=1, dropout=0.1)  # fmt: skip
-
-
 def train(bundle: str, dataset_dir: str, opacity_prob: float, epochs: int, copies: int, seed: int) -> Regressor:
     """Train the prior on the training films through the bundle's training augmentation; evaluation mode after."""
     set_determinism(seed)
@@ -95,7 +92,7 @@ def train(bundle: str, dataset_dir: str, opacity_prob: float, epochs: int, copie
         bundle, "train.json", "train", dataset_dir=dataset_dir, opacity_prob=opacity_prob, num_workers=0
     ).parser.get_parsed_content("train#dataset")
     dataset.transform.set_random_state(seed=seed)
-    model = new_regressor()
+    model = small_regressor(1, len(EXTENTS), SIZE)
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-5)
     for epoch in range(epochs):
         started = time.time()
@@ -154,7 +151,7 @@ def stress_rows(bundle: str, split: str, dataset_dir: str, model: Regressor) -> 
             logits = pred.float().cpu()
             # the bundle keeps the mean of both networks' logits where they agree, else the second network's
             for kept, structures in (("first", (logits[:3] + logits[3:]) / 2), ("second", logits[3:])):
-                extents = lung_extents((structures > 0).numpy().astype(np.float32))
+                extents = lung_extents(structures.numpy(), threshold=0.0)
                 row.update({f"{name}_{kept}": round(float(v), 5) for name, v in zip(KEPT, extents, strict=True)})
                 row[f"base_shortfall_{kept}"] = base_shortfall(prior, extents)
             return row
@@ -169,13 +166,13 @@ def stress_rows(bundle: str, split: str, dataset_dir: str, model: Regressor) -> 
 
 
 def base_errors(rows: list[dict], source: str) -> np.ndarray:
-    """Return ``|source's base - drawn base| / drawn lung height`` of both lungs of every row (NaN: no lung)."""
+    """Return ``|source's base - drawn base| / drawn lung height`` of both lungs of every row (1.0: no lung)."""
     errors = []
     for row in rows:
         for side in ("right", "left"):
             height = row[f"drawn_{side}_base"] - row[f"drawn_{side}_top"]
             errors.append(abs(row[f"{source}_{side}_base"] - row[f"drawn_{side}_base"]) / height)
-    return np.array(errors, dtype=float)
+    return np.nan_to_num(np.array(errors, dtype=float), nan=1.0)
 
 
 def report(rows: list[dict]) -> None:
@@ -186,13 +183,12 @@ def report(rows: list[dict]) -> None:
         chosen = [row for row in rows if row["severity"] == severity]
         figures = []
         for source in ("prior", "kept"):
-            errors = np.nan_to_num(base_errors(chosen, source), nan=1.0)
+            errors = base_errors(chosen, source)
             figures.append(f"{source} {np.median(errors):.3f} / {np.percentile(errors, 90):.3f}")
         print(f"    severity {severity} ({len(chosen)} rows): {', '.join(figures)}")
     for kind in sorted({row["kind"] for row in rows} - {"clean"}):
         chosen = [row for row in rows if row["kind"] == kind and row["severity"] >= 3]
-        figures = [f"{source} {np.median(np.nan_to_num(base_errors(chosen, source), nan=1.0)):.3f}"
-                   for source in ("prior", "kept")]  # fmt: skip
+        figures = [f"{source} {np.median(base_errors(chosen, source)):.3f}" for source in ("prior", "kept")]
         print(f"    {kind}, severities 3-4 ({len(chosen)} rows), median: {', '.join(figures)}")
     report_candidates(rows, ["base_shortfall"], CANDIDATE_FEATURE_SETS["0.8.0"], ["base_shortfall"])
 

@@ -42,6 +42,7 @@ from stress_candidates import (
     report_candidates,
     resized,
     score_splits,
+    small_regressor,
 )
 
 from lungseg_monai.inferers.batch_meta import plain
@@ -150,8 +151,7 @@ def training_set(rows: list[dict], truth: dict[str, np.ndarray], seed: int) -> t
 def train(inputs: torch.Tensor, targets: torch.Tensor, epochs: int, seed: int) -> Regressor:
     """Train the regressor (Adam, MSE on 10 x (1 - Dice), horizontal flips) and return it in evaluation mode."""
     set_determinism(seed)
-    model = Regressor(in_shape=(2, SIZE, SIZE), out_shape=(1,), channels=(16, 32, 64, 128), strides=(2, 2, 2, 2),
-                      num_res_units=1, dropout=0.1)  # fmt: skip
+    model = small_regressor(2, 1, SIZE)
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-5)
     scaled = 10.0 * (1.0 - targets)
     for epoch in range(epochs):

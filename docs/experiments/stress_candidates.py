@@ -19,6 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from monai.data import Dataset
+from monai.networks.nets import Regressor
 from quality_score_fit import failure_auroc, failures, film_bootstrap_auroc_ci, leave_one_film_out_auroc
 
 from lungseg_monai.data.atomic_writes import write_csv
@@ -38,6 +39,15 @@ def lung_probability(logits: torch.Tensor) -> torch.Tensor:
     """Return the higher of the right and left lungs' sigmoid of ``(..., 3, rows, columns)`` logits."""
     probabilities = torch.sigmoid(logits.float())
     return torch.maximum(probabilities[..., 0, :, :], probabilities[..., 1, :, :])
+
+
+def small_regressor(in_channels: int, outputs: int, size: int = 128) -> Regressor:
+    """Return the experiments' image regressor: ``in_channels`` x ``size`` x ``size`` in, ``outputs`` values out.
+
+    MONAI's ``Regressor`` with 4 residual levels (16-128 channels, stride 2 each) and dropout 0.1.
+    """
+    return Regressor(in_shape=(in_channels, size, size), out_shape=(outputs,), channels=(16, 32, 64, 128),
+                     strides=(2, 2, 2, 2), num_res_units=1, dropout=0.1)  # fmt: skip
 
 
 def drawn_structures(bundle: str, dataset_dir: str, split: str) -> Iterator[tuple[str, torch.Tensor, torch.Tensor]]:
