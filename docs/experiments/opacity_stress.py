@@ -30,7 +30,7 @@ from lungseg_monai.handlers import OpacityStressBenchmark
 from lungseg_monai.handlers.opacity_stress import dense_opacity_films
 from lungseg_monai.networks import init_from_checkpoint
 from lungseg_monai.paths import repo_path
-from lungseg_monai.reports.opacity_stress import STRESS_SCORED, stress_summary
+from lungseg_monai.reports.opacity_stress import BASE_SHORTFALL, STRESS_SCORED, stress_summary
 from lungseg_monai.transforms.opacity import OPACITY_KINDS, SEVERITIES
 from lungseg_monai.transforms.predicted_dice import QUALITY_FEATURES
 from lungseg_monai.workflows import bundle_workflow
@@ -111,8 +111,8 @@ def main() -> None:
         return
     dense = dense_opacity_films(DENSE_OPACITY_LIST)
     result = {"bundle": args.bundle, "splits": {}}
-    columns = ["split", "film", "kind", "severity", *STRESS_SCORED, "predicted_dice", "quality", *QUALITY_FEATURES]
-    columns.append("second_opinion_used")
+    columns = ["split", "film", "kind", "severity", *STRESS_SCORED, BASE_SHORTFALL, "predicted_dice", "quality"]
+    columns += [*QUALITY_FEATURES, "second_opinion_used"]
     written = []  # written once, whole, at the end: an interrupted run leaves the earlier files as they were
     overrides = {key: json.loads(value) for key, value in (item.split("=", 1) for item in args.override)}
     for split in args.splits:

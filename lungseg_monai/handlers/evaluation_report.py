@@ -19,9 +19,11 @@ from lungseg_monai.data.radiograph_reader import pixel_spacing
 from lungseg_monai.handlers.opacity_stress import OpacityStressBenchmark
 from lungseg_monai.handlers.report_metrics import ASD_MM, ASD_PX, CONFUSION, DICE, HD95_MM, HD95_PX, IOU
 from lungseg_monai.reports.mask_dice import mask_dice
+from lungseg_monai.reports.opacity_stress import BASE_SHORTFALL
 from lungseg_monai.reports.report_writer import CaseResult, StressResult, headline_figures, write_evaluation_report
 from lungseg_monai.reports.statistics import RocAccumulator
 from lungseg_monai.transforms.cardiothoracic import cardiothoracic_ratio
+from lungseg_monai.transforms.lung_base import base_shortfall
 from lungseg_monai.transforms.predicted_dice import QUALITY_SCORE
 from lungseg_monai.transforms.structures import EVALUATION_CHANNELS, heart_annotated
 
@@ -157,6 +159,9 @@ class EvaluationReportHandler:
                 "ctr_truth": _ctr(label_structures) if heart_known else math.nan,
             }
             extra["ctr_abs_error"] = abs(extra["ctr_pred"] - extra["ctr_truth"])
+            for side, name in enumerate(("right_lung", "left_lung")):
+                lung, drawn = pred_structures[side] > 0.5, label_structures[side] > 0.5
+                extra[f"{name}_{BASE_SHORTFALL}"] = base_shortfall(lung, drawn)
             score = output.get(self.score_key)
             if score is not None:
                 extra["predicted_dice"] = float(score["predicted_dice"])

@@ -21,8 +21,9 @@ from monai.transforms import Compose
 from monai.utils import convert_to_numpy
 
 from lungseg_monai.reports.mask_dice import mask_dice
-from lungseg_monai.reports.opacity_stress import STRESS_SCORED
+from lungseg_monai.reports.opacity_stress import BASE_SHORTFALL, STRESS_SCORED, row_value
 from lungseg_monai.run_errors import require_file
+from lungseg_monai.transforms.lung_base import worse_base_shortfall
 from lungseg_monai.transforms.opacity import OPACITY_KINDS, SEVERITIES, PaintOpacityd
 from lungseg_monai.transforms.predicted_dice import QUALITY_SCORE, marks_check, second_opinion_used
 from lungseg_monai.transforms.structures import EVALUATION_CHANNELS, StackStructureMasksd
@@ -54,12 +55,17 @@ def dense_opacity_films(path: str | Path | None) -> set[str]:
 
 
 def score_row(scored: dict[str, Any]) -> dict[str, Any]:
-    """Return the Dice of :data:`STRESS_SCORED`, the quality score and its features of one post-processed film."""
+    """Return the Dice of :data:`STRESS_SCORED`, the worse lung's base shortfall, the quality score and its features.
+
+    Of one post-processed film.
+    """
     pred_eval, label_eval = convert_to_numpy(scored["pred_eval"]) > 0, convert_to_numpy(scored["label_eval"]) > 0
     row: dict[str, Any] = {}
     for channel in STRESS_SCORED:
         index = EVALUATION_CHANNELS.index(channel)
         row[channel] = round(mask_dice(pred_eval[index], label_eval[index]), 4)
+    lungs = [EVALUATION_CHANNELS.index(name) for name in ("right_lung", "left_lung")]
+    row[BASE_SHORTFALL] = row_value(worse_base_shortfall(pred_eval[lungs], label_eval[lungs]))
     score = scored.get(QUALITY_SCORE)
     row["predicted_dice"] = None if score is None else score["predicted_dice"]
     row["quality"] = None

@@ -87,6 +87,9 @@ class AnatomyMeasures:
         predicted_dice: the lung Dice the quality score predicts (None when the bundle has no score).
         lung_agreement: the lung Dice between the network's and the second network's masks (None without a
             second opinion); below the bundle's switch the structures are the second network's.
+        lung_base_gap: how far the network stopped a lung's base above the second network's, as a share of that
+            lung's height (the worse lung; None where the bundle does not check it); above the bundle's
+            ``second_opinion_base_gap_above`` the structures are the second network's as well.
 
     """
 
@@ -107,6 +110,7 @@ class AnatomyMeasures:
     flags: list[str] = field(default_factory=list)
     predicted_dice: float | None = None
     lung_agreement: float | None = None
+    lung_base_gap: float | None = None
 
     @property
     def quality(self) -> str:
@@ -261,4 +265,5 @@ def measure_anatomy(
         flags=flags,
         predicted_dice=None if score is None else float(score["predicted_dice"]),
         lung_agreement=(score or {}).get("second_opinion", {}).get("lung_agreement"),
+        lung_base_gap=(score or {}).get("second_opinion", {}).get("base_gap"),
     )

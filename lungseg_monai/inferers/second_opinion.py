@@ -15,7 +15,7 @@ import torch
 from monai.inferers import Inferer, SimpleInferer
 
 from lungseg_monai.inferers.batch_meta import plain, with_batch_meta
-from lungseg_monai.transforms.second_opinion import lung_agreement
+from lungseg_monai.transforms.second_opinion import second_opinion_choice
 
 __all__ = ["SecondOpinionInferer"]
 
@@ -35,6 +35,8 @@ class SecondOpinionInferer(Inferer):
         inferer: how to run both networks (default: one plain pass).
         recheck_inferer: how to run the second network again on the films that disagree; None: not again.
         switch_below: lung Dice (logits above 0) below which a film disagrees.
+        base_gap_above: a film disagrees as well where the network stops a lung's base more than this share of the
+            lung's height above the second network's; None: never (as ``SecondOpinionFallbackd``'s).
 
     """
 
@@ -44,11 +46,12 @@ class SecondOpinionInferer(Inferer):
         inferer: Inferer | None = None,
         recheck_inferer: Inferer | None = None,
         switch_below: float = 0.95,
+        base_gap_above: float | None = None,
     ) -> None:
         super().__init__()
         self.second_network = second_network.eval()
         self.inferer = inferer or SimpleInferer()
-        self.recheck_inferer, self.switch_below = recheck_inferer, switch_below
+        self.recheck_inferer, self.switch_below, self.base_gap_above = recheck_inferer, switch_below, base_gap_above
 
     def __call__(self, inputs: torch.Tensor, network: Callable[..., torch.Tensor], *args: Any, **kwargs: Any):
         """Return ``cat([inferer(inputs, network), inferer(inputs, second_network)], dim=1)``, rechecked."""
@@ -58,7 +61,7 @@ class SecondOpinionInferer(Inferer):
         if self.recheck_inferer is not None:
             for index in range(first.shape[0]):
                 pair = (first[index].detach().cpu().numpy(), second[index].detach().cpu().numpy())
-                if lung_agreement(*pair) < self.switch_below:
+                if second_opinion_choice(*pair, self.switch_below, self.base_gap_above)["used"]:
                     again = self.recheck_inferer(films[index : index + 1], self.second_network, *args, **kwargs)
                     second[index] = again[0]
         return with_batch_meta(torch.cat([first, second], dim=1), inputs)

@@ -112,7 +112,9 @@ def render_report(
         "<p class='note'>ci95: 95% bootstrap confidence interval of the mean (2000 resamples, seed 0). "
         "Distances (hd95, asd) in mm where every case has a pixel spacing, else all in pixels. Columns without a "
         "prefix are both lungs in the anatomical convention; visible_lungs_* stop at the cardiomediastinum; "
-        "ctr_* is the cardiothoracic ratio of prediction and reference.</p>"
+        "ctr_* is the cardiothoracic ratio of prediction and reference; *_base_shortfall is how far the predicted "
+        "lung's base stops above the drawn one, as a share of the drawn lung's height (0.33: its lowest third "
+        "missing; 0: it reaches the drawn base or lower).</p>"
         f"{extra}{figures}<h2>Cases: X-ray | truth | prediction | overlay</h2>"
         "<p class='note'>overlay: green = agreement, red = false positive, blue = false negative.</p>"
         f"{cases}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,22 +10,40 @@ import numpy as np
 
 from lungseg_monai.reports.statistics import paired_comparison
 
-__all__ = ["ALL_KINDS", "STRESS_SCORED", "REAL_DENSE", "paired_stress_differences", "stress_summary"]
+__all__ = [
+    "ALL_KINDS",
+    "BASE_SHORTFALL",
+    "STRESS_SCORED",
+    "REAL_DENSE",
+    "paired_stress_differences",
+    "row_value",
+    "stress_summary",
+]
 
 #: The evaluation channels the benchmark scores.
 STRESS_SCORED = ("lungs", "visible_lungs", "cardiomediastinum")
+#: The column of the worse lung's base shortfall (:func:`~lungseg_monai.transforms.lung_base.worse_base_shortfall`).
+BASE_SHORTFALL = "base_shortfall"
 #: The name of the subset row of real dense-opacity films.
 REAL_DENSE = "real dense opacity (clean films listed)"
 #: The kind of :func:`paired_stress_differences`' rows that pool every painted kind of a severity.
 ALL_KINDS = "every painted kind"
 
 
+def row_value(value: float | None) -> float | None:
+    """Return a figure as a benchmark row holds it: rounded to 4 digits, None where it is missing or NaN."""
+    return None if value is None or not math.isfinite(value) else round(float(value), 4)
+
+
 def stress_summary(rows: Sequence[dict[str, Any]], dense: set[str]) -> list[dict[str, Any]]:
     """Return the mean and worst Dice per kind and severity (the clean films once) and the real dense subset's row.
 
+    With the rows' :data:`BASE_SHORTFALL` (the worse lung's), its mean and largest (``base_shortfall_max``) too.
+
     Args:
         rows: one per film and setting: ``film``, ``kind`` (``clean`` for the film as it is), ``severity``, the Dice
-            of :data:`STRESS_SCORED` (None where the reference lacks the structure) and ``quality`` (or None).
+            of :data:`STRESS_SCORED` (None where the reference lacks the structure), ``quality`` (or None) and
+            optionally :data:`BASE_SHORTFALL`.
         dense: the file names of the real dense-opacity films.
 
     """
@@ -39,6 +58,10 @@ def stress_summary(rows: Sequence[dict[str, Any]], dense: set[str]) -> list[dict
             values = [row[channel] for row in members if row.get(channel) is not None]
             entry[channel] = round(float(np.mean(values)), 4) if values else None
             entry[f"{channel}_min"] = round(float(np.min(values)), 4) if values else None
+        shortfalls = [row[BASE_SHORTFALL] for row in members if row.get(BASE_SHORTFALL) is not None]
+        if shortfalls:
+            entry[BASE_SHORTFALL] = round(float(np.mean(shortfalls)), 4)
+            entry[f"{BASE_SHORTFALL}_max"] = round(float(np.max(shortfalls)), 4)
         checked = [row for row in members if row.get("quality") is not None]
         entry["marked_check"] = sum(row["quality"] == "check" for row in checked) if checked else None
         summary.append(entry)

@@ -19,9 +19,10 @@ from lungseg_monai.reports.figures import (
     roc_figure,
 )
 from lungseg_monai.reports.html_report import render_report
-from lungseg_monai.reports.opacity_stress import REAL_DENSE, STRESS_SCORED, stress_summary
+from lungseg_monai.reports.opacity_stress import BASE_SHORTFALL, REAL_DENSE, STRESS_SCORED, row_value, stress_summary
 from lungseg_monai.reports.statistics import RocAccumulator, quality_score_summary, summarize
 from lungseg_monai.reports.training_curves import read_scalar_curves
+from lungseg_monai.transforms.lung_base import worse_shortfall
 from lungseg_monai.transforms.predicted_dice import QUALITY_FEATURES, marks_check
 
 __all__ = [
@@ -41,8 +42,8 @@ METRIC_NAMES = ("dice", "iou", "precision", "recall", "specificity", "pixel_accu
 
 
 def lower_is_better(column: str) -> bool:
-    """Whether a smaller value of ``column`` is better (distances and errors)."""
-    return column.endswith(("hd95", "asd", "abs_error"))
+    """Whether a smaller value of ``column`` is better (distances, errors and a lung base's shortfall)."""
+    return column.endswith(("hd95", "asd", "abs_error", BASE_SHORTFALL))
 
 
 #: The structures of a report's headline, lungs first: (Dice column, name said).
@@ -134,8 +135,9 @@ def _clean_rows(cases: list[CaseResult], check_below: float | None) -> list[dict
         scored = check_below is not None and np.isfinite(score)
         row = {"film": case.name, "kind": "clean", "severity": 0}
         for channel in STRESS_SCORED:
-            value = case.metrics.get("dice" if channel == "lungs" else f"{channel}_dice")
-            row[channel] = None if value is None or not np.isfinite(value) else round(float(value), 4)
+            row[channel] = row_value(case.metrics.get("dice" if channel == "lungs" else f"{channel}_dice"))
+        sides = (case.metrics.get(f"{side}_{BASE_SHORTFALL}", np.nan) for side in ("right_lung", "left_lung"))
+        row[BASE_SHORTFALL] = row_value(worse_shortfall(sides))
         row["predicted_dice"] = round(float(score), 4) if scored else None
         used = case.metrics.get("second_opinion_used") == 1.0
         ragged = case.metrics.get("ragged_lung_base") == 1.0
@@ -237,7 +239,8 @@ def write_evaluation_report(
         record["opacity_stress"] = stress_table
         features = [name for name in QUALITY_FEATURES if any(name in row for row in clean + stress.rows)]
         stress_columns = [
-            "film", "kind", "severity", *STRESS_SCORED, "predicted_dice", "quality", *features, "second_opinion_used",
+            "film", "kind", "severity", *STRESS_SCORED, BASE_SHORTFALL, "predicted_dice", "quality", *features,
+            "second_opinion_used",
         ]  # fmt: skip
         write_csv(output_dir / "opacity_stress.csv", clean + stress.rows, stress_columns)
         channels = [c for c in STRESS_SCORED if all(e[c] is not None for e in stress_table if e["kind"] != REAL_DENSE)]

@@ -132,6 +132,11 @@ def test_structures_from_the_second_network_are_flagged_and_their_ctr_withheld()
     measures = measure_anatomy(_chest(), score=used)
     assert measures.flags == ["second_opinion_lungs", "ctr_not_measurable"] and measures.quality == "check"
     assert measures.cardiothoracic_ratio is None
+    # since 0.8.7 also where the lungs agree but the network stopped a lung's base short of the second network's
+    short = {**kept, "second_opinion": {"lung_agreement": 0.96, "base_gap": 0.12, "used": True}}
+    record = measure_anatomy(_chest(), score=short).as_dict()
+    assert record["flags"] == ["second_opinion_lungs", "ctr_not_measurable"] and record["lung_base_gap"] == 0.12
+    assert measure_anatomy(_chest(), score=kept).as_dict()["lung_base_gap"] is None
 
 
 def test_a_ragged_lung_base_is_flagged_and_its_ctr_withheld():

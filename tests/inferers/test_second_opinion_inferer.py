@@ -70,6 +70,15 @@ def test_a_film_that_disagrees_gets_the_second_network_again_through_the_recheck
     assert disagreeing[:, 3:].min() == 95.0 and disagreeing[:, :3].max() == 5.0
 
 
+def test_a_film_whose_base_stops_short_is_rechecked_with_base_gap_above():
+    # the network's lungs end 2 of 20 rows short (lung Dice 0.947): a base gap of 0.1
+    second = _Lungs(rows=20)
+    plain = SecondOpinionInferer(second, recheck_inferer=_Recheck(), switch_below=0.94)
+    assert plain(torch.zeros(1, 1, 24, 4), _Lungs(rows=18))[:, 3:].max() == 5.0 and second.calls == 1
+    checked = SecondOpinionInferer(second, recheck_inferer=_Recheck(), switch_below=0.94, base_gap_above=0.06)
+    assert checked(torch.zeros(1, 1, 24, 4), _Lungs(rows=18))[:, 3:].min() == 95.0 and second.calls == 1 + 2
+
+
 class _Recorder(_Constant):
     """A :class:`_Constant` that records the type of each input it is given."""
 

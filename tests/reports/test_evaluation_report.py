@@ -123,6 +123,12 @@ def test_report_scores_the_quality_score_and_the_painted_films(report_dir):
         assert painted[film]["second_opinion_used"] == "True" and painted[film]["quality"] == "check"
         assert float(painted[film]["lung_agreement"]) < 0.95 <= float(row["lung_agreement"])
         assert float(painted[film]["lungs"]) > 0.84  # 0.8446 the least (network alone: 0.49-0.74 in 0.7)
+        # ... down to the drawn base: each lung's base within 5% of its height (0.0424 the most short of it)
+        sides = [float(cases[film][f"{side}_lung_base_shortfall"]) for side in ("right", "left")]
+        assert all(0.0 <= value < 0.05 for value in sides) and float(row["base_shortfall"]) == pytest.approx(
+            max(sides), abs=1e-4
+        )
+        assert 0.0 <= float(painted[film]["base_shortfall"]) < 0.05
         # the clean rows carry the score's features as the painted rows do (the base notch measured, not blank)
         assert all(row[name] != "" and painted[film][name] != "" for name in QUALITY_FEATURES if name in row)
         assert 0.0 <= float(row["worse_lung_base_notch"]) < 0.1 and float(row["soft_dice"]) > 0.8
@@ -136,6 +142,8 @@ def test_report_scores_the_quality_score_and_the_painted_films(report_dir):
     table = {(e["kind"], e["severity"]): e for e in summary["opacity_stress"]}
     assert table[("effusion", 4)]["lungs"] > table[("clean", 0)]["lungs"] - 0.03
     assert table[("effusion", 4)]["marked_check"] >= 3
+    effusion = [float(row["base_shortfall"]) for row in painted.values()]
+    assert table[("effusion", 4)]["base_shortfall_max"] == pytest.approx(max(effusion), abs=1e-4)
     page = (report_dir / "report.html").read_text()
     assert "Opacity stress: mean Dice against severity" in page and "Quality score: predicted against actual" in page
 

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from lungseg_monai.transforms import SECOND_OPINION, SecondOpinionFallbackd, lung_agreement
+from lungseg_monai.transforms.second_opinion import base_gap, second_opinion_choice
 
 
 def _logits(lung_rows: slice, heart: float = 5.0) -> np.ndarray:
@@ -65,3 +66,35 @@ def test_a_wrong_setting_is_refused(keys, switch_below):
 def test_an_output_without_two_halves_is_refused():
     with pytest.raises(ValueError, match="expected 6"):
         SecondOpinionFallbackd("pred")({"pred": torch.zeros(3, 8, 8)})
+
+
+def test_a_base_stopped_short_gives_way_though_the_lungs_agree():
+    # a tenth of the lungs' height missing at the base: the lung Dice stays at 0.95, above the switch
+    short, whole = _logits(slice(10, 82)), _logits(slice(10, 90), heart=-5.0)
+    assert lung_agreement(short, whole) == pytest.approx(0.9474, abs=1e-4)
+    assert base_gap(short, whole) == pytest.approx(0.1)
+    assert base_gap(whole, short) == 0.0  # reaching lower than the second network is no gap
+    stacked = _stacked(short, whole)
+    kept = SecondOpinionFallbackd("pred", switch_below=0.94, average_when_agreeing=True)({"pred": stacked})
+    assert kept[SECOND_OPINION] == {"lung_agreement": pytest.approx(0.9474, abs=1e-4), "used": False}
+    out = SecondOpinionFallbackd("pred", switch_below=0.94, base_gap_above=0.06)({"pred": stacked})
+    assert torch.equal(out["pred"], torch.as_tensor(whole))
+    assert out[SECOND_OPINION] == {
+        "lung_agreement": pytest.approx(0.9474, abs=1e-4),
+        "base_gap": pytest.approx(0.1),
+        "used": True,
+    }
+    within = SecondOpinionFallbackd("pred", switch_below=0.94, base_gap_above=0.12)({"pred": stacked})
+    assert within[SECOND_OPINION]["used"] is False and torch.equal(within["pred"], torch.as_tensor(short))
+
+
+def test_no_second_lung_is_no_base_gap():
+    nothing = np.full((3, 100, 100), -5.0, np.float32)
+    choice = second_opinion_choice(_logits(slice(10, 90)), nothing, switch_below=0.0, base_gap_above=0.05)
+    assert choice == {"lung_agreement": 0.0, "base_gap": None, "used": False}
+    assert second_opinion_choice(nothing, _logits(slice(10, 90)), 0.0, 0.05)["base_gap"] == 1.0
+
+
+def test_a_wrong_base_gap_is_refused():
+    with pytest.raises(ValueError, match="base_gap_above"):
+        SecondOpinionFallbackd("pred", base_gap_above=5)

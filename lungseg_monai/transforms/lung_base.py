@@ -1,0 +1,54 @@
+"""Where a lung mask's base lies against another's (the drawn one, or a second network's): issue #30.
+
+A lung that stops at the upper edge of a dense basal opacity instead of at the diaphragm loses a third of its height
+and still scores a lung Dice of about 0.76-0.85; the report says so directly: by how much of the drawn lung's height
+the predicted base stops short.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+
+from lungseg_monai.transforms.mask_cleanup import bounding_box, largest_filled_component
+
+__all__ = ["base_shortfall", "worse_base_shortfall", "worse_shortfall"]
+
+
+def base_shortfall(pred: np.ndarray, truth: np.ndarray) -> float:
+    """Return how far ``pred``'s lung base stops above ``truth``'s, as a share of the drawn lung's height.
+
+    Each base is the lowest row of the mask's largest piece (as the film's lung is written), the height that
+    piece's rows from apex to base. 0.33: the lowest third of the lung's height is missing; 0 where the
+    predicted lung reaches the drawn base or below it (a lung that reaches too low is Dice's and HD95's to find:
+    the shortfall is the one failure, so that its mean and worst say how much of the lung bases went missing). NaN
+    where ``truth`` has no lung (nothing to measure against); 1.0 where ``pred`` has none (the whole height).
+
+    Args:
+        pred: one predicted lung, a 2D boolean mask.
+        truth: the drawn lung on the same grid.
+
+    """
+    drawn = bounding_box(largest_filled_component(np.asarray(truth, dtype=bool)))
+    if drawn is None:
+        return math.nan
+    predicted = bounding_box(largest_filled_component(np.asarray(pred, dtype=bool)))
+    if predicted is None:
+        return 1.0
+    return max(0.0, (drawn[0].stop - predicted[0].stop) / (drawn[0].stop - drawn[0].start))
+
+
+def worse_base_shortfall(pred: np.ndarray, truth: np.ndarray) -> float:
+    """Return the larger :func:`base_shortfall` of the two lungs of ``(2, rows, columns)`` masks (right, left).
+
+    NaN only where neither lung is drawn.
+    """
+    return worse_shortfall(base_shortfall(p, t) for p, t in zip(pred, truth, strict=True))
+
+
+def worse_shortfall(shortfalls: Iterable[float]) -> float:
+    """Return the largest of the lungs' base shortfalls that were measured (NaN where none was)."""
+    finite = [value for value in shortfalls if math.isfinite(value)]
+    return max(finite) if finite else math.nan
