@@ -4,8 +4,10 @@ Under a dense basal opacity the bundles' network stops a lung at the opacity's u
 about it. The second network (:class:`~lungseg_monai.inferers.SecondOpinionInferer`), trained with painted
 opacities, draws the lung down to where the base belongs. Where the two lung masks agree (lung Dice at or above
 ``switch_below``: every clean validation film does), the network's output stands; where they do not, the second
-network's structures replace it, the film is flagged and its CTR withheld. The agreement is also a feature of
-the quality score (:class:`~lungseg_monai.transforms.PredictedDiced`).
+network's structures replace it, the film is flagged and its CTR withheld. With ``base_gap_above`` they replace
+it as well where the lungs agree but the network stops a lung's base short of the second network's (a mild basal
+opacity: :func:`base_gap`). The agreement is also a feature of the quality score
+(:class:`~lungseg_monai.transforms.PredictedDiced`).
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ def second_opinion_choice(
     switch_below: float,
     base_gap_above: float | None = None,
     threshold: float = 0.0,
-) -> dict[str, float | bool]:
+) -> dict[str, float | bool | None]:
     """Return whether the second network's structures replace the network's, and why.
 
     ``lung_agreement`` (:func:`lung_agreement`), ``base_gap`` (:func:`base_gap`; only with ``base_gap_above``) and
@@ -67,7 +69,7 @@ def second_opinion_choice(
     ``base_gap_above`` of the lung's height above the second network's.
     """
     agreement = lung_agreement(first, second, threshold)
-    choice: dict[str, float | bool] = {"lung_agreement": round(agreement, 4)}
+    choice: dict[str, float | bool | None] = {"lung_agreement": round(agreement, 4)}
     used = agreement < switch_below
     if base_gap_above is not None:
         gap = base_gap(first, second, threshold)
