@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Folder-run speed of an earlier commit against the working tree, in one run on one machine, runs alternated:
 #   bash benchmarks/folder_run_vs_commit.sh <git-rev> [repeats]
+#   BUNDLE=pix2pix bash benchmarks/folder_run_vs_commit.sh <git-rev> [repeats]   (default: lungseg's, the U-Net)
 # Prints, per run, the folder-run wall time (run_summary.json) and img/s on the shared DICOM folder and on the
 # 84 PNG/JPEG images of cxr-lung-lr. Needs the set-up of scripts/setup_env.sh and ../shared/data beside the checkout.
 REV="${1:?usage: folder_run_vs_commit.sh <git-rev> [repeats]}"
@@ -18,7 +19,7 @@ code = os.environ['LUNGSEG_CODE']
 if code:
     sys.path.insert(0, code)  # the earlier commit's package and bundles instead of the installed ones
 from lungseg_monai.inference.cli import main
-raise SystemExit(main())" --input-dir "$3" --output-dir "$WORK/out" >/dev/null 2>&1) || true
+raise SystemExit(main())" ${BUNDLE:+--bundle "$BUNDLE"} --input-dir "$3" --output-dir "$WORK/out" >/dev/null 2>&1) || true
     report_run "$1" "$3"
 }
 
