@@ -18,7 +18,6 @@ bundle averages logits). Writes ``<output>/learned_quality_<bundle>.csv`` (the v
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -45,6 +44,7 @@ from stress_candidates import (
     small_regressor,
 )
 
+from lungseg_monai.data.checksums import file_sha256
 from lungseg_monai.inferers.batch_meta import plain
 from lungseg_monai.paths import bundle_path
 from lungseg_monai.reports.mask_dice import mask_dice
@@ -85,10 +85,8 @@ def stress_inputs(bundle: str, split: str, dataset_dir: str, cache: Path | None)
 
 def _weights_digest(bundle: str) -> str:
     """Return a short digest of the bundle's two networks' weights, so that a cache of older weights is not read."""
-    digest = hashlib.sha256()
-    for name in ("model.pt", "second_opinion.pt"):
-        digest.update((Path(bundle_path(bundle)) / "models" / name).read_bytes())
-    return digest.hexdigest()[:12]
+    models = Path(bundle_path(bundle)) / "models"
+    return "-".join(file_sha256(models / name)[:8] for name in ("model.pt", "second_opinion.pt"))
 
 
 def _save(path: Path, rows: list[dict]) -> None:

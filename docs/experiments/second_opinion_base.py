@@ -31,7 +31,7 @@ from quality_score_fit import CANDIDATE_FEATURE_SETS
 from stress_candidates import STRESS_ROW_COLUMNS, candidate_arguments, report_candidates, score_splits
 
 from lungseg_monai.reports.opacity_stress import BASE_SHORTFALL
-from lungseg_monai.transforms.lung_base import worse_base_shortfall
+from lungseg_monai.transforms.second_opinion import base_gap
 
 CANDIDATES = ("base_gap",)
 
@@ -42,8 +42,7 @@ def stress_rows(bundle: str, split: str, dataset_dir: str) -> list[dict]:
     def per_row_for(parser: ConfigParser) -> Callable[..., dict]:
         def per_row(image: torch.Tensor, pred: torch.Tensor, network: torch.nn.Module) -> dict:
             logits = pred.float().cpu().numpy()
-            first, second = logits[0:2] > 0, logits[3:5] > 0
-            return {"base_gap": round(worse_base_shortfall(first, second), 5)}
+            return {"base_gap": round(base_gap(logits[:3], logits[3:]), 5)}
 
         return per_row
 

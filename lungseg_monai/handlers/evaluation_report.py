@@ -23,7 +23,7 @@ from lungseg_monai.reports.opacity_stress import BASE_SHORTFALL
 from lungseg_monai.reports.report_writer import CaseResult, StressResult, headline_figures, write_evaluation_report
 from lungseg_monai.reports.statistics import RocAccumulator
 from lungseg_monai.transforms.cardiothoracic import cardiothoracic_ratio
-from lungseg_monai.transforms.lung_base import base_shortfall
+from lungseg_monai.transforms.lung_base import evaluated_base_shortfalls
 from lungseg_monai.transforms.predicted_dice import QUALITY_SCORE
 from lungseg_monai.transforms.structures import EVALUATION_CHANNELS, heart_annotated
 
@@ -159,9 +159,11 @@ class EvaluationReportHandler:
                 "ctr_truth": _ctr(label_structures) if heart_known else math.nan,
             }
             extra["ctr_abs_error"] = abs(extra["ctr_pred"] - extra["ctr_truth"])
-            for side, name in enumerate(("right_lung", "left_lung")):
-                lung, drawn = pred_structures[side] > 0.5, label_structures[side] > 0.5
-                extra[f"{name}_{BASE_SHORTFALL}"] = base_shortfall(lung, drawn)
+            shortfalls = evaluated_base_shortfalls(
+                convert_to_numpy(output["pred_eval"]) > 0.5, convert_to_numpy(output["label_eval"]) > 0.5
+            )
+            for name, shortfall in zip(("right_lung", "left_lung"), shortfalls, strict=True):
+                extra[f"{name}_{BASE_SHORTFALL}"] = shortfall
             score = output.get(self.score_key)
             if score is not None:
                 extra["predicted_dice"] = float(score["predicted_dice"])

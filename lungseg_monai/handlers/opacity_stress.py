@@ -23,7 +23,7 @@ from monai.utils import convert_to_numpy
 from lungseg_monai.reports.mask_dice import mask_dice
 from lungseg_monai.reports.opacity_stress import BASE_SHORTFALL, STRESS_SCORED, row_value
 from lungseg_monai.run_errors import require_file
-from lungseg_monai.transforms.lung_base import worse_base_shortfall
+from lungseg_monai.transforms.lung_base import evaluated_base_shortfalls, worse_shortfall
 from lungseg_monai.transforms.opacity import OPACITY_KINDS, SEVERITIES, PaintOpacityd
 from lungseg_monai.transforms.predicted_dice import QUALITY_SCORE, marks_check, second_opinion_used
 from lungseg_monai.transforms.structures import EVALUATION_CHANNELS, StackStructureMasksd
@@ -64,8 +64,7 @@ def score_row(scored: dict[str, Any]) -> dict[str, Any]:
     for channel in STRESS_SCORED:
         index = EVALUATION_CHANNELS.index(channel)
         row[channel] = round(mask_dice(pred_eval[index], label_eval[index]), 4)
-    lungs = [EVALUATION_CHANNELS.index(name) for name in ("right_lung", "left_lung")]
-    row[BASE_SHORTFALL] = row_value(worse_base_shortfall(pred_eval[lungs], label_eval[lungs]))
+    row[BASE_SHORTFALL] = row_value(worse_shortfall(evaluated_base_shortfalls(pred_eval, label_eval)))
     score = scored.get(QUALITY_SCORE)
     row["predicted_dice"] = None if score is None else score["predicted_dice"]
     row["quality"] = None

@@ -13,8 +13,9 @@ from collections.abc import Iterable
 import numpy as np
 
 from lungseg_monai.transforms.mask_cleanup import bounding_box, largest_filled_component
+from lungseg_monai.transforms.structures import EVALUATION_CHANNELS
 
-__all__ = ["base_shortfall", "worse_base_shortfall", "worse_shortfall"]
+__all__ = ["base_shortfall", "evaluated_base_shortfalls", "worse_base_shortfall", "worse_shortfall"]
 
 
 def base_shortfall(pred: np.ndarray, truth: np.ndarray) -> float:
@@ -46,6 +47,17 @@ def worse_base_shortfall(pred: np.ndarray, truth: np.ndarray) -> float:
     NaN only where neither lung is drawn.
     """
     return worse_shortfall(base_shortfall(p, t) for p, t in zip(pred, truth, strict=True))
+
+
+def evaluated_base_shortfalls(pred_eval: np.ndarray, label_eval: np.ndarray) -> tuple[float, float]:
+    """Return the right and left lungs' :func:`base_shortfall` of boolean evaluation channels.
+
+    ``(5, rows, columns)`` masks of :data:`~lungseg_monai.transforms.structures.EVALUATION_CHANNELS`, prediction
+    and reference, so that each lung is measured as it is scored (in the reference's lung convention).
+    """
+    sides = [EVALUATION_CHANNELS.index(name) for name in ("right_lung", "left_lung")]
+    right, left = (base_shortfall(pred_eval[side], label_eval[side]) for side in sides)
+    return right, left
 
 
 def worse_shortfall(shortfalls: Iterable[float]) -> float:
