@@ -14,17 +14,25 @@ from __future__ import annotations
 
 import argparse
 import csv
+from pathlib import Path
 
 import numpy as np
 
 Key = tuple[str, str, str]
+#: The columns compared.
+COLUMNS = ("split", "film", "kind", "severity", "lungs", "cardiomediastinum", "base_shortfall", "quality",
+           "second_opinion_used")  # fmt: skip
 
 
 def _rows(path: str) -> dict[str, dict[Key, dict]]:
     """Return the rows of a stress CSV by split, then by (film, kind, severity)."""
     by_split: dict[str, dict[Key, dict]] = {}
     with open(path, newline="") as handle:
-        for row in csv.DictReader(handle):
+        reader = csv.DictReader(handle)
+        missing = set(COLUMNS) - set(reader.fieldnames or ())
+        if missing:
+            raise ValueError(f"{path}: no {', '.join(sorted(missing))} column (opacity_stress.py's CSV, 0.8.7 on)")
+        for row in reader:
             by_split.setdefault(row["split"], {})[(row["film"], row["kind"], row["severity"])] = row
     return by_split
 
@@ -45,7 +53,13 @@ def main() -> None:
     parser.add_argument("before")
     parser.add_argument("after")
     args = parser.parse_args()
-    before, after = _rows(args.before), _rows(args.after)
+    for path in (args.before, args.after):
+        if not Path(path).is_file():
+            parser.error(f"{path}: no such file")
+    try:
+        before, after = _rows(args.before), _rows(args.after)
+    except ValueError as error:
+        parser.error(str(error))
     for split in sorted(set(before) & set(after)):
         a, b = before[split], after[split]
         keys = sorted(set(a) & set(b))
