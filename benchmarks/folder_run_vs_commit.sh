@@ -3,7 +3,8 @@
 #   bash benchmarks/folder_run_vs_commit.sh <git-rev> [repeats]
 #   BUNDLE=pix2pix bash benchmarks/folder_run_vs_commit.sh <git-rev> [repeats]   (default: lungseg's, the U-Net)
 # Prints, per run, the folder-run wall time (run_summary.json) and img/s on the shared DICOM folder and on the
-# 84 PNG/JPEG images of cxr-lung-lr. Needs the set-up of scripts/setup_env.sh and ../shared/data beside the checkout.
+# 84 PNG/JPEG images of cxr-lung-lr; then, per folder, each side's median and the median of the paired ratios
+# (each working-tree run against the earlier commit's run just before it). Needs the set-up of scripts/setup_env.sh and ../shared/data beside the checkout.
 REV="${1:?usage: folder_run_vs_commit.sh <git-rev> [repeats]}"
 REPEATS="${2:-2}"
 # shellcheck source=benchmarks/folder_runs.sh
@@ -28,4 +29,18 @@ for folder in "${FOLDERS[@]}"; do
         run "$REV" "$WORK/old" "$folder"
         run "working tree" "" "$folder"
     done
-done
+done | tee "$WORK/runs.txt"
+python - "$REV" "$WORK/runs.txt" <<'PY'
+import statistics, sys
+rev, runs = sys.argv[1], open(sys.argv[2]).read().splitlines()
+walls = {}  # folder -> (earlier commit's walls, working tree's walls), in run order
+for line in runs:
+    label, rest = ("working tree", line[26:]) if line.startswith("working tree") else (rev, line[26:])
+    folder, wall = rest.split()[0], float(rest.split("wall")[1].split()[0])
+    walls.setdefault(folder, ([], []))[label == "working tree"].append(wall)
+for folder, (old, new) in walls.items():
+    ratios = [n / o - 1 for o, n in zip(old, new)]
+    print(f"{folder:8s} median {statistics.median(old):.2f} s ({rev}) against {statistics.median(new):.2f} s "
+          f"(working tree): {statistics.median(new) / statistics.median(old) - 1:+.1%}; paired runs "
+          f"{', '.join(f'{r:+.0%}' for r in ratios)}, median {statistics.median(ratios):+.1%}")
+PY

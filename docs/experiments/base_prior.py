@@ -16,9 +16,10 @@ network's where the bundle used them, else the mean of both networks' logits, as
 
 - how far each places each lung's base from the drawn one, in fractions of the drawn lung's height (median, 90th
   percentile) by severity: does the prior know where a hidden base belongs better than the segmentation does?
-- ``base_shortfall``: how far the kept lungs' base stops above the prior's, in fractions of the prior's lung
-  height, the worse lung; as a quality-score candidate, its AUROC for lung Dice < 0.90 alone and added to the
-  score's features (fitted with each film left out).
+- ``base_shortfall`` (the CSV column; ``shortfall_below_prior``, not the package's ``lung_base.base_shortfall``,
+  which measures against the drawn lung): how far the kept lungs' base stops above the prior's, in fractions of
+  the prior's lung height, the worse lung; as a quality-score candidate, its AUROC for lung Dice < 0.90 alone and
+  added to the score's features (fitted with each film left out).
 
 Writes ``<output>/base_prior_<bundle>.csv`` (the stress rows with the prior's and the kept lungs' rows) once, at the
 end::
@@ -127,7 +128,7 @@ def predicted_extents(model: Regressor, film: torch.Tensor) -> np.ndarray:
     return ((own + mirrored[_MIRRORED]) / 2).numpy()
 
 
-def base_shortfall(prior: np.ndarray, kept: np.ndarray) -> float:
+def shortfall_below_prior(prior: np.ndarray, kept: np.ndarray) -> float:
     """Return how far the kept lungs' base stops above the prior's, in the prior's lung heights, the worse lung.
 
     An empty kept lung counts as stopping at the prior's apex (1.0).
@@ -153,7 +154,7 @@ def stress_rows(bundle: str, split: str, dataset_dir: str, model: Regressor) -> 
             for kept, structures in (("first", (logits[:3] + logits[3:]) / 2), ("second", logits[3:])):
                 extents = lung_extents(structures.numpy(), threshold=0.0)
                 row.update({f"{name}_{kept}": round(float(v), 5) for name, v in zip(KEPT, extents, strict=True)})
-                row[f"base_shortfall_{kept}"] = base_shortfall(prior, extents)
+                row[f"base_shortfall_{kept}"] = shortfall_below_prior(prior, extents)
             return row
 
         return per_row

@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 
 from lungseg_monai.reports import base_shortfall, worse_base_shortfall
-from lungseg_monai.transforms.mask_cleanup import bounding_box
+from lungseg_monai.transforms.lung_base import largest_component_rows
+from lungseg_monai.transforms.mask_cleanup import bounding_box, largest_filled_component
 
 FILM = "1312A392-67A3-4EBF-9319-810CF6DA5EF6.png"
 
@@ -69,3 +70,16 @@ def test_the_worse_lung(drawn_lungs):
     reference[1] = False
     assert worse_base_shortfall(pred, reference) == 0.0
     assert math.isnan(worse_base_shortfall(pred, np.zeros_like(drawn_lungs)))
+
+
+def test_the_rows_measured_are_those_of_the_piece_the_cleanup_keeps(drawn_lungs):
+    """``largest_component_rows`` skips the hole filling of ``largest_filled_component``, never its choice of piece."""
+    rng = np.random.default_rng(30)
+    masks = [*drawn_lungs, drawn_lungs.any(axis=0)]  # one piece each, and two pieces side by side
+    for _ in range(40):  # a real lung broken into pieces, with holes and specks: the largest piece is not the first
+        broken = drawn_lungs[rng.integers(2)] & (rng.random(drawn_lungs.shape[1:]) < rng.uniform(0.3, 0.7))
+        masks.append(broken | (rng.random(broken.shape) < 0.01))
+    for mask in masks:
+        kept = bounding_box(largest_filled_component(mask))[0]
+        assert largest_component_rows(mask) == slice(kept.start, kept.stop)
+    assert largest_component_rows(np.zeros_like(drawn_lungs[0])) is None
