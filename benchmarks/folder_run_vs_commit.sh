@@ -2,9 +2,11 @@
 # Folder-run speed of an earlier commit against the working tree, in one run on one machine, runs alternated:
 #   bash benchmarks/folder_run_vs_commit.sh <git-rev> [repeats]
 #   BUNDLE=pix2pix bash benchmarks/folder_run_vs_commit.sh <git-rev> [repeats]   (default: lungseg's, the U-Net)
+#   STAGES=1 bash benchmarks/folder_run_vs_commit.sh <git-rev> [repeats]   (each run's seconds by stage as well)
 # Prints, per run, the folder-run wall time (run_summary.json) and img/s on the shared DICOM folder and on the
 # 84 PNG/JPEG images of cxr-lung-lr; then, per folder, each side's median and the median of the paired ratios
-# (each working-tree run against the earlier commit's run just before it). Needs the set-up of scripts/setup_env.sh and ../shared/data beside the checkout.
+# (each working-tree run against the earlier commit's run just before it). Needs the set-up of scripts/setup_env.sh
+# and ../shared/data beside the checkout.
 REV="${1:?usage: folder_run_vs_commit.sh <git-rev> [repeats]}"
 REPEATS="${2:-2}"
 # shellcheck source=benchmarks/folder_runs.sh
@@ -21,7 +23,7 @@ if code:
     sys.path.insert(0, code)  # the earlier commit's package and bundles instead of the installed ones
 from lungseg_monai.inference.cli import main
 raise SystemExit(main())" ${BUNDLE:+--bundle "$BUNDLE"} --input-dir "$3" --output-dir "$WORK/out" >/dev/null 2>&1) || true
-    report_run "$1" "$3"
+    report_run "$1" "$3" "" "${STAGES:+stages}"
 }
 
 for folder in "${FOLDERS[@]}"; do
