@@ -19,7 +19,7 @@ from monai.transforms import MapTransform
 from monai.utils import convert_to_dst_type, convert_to_numpy
 from scipy import ndimage
 
-__all__ = ["LargestFilledComponentd", "bounding_box", "largest_filled_component"]
+__all__ = ["LargestFilledComponentd", "bounding_box", "largest_component", "largest_filled_component"]
 
 
 def largest_filled_component(mask: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -32,22 +32,34 @@ def largest_filled_component(mask: np.ndarray, out: np.ndarray | None = None) ->
     write the result into (a channel of a stacked result, so that no copy is needed to stack the channels).
     """
     result = np.zeros(mask.shape, dtype=bool) if out is None else out
+    component = largest_component(mask)
+    if component is None:
+        return result
+    piece, box = component
+    full = ndimage.generate_binary_structure(mask.ndim, mask.ndim)
+    background, _ = ndimage.label(~np.pad(piece, 1), structure=full)
+    result[box] = (background != background[(0,) * mask.ndim])[(slice(1, -1),) * mask.ndim]
+    return result
+
+
+def largest_component(mask: np.ndarray) -> tuple[np.ndarray, tuple[slice, ...]] | None:
+    """Return a boolean mask's largest connected component (full connectivity) within its bounding box, and the box.
+
+    ``(piece, box)``: ``piece`` is the component cut to ``box``, the slices of ``mask``'s grid that hold it (its
+    holes unfilled); None when ``mask`` is empty. The labelling runs inside the bounding box of the whole mask.
+    """
     extent = bounding_box(mask)
     if extent is None:
-        return result
-    full = ndimage.generate_binary_structure(mask.ndim, mask.ndim)
-    labels, count = ndimage.label(mask[extent], structure=full)
+        return None
+    labels, count = ndimage.label(mask[extent], structure=ndimage.generate_binary_structure(mask.ndim, mask.ndim))
     if count == 1:  # the usual case for a network's mask: the component is the mask, its box the mask's
-        largest, box = np.asarray(mask[extent], dtype=bool), (slice(None),) * mask.ndim
-    else:
-        sizes = np.bincount(labels.ravel(), minlength=count + 1)
-        sizes[0] = 0
-        largest = labels == int(sizes.argmax())
-        box = bounding_box(largest)
-    framed = np.pad(largest[box], 1)
-    background, _ = ndimage.label(~framed, structure=full)
-    result[extent][box] = (background != background[(0,) * mask.ndim])[(slice(1, -1),) * mask.ndim]
-    return result
+        return np.asarray(mask[extent], dtype=bool), extent
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)
+    sizes[0] = 0
+    largest = labels == int(sizes.argmax())
+    within = bounding_box(largest)  # a tenth of ndimage.find_objects' time where specks make many labels
+    box = tuple(slice(e.start + w.start, e.start + w.stop) for e, w in zip(extent, within, strict=True))
+    return largest[within], box
 
 
 def bounding_box(mask: np.ndarray) -> tuple[slice, ...] | None:
