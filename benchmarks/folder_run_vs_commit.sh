@@ -33,13 +33,12 @@ for folder in "${FOLDERS[@]}"; do
     done
 done | tee "$WORK/runs.txt"
 python - "$REV" "$WORK/runs.txt" <<'PY'
-import statistics, sys
+import re, statistics, sys
 rev, runs = sys.argv[1], open(sys.argv[2]).read().splitlines()
 walls = {}  # folder -> (earlier commit's walls, working tree's walls), in run order
-for line in runs:
-    label, rest = ("working tree", line[26:]) if line.startswith("working tree") else (rev, line[26:])
-    folder, wall = rest.split()[0], float(rest.split("wall")[1].split()[0])
-    walls.setdefault(folder, ([], []))[label == "working tree"].append(wall)
+for line in runs:  # report_run's lines: the label (a revision may be longer than its column), folder, done, wall
+    folder, wall = re.search(r" (\S+) +done +\d+ +wall +([\d.]+) s", line).groups()
+    walls.setdefault(folder, ([], []))[line.startswith("working tree")].append(float(wall))
 for folder, (old, new) in walls.items():
     ratios = [n / o - 1 for o, n in zip(old, new)]
     print(f"{folder:8s} median {statistics.median(old):.2f} s ({rev}) against {statistics.median(new):.2f} s "

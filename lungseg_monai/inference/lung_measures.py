@@ -250,6 +250,7 @@ def measure_anatomy(
     if spacing_source == "ImagerPixelSpacing":
         flags.append("uncalibrated_spacing")
     heart_px = int(np.count_nonzero(heart))
+    second_opinion = (score or {}).get("second_opinion") or {}  # as predicted_dice.second_opinion_used reads it
     return AnatomyMeasures(
         convention=convention,
         **lung_areas[convention],
@@ -264,6 +265,6 @@ def measure_anatomy(
         spacing_source=spacing_source,
         flags=flags,
         predicted_dice=None if score is None else float(score["predicted_dice"]),
-        lung_agreement=(score or {}).get("second_opinion", {}).get("lung_agreement"),
-        lung_base_gap=(score or {}).get("second_opinion", {}).get("base_gap"),
+        lung_agreement=second_opinion.get("lung_agreement"),
+        lung_base_gap=second_opinion.get("base_gap"),
     )
