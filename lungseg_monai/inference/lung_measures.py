@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from scipy.spatial import ConvexHull, QhullError
 
-from lungseg_monai.transforms.cardiothoracic import cardiothoracic_ratio, row_ends
+from lungseg_monai.transforms.cardiothoracic import cardiothoracic_ratio_of_lungs, row_ends
 from lungseg_monai.transforms.lung_split import centre_column
 from lungseg_monai.transforms.mask_cleanup import bounding_box
 from lungseg_monai.transforms.predicted_dice import calls_for_check, ragged_lung_base, second_opinion_used
@@ -160,7 +160,8 @@ def _areas(right: np.ndarray, left: np.ndarray, pixel_cm2: float | None) -> dict
     }
 
 
-def _lung_flags(right: np.ndarray, left: np.ndarray) -> list[str]:
+def _lung_flags(right: np.ndarray, left: np.ndarray, lungs: np.ndarray) -> list[str]:
+    """Return the flags of the lungs alone; ``lungs`` is the union of ``right`` and ``left``."""
     right_px, left_px = int(np.count_nonzero(right)), int(np.count_nonzero(left))
     lung_fraction = (right_px + left_px) / right.size
     flags = []
@@ -178,13 +179,16 @@ def _lung_flags(right: np.ndarray, left: np.ndarray) -> list[str]:
         and min(solidity(right), solidity(left)) < _MIN_LUNG_SOLIDITY
     ):
         flags.append("irregular_lung_shape")
-    if _border_share(right | left) > _MAX_BORDER_SHARE:
+    if _border_share(lungs) > _MAX_BORDER_SHARE:
         flags.append("lungs_touch_border")
     return flags
 
 
-def _anatomy_flags(right: np.ndarray, left: np.ndarray, heart: np.ndarray) -> list[str]:
-    """Return the flags of the layout: the heart present, between the lungs, of a plausible size."""
+def _anatomy_flags(right: np.ndarray, left: np.ndarray, lungs: np.ndarray, heart: np.ndarray) -> list[str]:
+    """Return the flags of the layout: the heart present, between the lungs, of a plausible size.
+
+    ``lungs`` is the union of ``right`` and ``left``.
+    """
     if np.count_nonzero(heart) < _MIN_HEART_FRACTION * heart.size:
         return ["no_heart"]
     flags = []
@@ -194,8 +198,8 @@ def _anatomy_flags(right: np.ndarray, left: np.ndarray, heart: np.ndarray) -> li
         position = (heart_c - right_c) / (left_c - right_c) if left_c > right_c else -1.0
         if not _HEART_POSITION[0] <= position <= _HEART_POSITION[1]:
             flags.append("heart_not_between_lungs")
-    lungs = int(np.count_nonzero(right | left))
-    if lungs and not _HEART_TO_LUNG_AREA[0] <= np.count_nonzero(heart) / lungs <= _HEART_TO_LUNG_AREA[1]:
+    lung_px = int(np.count_nonzero(lungs))
+    if lung_px and not _HEART_TO_LUNG_AREA[0] <= np.count_nonzero(heart) / lung_px <= _HEART_TO_LUNG_AREA[1]:
         flags.append("implausible_heart_size")
     return flags
 
@@ -234,9 +238,10 @@ def measure_anatomy(
     lungs = {name: lung_masks(structures, name) for name in CONVENTIONS}
     lung_areas = {name: _areas(*masks, pixel_cm2) for name, masks in lungs.items()}
     right, left = lungs["anatomical"]
+    both_lungs = right | left  # the one full-size union of the lungs: the CTR and the flags read it
     heart = np.asarray(structures[CARDIOMEDIASTINUM], dtype=bool)
-    ctr = cardiothoracic_ratio(right, left, heart)
-    flags = _lung_flags(right, left) + _anatomy_flags(right, left, heart)
+    ctr = cardiothoracic_ratio_of_lungs(both_lungs, heart)
+    flags = _lung_flags(right, left, both_lungs) + _anatomy_flags(right, left, both_lungs, heart)
     if score is not None and calls_for_check(score):
         flags.append("low_predicted_dice")
     if score is not None and second_opinion_used(score):

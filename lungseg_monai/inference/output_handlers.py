@@ -199,7 +199,7 @@ def _overlay_notes(measures: AnatomyMeasures, structures: np.ndarray) -> Overlay
         figures.append(f"predicted Dice {measures.predicted_dice:.3f}")
     lines.append((", ".join(figures), TEXT_RGB))
     right, left = lung_masks(structures, "anatomical")  # the CTR's thoracic width is the anatomical lungs'
-    lines_of_ctr = ctr_lines(right | left, structures[CARDIOMEDIASTINUM], measures.thoracic_width_row, ratio)
+    lines_of_ctr = ctr_lines(right, left, structures[CARDIOMEDIASTINUM], measures.thoracic_width_row, ratio)
     return OverlayNotes(lines, lines_of_ctr)
 
 

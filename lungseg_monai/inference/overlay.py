@@ -56,15 +56,18 @@ class OverlayNotes:
     ctr: CtrLines | None = None
 
 
-def ctr_lines(lungs: np.ndarray, heart: np.ndarray, thoracic_row: int | None, ratio: float | None) -> CtrLines | None:
-    """Return the CTR's widths as measured (``cardiothoracic_ratio``): anatomical ``lungs``, the ``heart`` mask.
+def ctr_lines(
+    right: np.ndarray, left: np.ndarray, heart: np.ndarray, thoracic_row: int | None, ratio: float | None
+) -> CtrLines | None:
+    """Return the CTR's widths as measured (``cardiothoracic_ratio``): anatomical lungs, the ``heart`` mask.
 
-    The thoracic width is the lungs' extent on ``thoracic_row``; the cardiac width spans the heart's outermost
-    columns, drawn at the mean level of the two border points.
+    The thoracic width is the two lungs' extent on ``thoracic_row`` (that row of each is read: no full-size union
+    of the lungs); the cardiac width spans the heart's outermost columns, drawn at the mean level of the two border
+    points.
     """
     if ratio is None or thoracic_row is None:
         return None
-    on_row = np.flatnonzero(lungs[thoracic_row])
+    on_row = np.flatnonzero(right[thoracic_row] | left[thoracic_row])
     columns = np.flatnonzero(heart.any(axis=0))
     if not on_row.size or not columns.size:
         return None

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CardiothoracicRatio", "cardiothoracic_ratio", "row_ends"]
+__all__ = ["CardiothoracicRatio", "cardiothoracic_ratio", "cardiothoracic_ratio_of_lungs", "row_ends"]
 
 
 @dataclass(frozen=True)
@@ -53,9 +53,17 @@ def _row_extents(mask: np.ndarray) -> np.ndarray:
 
 def cardiothoracic_ratio(right_lung: np.ndarray, left_lung: np.ndarray, heart: np.ndarray) -> CardiothoracicRatio:
     """Return the CTR of boolean ``(rows, columns)`` masks (anatomical lungs; the cardiomediastinum)."""
+    return cardiothoracic_ratio_of_lungs(right_lung | left_lung, heart)
+
+
+def cardiothoracic_ratio_of_lungs(lungs: np.ndarray, heart: np.ndarray) -> CardiothoracicRatio:
+    """Return the CTR of a boolean mask of both anatomical lungs and one of the cardiomediastinum.
+
+    :func:`cardiothoracic_ratio` of a caller that has the union of the two lungs already (a full-size film's record).
+    """
     columns = np.flatnonzero(heart.any(axis=0))
     cardiac = int(columns[-1] - columns[0] + 1) if columns.size else 0
-    widths = _row_extents(right_lung | left_lung)
+    widths = _row_extents(lungs)
     row = int(np.argmax(widths)) if widths.any() else None
     thoracic = int(widths.max()) if widths.size else 0
     ratio = round(cardiac / thoracic, 4) if cardiac and thoracic else None

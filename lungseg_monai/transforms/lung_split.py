@@ -27,6 +27,8 @@ def split_lungs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def centre_column(mask: np.ndarray) -> float | None:
     """Return the mean column of a 2-D mask's pixels (its centroid's column), or None when it is empty."""
-    per_column = mask.sum(axis=0)
+    # Column counts summed as bytes into 32-bit counts: a third of the time of a boolean sum, which widens every
+    # pixel to 64 bits first (a full-size film's record takes three of these).
+    per_column = np.asarray(mask, dtype=bool).view(np.uint8).sum(axis=0, dtype=np.uint32)
     total = per_column.sum()
     return float((per_column * np.arange(mask.shape[1])).sum() / total) if total else None

@@ -34,17 +34,19 @@ def test_ctr_lines_lie_where_the_ratio_was_measured():
     heart = np.zeros((40, 60), bool)
     heart[20:38, 20:42] = True
     heart[10, 18] = True  # the right heart border, higher up
-    measured = cardiothoracic_ratio(lungs[:, :30], lungs[:, 30:].copy(), heart)
-    lines = ctr_lines(lungs, heart, measured.thoracic_width_row, 0.43)
+    right, left = lungs.copy(), lungs.copy()
+    right[:, 30:] = left[:, :30] = False
+    measured = cardiothoracic_ratio(right, left, heart)
+    lines = ctr_lines(right, left, heart, measured.thoracic_width_row, 0.43)
     assert (lines.thoracic_row, lines.thoracic_columns) == (30, (2, 57))
     assert lines.cardiac_columns == (18, 41) and lines.cardiac_row == round((10 + 28.5) / 2)
-    assert ctr_lines(lungs, heart, 30, None) is None  # no ratio (ctr_not_measurable): nothing drawn
+    assert ctr_lines(right, left, heart, 30, None) is None  # no ratio (ctr_not_measurable): nothing drawn
 
 
 def test_each_structure_its_colour_with_the_ctr_banner_and_legend(tmp_path):
     grey, right, left, heart = _film()
     measured = cardiothoracic_ratio(right, left, heart)
-    lines = ctr_lines(right | left, heart, measured.thoracic_width_row, measured.ratio)
+    lines = ctr_lines(right, left, heart, measured.thoracic_width_row, measured.ratio)
     notes = OverlayNotes([("lungs: anatomical convention", (255, 255, 255)), ("quality: ok", (255, 255, 255))], lines)
     path = write_overlay_png(tmp_path / "o.png", grey, right, left, heart, max_side=1024, notes=notes)
     rgb = np.asarray(Image.open(path).convert("RGB"))

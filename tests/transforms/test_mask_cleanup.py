@@ -105,3 +105,29 @@ def test_a_0_1_integer_mask_is_cleaned_like_its_boolean_twin(cxr_dir):
     punched[int(rows) - 5 : int(rows) + 5, int(columns) - 5 : int(columns) + 5] = False
     for as_integers in (punched.astype(np.uint8), punched.astype(np.int64)):
         np.testing.assert_array_equal(largest_filled_component(as_integers), lung)
+
+
+def _scipy_largest_filled(mask: np.ndarray) -> np.ndarray:
+    """0.8.8's cleaning, SciPy's labelling throughout: of equal largest components, the lowest label (raster order)."""
+    full = np.ones((3, 3), bool)
+    labels, count = ndimage.label(mask, structure=full)
+    if count == 0:
+        return np.zeros_like(mask)
+    largest = labels == int(np.bincount(labels.ravel())[1:].argmax()) + 1
+    background, _ = ndimage.label(~np.pad(largest, 1), structure=full)
+    return (background != background[0, 0])[1:-1, 1:-1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(arrays(bool, st.tuples(st.integers(1, 16), st.integers(1, 16))))
+def test_opencv_labelling_keeps_scipys_components_and_choice_among_equals(mask):
+    """OpenCV labels 2-D masks: the same components, and of equal largest ones the first in raster order."""
+    np.testing.assert_array_equal(largest_filled_component(mask), _scipy_largest_filled(mask))
+
+
+def test_equal_largest_components_keep_the_first_in_raster_order():
+    mask = np.zeros((6, 9), dtype=bool)
+    mask[1:3, 0:2] = True  # starts a row lower, on the left: OpenCV, scanning two rows at a time, numbers it 1
+    mask[0:2, 5:7] = True  # starts higher, on the right: first in raster order
+    np.testing.assert_array_equal(largest_filled_component(mask), _scipy_largest_filled(mask))
+    assert largest_filled_component(mask)[0, 5] and not largest_filled_component(mask)[1, 0]
