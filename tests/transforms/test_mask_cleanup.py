@@ -131,3 +131,13 @@ def test_equal_largest_components_keep_the_first_in_raster_order():
     mask[0:2, 5:7] = True  # starts higher, on the right: first in raster order
     np.testing.assert_array_equal(largest_filled_component(mask), _scipy_largest_filled(mask))
     assert largest_filled_component(mask)[0, 5] and not largest_filled_component(mask)[1, 0]
+
+
+def test_a_3d_mask_is_labelled_by_scipy_with_full_connectivity():
+    """Masks of other than two dimensions keep SciPy's labelling: a corner-touching voxel joins, a hole is filled."""
+    volume = np.zeros((5, 5, 5), dtype=bool)
+    volume[1:4, 1:4, 1:4] = True
+    volume[2, 2, 2] = False  # an enclosed hole: filled
+    volume[4, 4, 4] = True  # touches the cube at a corner only: one component under full connectivity
+    cleaned = largest_filled_component(volume)
+    assert cleaned[2, 2, 2] and cleaned[4, 4, 4] and int(cleaned.sum()) == 28
