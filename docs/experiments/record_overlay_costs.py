@@ -54,6 +54,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data/cxr-lung-lr"))
     args = parser.parse_args()
+    if not (args.data_dir / "images").is_dir() or not (args.data_dir / "ManualMask").is_dir():
+        parser.error(f"--data-dir {args.data_dir}: expected the cxr-lung-lr layout (images/, ManualMask/)")
     print(f"lungseg_monai from {Path(lungseg_monai.__file__).parent}")
     load = LoadImage(reader=RadiographReader(), ensure_channel_first=True, image_only=True)
     films = sorted((args.data_dir / "images").iterdir(), key=lambda path: -path.stat().st_size)[: args.films]
