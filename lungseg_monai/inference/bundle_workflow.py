@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
-
-from monai.bundle import ConfigWorkflow
+from typing import TYPE_CHECKING, Any
 
 from lungseg_monai.inference.usage import UsageError
 from lungseg_monai.paths import bundle_config_files, bundle_path
+
+if TYPE_CHECKING:
+    from monai.bundle import ConfigWorkflow
 
 __all__ = ["resolve_bundle", "inference_workflow", "warn_unless_shipped"]
 
@@ -53,6 +54,8 @@ def inference_workflow(bundle: Path, **overrides: Any) -> ConfigWorkflow:
     process with the exit code. Give paths as ``Path`` objects: MONAI's parser takes only strings as expressions
     (``$``), references (``@``) or macros (``%``), so a folder named ``$x`` or ``@y`` stays a name.
     """
+    from monai.bundle import ConfigWorkflow  # MONAI loads once a run starts: the checks before it answer at once
+
     configs = bundle / "configs"
     return ConfigWorkflow(
         config_file=bundle_config_files(bundle, "inference.json"),

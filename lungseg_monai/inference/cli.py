@@ -11,11 +11,11 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable
+from importlib import import_module
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from monai.bundle import ConfigWorkflow
-
-from lungseg_monai.data.errors import one_line
+from lungseg_monai.conventions import CONVENTIONS
 from lungseg_monai.inference.bundle_workflow import inference_workflow, resolve_bundle, warn_unless_shipped
 from lungseg_monai.inference.cli_logging import console_and_file_logging
 from lungseg_monai.inference.exit_codes import EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
@@ -24,7 +24,9 @@ from lungseg_monai.inference.shards import Shard
 from lungseg_monai.inference.usage import UsageError, check_inputs, check_run_options
 from lungseg_monai.run_errors import error_behind
 from lungseg_monai.stop_signals import handled, settle
-from lungseg_monai.transforms.structures import CONVENTIONS
+
+if TYPE_CHECKING:
+    from monai.bundle import ConfigWorkflow
 
 __all__ = ["main", "run_reporting_errors", "EXIT_ERROR"]
 
@@ -153,6 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as err:
         print(f"lungseg: error: {err}", file=sys.stderr)
         return EXIT_USAGE
+    # MONAI loads only now, so that --help and a mistyped argument are answered at once, and before the logging
+    # set-up: its modules give their loggers console handlers of their own when imported, and the set-up sends the
+    # loggers that have them to the log file instead.
+    import_module("monai.bundle")
     with console_and_file_logging(Path(args.output_dir)) as log_file:
         return run_reporting_errors(lambda: _run(bundle, args), log_file)
 
@@ -178,6 +184,8 @@ def _exit_code_of(run: Callable[[], int], log_file: Path) -> int:
         return EXIT_INTERRUPTED
     # Anything else is not one file's problem: one line on the console, the traceback in the log file.
     except Exception as err:  # noqa: BLE001
+        from lungseg_monai.data.errors import one_line  # the data package imports MONAI: not before a run needs it
+
         cause = error_behind(err)
         if isinstance(cause, UsageError):
             print(f"lungseg: error: {cause}", file=sys.stderr)

@@ -20,6 +20,13 @@ __all__ = ["write_dicom_seg"]
 
 logger = logging.getLogger(__name__)
 
+# Anonymised files carry one-word patient names; highdicom warns about each, and the SEG is still valid. A filter for
+# the process, narrowed to that warning of highdicom's: ``warnings.catch_warnings`` around each SEG let it through
+# when two item threads wrote SEGs at once (it swaps the process's filters, so one thread's exit undid the other's).
+warnings.filterwarnings(
+    "ignore", message=".*unlikely to represent the intended person name", category=UserWarning, module="highdicom"
+)
+
 
 #: Type 2 attributes a SEG copies from its source; old files without them get them empty, as DICOM allows.
 _TYPE2_PATIENT_STUDY = (
@@ -172,12 +179,9 @@ def write_dicom_seg(
                 f"{name} mask is {masks[name].shape}, source {source_path} is {(source.Rows, source.Columns)}"
             )
     pixel_measures, caveat = _pixel_measures(source)
-    with warnings.catch_warnings():
-        # Anonymised files carry one-word patient names; highdicom warns about each, the SEG is still valid.
-        warnings.filterwarnings("ignore", message=".*unlikely to represent the intended person name.*")
-        seg = _segmentation(
-            source, [masks[n] for n in structures], structures, convention, model_name, model_version, pixel_measures
-        )
+    seg = _segmentation(
+        source, [masks[n] for n in structures], structures, convention, model_name, model_version, pixel_measures
+    )
     # Type 2C in the General Image module of a SEG without a plane orientation: the source's, else empty.
     seg.PatientOrientation = source.get("PatientOrientation", "")
     if caveat is not None:

@@ -17,6 +17,7 @@ from monai.config import KeysCollection
 from monai.data import MetaTensor
 from monai.transforms import Flip, MapTransform, RandomizableTransform
 
+from lungseg_monai.conventions import CONVENTIONS
 from lungseg_monai.data.errors import MaskError
 from lungseg_monai.transforms.array import binarize_mask, mask_at_size_of, source_name
 from lungseg_monai.transforms.known_channels import known_channels
@@ -43,8 +44,6 @@ STRUCTURES = ("right_lung", "left_lung", "cardiomediastinum")
 RIGHT_LUNG, LEFT_LUNG, CARDIOMEDIASTINUM = 0, 1, 2
 #: Value of every pixel of a channel whose structure the dataset does not annotate.
 UNKNOWN = -1.0
-#: The lung conventions: ``anatomical`` lungs include the lung behind the heart; ``visible`` lung fields stop at it.
-CONVENTIONS = ("anatomical", "visible")
 
 
 def check_convention(convention: str) -> str:

@@ -117,6 +117,33 @@ def test_exit_codes_are_documented_in_help(capsys):
         assert f"  {code}" in help_text
 
 
+@pytest.mark.parametrize("arguments", [["--help"], ["--input", "/nope/nowhere", "--output-dir", "/nope/out"]])
+def test_help_and_a_mistake_are_answered_before_torch_and_monai_load(arguments):
+    # A real process: in pytest's, other tests have imported them already.
+    check = (
+        "import sys\n"
+        "from lungseg_monai.cli import main\n"
+        "try:\n"
+        "    code = main(sys.argv[1:])\n"
+        "except SystemExit as exit_:\n"
+        "    code = exit_.code\n"
+        "print(code, sorted(name for name in ('torch', 'monai', 'ignite') if name in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", check, *arguments], capture_output=True, text=True, timeout=60)
+    code = 0 if arguments == ["--help"] else 2
+    assert result.stdout.splitlines()[-1] == f"{code} []", result.stdout + result.stderr
+
+
+def test_the_inference_package_loads_each_exported_name_and_submodule_on_use():
+    import lungseg_monai.inference as inference
+
+    for name in inference.__all__:
+        assert callable(getattr(inference, name)), name  # each a class or a function
+    assert inference.exit_codes.EXIT_ERROR == 3  # a submodule, as inference.json reads it
+    with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
+        inference.no_such_name  # noqa: B018
+
+
 @pytest.mark.parametrize("name", ["$scans", "@network_def", "%train#x", "#a#b", 'it\'s "quoted"', "$(touch pwned)"])
 def test_folder_names_reach_the_config_as_literal_paths(tmp_path, name, monkeypatch):
     monkeypatch.chdir(tmp_path)

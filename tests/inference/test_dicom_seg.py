@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -126,3 +127,38 @@ def test_valid_decimal_and_integer_strings_are_kept():
 def test_invalid_decimal_and_integer_strings_are_dropped(keyword, vr, value):
     prepared = _prepare_source(_header(**{keyword: (vr, value)}))
     assert keyword not in prepared
+
+
+def test_no_person_name_warning_gets_through_while_other_threads_swap_the_warning_filters(dicom_dir, tmp_path):
+    # A real process: pytest's own filters hide UserWarnings in this one. The film's PatientName is one word. Library
+    # code in the other threads of a run (the network's, the other item threads') enters and leaves
+    # ``warnings.catch_warnings``, which restores the process's filters as they were at its entry.
+    source = dicom_dir / "nhsx_nccid" / "1.3.6.1.4.1.11129.5.5.110503645592756492463169821050252582267888.dcm"
+    assert "^" not in str(pydicom.dcmread(source, stop_before_pixels=True).PatientName)
+    script = f"""
+import sys, threading, time, warnings
+sys.setswitchinterval(1e-6)  # the threads take turns often, as a run's busy threads do
+from pathlib import Path
+import numpy as np
+import pydicom
+from lungseg_monai.inference.dicom_seg import write_dicom_seg
+source = Path({str(source)!r})
+header = pydicom.dcmread(source, stop_before_pixels=True)
+mask = np.zeros((int(header.Rows), int(header.Columns)), dtype=bool)
+mask[100:400, 100:300] = True
+done = threading.Event()
+def swap_filters():
+    while not done.is_set():
+        with warnings.catch_warnings():
+            time.sleep(0.0005)
+other = threading.Thread(target=swap_filters)
+other.start()
+with warnings.catch_warnings(record=True) as caught:
+    for index in range(8):
+        write_dicom_seg(Path({str(tmp_path)!r}) / f"{{index}}.dcm", source, {{"right_lung": mask}}, "lungseg", "0")
+done.set()
+other.join()
+print(len(list(Path({str(tmp_path)!r}).glob("*.dcm"))), sum("person name" in str(w.message) for w in caught))
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.stdout.split() == ["8", "0"], result.stdout + result.stderr
