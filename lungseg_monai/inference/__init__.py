@@ -8,8 +8,9 @@ A submodule is an attribute as well (``lungseg_monai.inference.exit_codes``), as
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from lungseg_monai.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from lungseg_monai.inference.exit_codes import exit_unless_ok
@@ -74,20 +75,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import an exported name, or a submodule, on first use."""
-    if name in _DEFINED_IN:
-        value = getattr(import_module(f"{__name__}.{_DEFINED_IN[name]}"), name)
-    else:
-        try:
-            value = import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as err:
-            if err.name != f"{__name__}.{name}":
-                raise
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _DEFINED_IN)

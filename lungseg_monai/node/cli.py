@@ -13,40 +13,25 @@ Output folder of both::
 from __future__ import annotations
 
 import argparse
-import logging
 import ssl
 import sys
-import threading
-from contextlib import AbstractContextManager, ExitStack
+from importlib import import_module
 from pathlib import Path
 from urllib.parse import urlparse
 
-from dicomweb_client import DICOMwebClient
 from pydicom.uid import UID
 
+from lungseg_monai.conventions import CONVENTIONS
 from lungseg_monai.inference.bundle_workflow import resolve_bundle, warn_unless_shipped
 from lungseg_monai.inference.cli import run_reporting_errors
 from lungseg_monai.inference.cli_logging import console_and_file_logging
-from lungseg_monai.inference.exit_codes import EXIT_OK, EXIT_USAGE, run_exit_code
-from lungseg_monai.inference.output_folder import claim_output_folder, locked_file
-from lungseg_monai.inference.statuses import FAILED
+from lungseg_monai.inference.exit_codes import EXIT_USAGE
 from lungseg_monai.inference.usage import UsageError, check_at_least
-from lungseg_monai.node.audit_trail import AuditTrail
-from lungseg_monai.node.bundle_runner import BundleRunner
 from lungseg_monai.node.dicomweb_auth import PASSWORD_VARIABLE, TOKEN_VARIABLE, dicomweb_session
-from lungseg_monai.node.dicomweb_study import segment_study
-from lungseg_monai.node.film_spool import FilmSpool
-from lungseg_monai.node.forwarding import SegForwarder
-from lungseg_monai.node.outcome_log import OutcomeLog
 from lungseg_monai.node.peers import AllowedPeer, RemoteNode, check_ae_title
-from lungseg_monai.node.storage_node import StorageNode
 from lungseg_monai.node.tls import TlsError, client_context, server_context
-from lungseg_monai.stop_signals import stop_callback, wait_for
-from lungseg_monai.transforms.structures import CONVENTIONS
 
 __all__ = ["COMMANDS", "main"]
-
-logger = logging.getLogger(__name__)
 
 COMMANDS = ("serve", "segment-study")
 
@@ -186,74 +171,6 @@ def _tls_contexts(args: argparse.Namespace) -> tuple[ssl.SSLContext | None, ssl.
     return server, client
 
 
-def _node_lock(output: Path) -> AbstractContextManager[None]:
-    """Hold ``<output>/.lungseg-node.lock``: one node command at a time per output folder."""
-    return locked_file(output / ".lungseg-node.lock", f"--output-dir {output}: another node uses it")
-
-
-def _runner(bundle: Path, output: Path, args: argparse.Namespace) -> BundleRunner:
-    overrides: dict[str, object] = {"batch_size": args.batch_size}
-    if args.convention is not None:
-        overrides["convention"] = args.convention
-    return BundleRunner(bundle, output / "received", output / "segmentations", **overrides)
-
-
-def _serve(bundle: Path, args: argparse.Namespace) -> int:
-    output = Path(args.output_dir)
-    runner = _runner(bundle, output, args)
-    with ExitStack() as stack:
-        stack.enter_context(_node_lock(output))
-        stack.enter_context(claim_output_folder(runner.output_dir, shared=True))
-        forwarder = None
-        if args.forward_to is not None:
-            forwarder = SegForwarder(args.forward_to, args.ae_title, output / "forwarded", tls=args.forward_tls)
-        node = StorageNode(
-            args.ae_title,
-            args.port,
-            runner,
-            FilmSpool(runner.spool),
-            OutcomeLog(output / "outcomes.jsonl"),
-            host=args.host,
-            forwarder=forwarder,
-            allow=args.allow,
-            allow_any_peer=args.allow_any_peer,
-            max_queue=args.max_queue,
-            max_workers=args.max_workers,
-            batch_size=args.batch_size,
-            forward_retry_seconds=args.forward_retry,
-            audit=AuditTrail(output / "audit.jsonl"),
-            retry_failed=args.retry_failed,
-            tls=args.tls,
-        )
-        try:
-            node.start()
-        except OSError as err:
-            raise UsageError(f"--port {args.port}: cannot listen on {args.host} ({err.strerror or err})") from err
-        try:
-            _serve_until_stopped()
-        finally:
-            node.stop()  # a second Ctrl-C or SIGTERM meanwhile stops at once
-    return EXIT_OK
-
-
-def _serve_until_stopped() -> None:
-    """Return at the first Ctrl-C or SIGTERM (the node serves from its own threads meanwhile)."""
-    stopping = threading.Event()
-    with stop_callback(stopping.set):
-        wait_for(stopping)
-    logger.info("stopping: Ctrl-C or SIGTERM (a second one stops at once)")
-
-
-def _segment_study(bundle: Path, args: argparse.Namespace) -> int:
-    output = Path(args.output_dir)
-    runner = _runner(bundle, output, args)
-    with _node_lock(output):
-        outcomes = OutcomeLog(output / "outcomes.jsonl")
-        client = DICOMwebClient(args.dicomweb, session=args.session)
-        results = segment_study(client, args.study, runner, FilmSpool(runner.spool), outcomes)
-    return run_exit_code(False, any(result.status == FAILED for result in results))
-
-
 def main(argv: list[str]) -> int:
     """Run ``lungseg serve`` or ``lungseg segment-study``; return the exit code (see ``lungseg serve --help``)."""
     try:
@@ -266,7 +183,11 @@ def main(argv: list[str]) -> int:
     except OSError as err:
         print(f"lungseg: error: --output-dir {args.output_dir}: cannot be created ({err.strerror})", file=sys.stderr)
         return EXIT_USAGE
-    command = _serve if args.command == "serve" else _segment_study
+    # The node's modules (torch, MONAI, pynetdicom) load only now, so that --help and a mistyped argument are answered
+    # at once, and before the logging set-up, which sends the loggers with console handlers of their own (MONAI's)
+    # to the log file.
+    commands = import_module("lungseg_monai.node.commands")
+    command = commands.serve if args.command == "serve" else commands.segment_study
     with console_and_file_logging(Path(args.output_dir)) as log_file:
         warn_unless_shipped(bundle)
         return run_reporting_errors(lambda: command(bundle, args), log_file)

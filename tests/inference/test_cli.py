@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import importlib
 import json
 import os
 import shutil
@@ -117,8 +118,17 @@ def test_exit_codes_are_documented_in_help(capsys):
         assert f"  {code}" in help_text
 
 
-@pytest.mark.parametrize("arguments", [["--help"], ["--input", "/nope/nowhere", "--output-dir", "/nope/out"]])
-def test_help_and_a_mistake_are_answered_before_torch_and_monai_load(arguments):
+@pytest.mark.parametrize(
+    ("arguments", "code"),
+    [
+        (["--help"], 0),
+        (["--input", "/nope/nowhere", "--output-dir", "/nope/out"], 2),
+        (["serve", "--help"], 0),
+        (["serve", "--output-dir", "/nope/out", "--port", "70000", "--allow-any-peer"], 2),
+        (["segment-study", "--help"], 0),
+    ],
+)
+def test_help_and_a_mistake_are_answered_before_torch_and_monai_load(arguments, code):
     # A real process: in pytest's, other tests have imported them already.
     check = (
         "import sys\n"
@@ -130,18 +140,18 @@ def test_help_and_a_mistake_are_answered_before_torch_and_monai_load(arguments):
         "print(code, sorted(name for name in ('torch', 'monai', 'ignite') if name in sys.modules))\n"
     )
     result = subprocess.run([sys.executable, "-c", check, *arguments], capture_output=True, text=True, timeout=60)
-    code = 0 if arguments == ["--help"] else 2
     assert result.stdout.splitlines()[-1] == f"{code} []", result.stdout + result.stderr
 
 
-def test_the_inference_package_loads_each_exported_name_and_submodule_on_use():
-    import lungseg_monai.inference as inference
-
-    for name in inference.__all__:
-        assert callable(getattr(inference, name)), name  # each a class or a function
-    assert inference.exit_codes.EXIT_ERROR == 3  # a submodule, as inference.json reads it
+@pytest.mark.parametrize(("package", "submodule"), [("inference", "exit_codes"), ("node", "peers")])
+def test_a_lazy_package_loads_each_exported_name_and_submodule_on_use(package, submodule):
+    module = importlib.import_module(f"lungseg_monai.{package}")
+    for name in module.__all__:
+        value = getattr(module, name)  # an import error or an AttributeError where the name's submodule is wrong
+        assert name in dir(module) and value is getattr(module, name), name
+    assert getattr(module, submodule).__name__ == f"lungseg_monai.{package}.{submodule}"  # as inference.json reads it
     with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
-        inference.no_such_name  # noqa: B018
+        module.no_such_name  # noqa: B018
 
 
 @pytest.mark.parametrize("name", ["$scans", "@network_def", "%train#x", "#a#b", 'it\'s "quoted"', "$(touch pwned)"])
