@@ -88,6 +88,10 @@ def test_an_installed_lungseg_segments_a_dicom_outside_the_checkout(fresh_venv, 
     where = subprocess.run([python, "-c", locate], cwd=elsewhere, capture_output=True, text=True, check=True)
     package_file, bundle = where.stdout.split()
     assert Path(package_file).is_relative_to(fresh_venv) and Path(bundle).is_relative_to(fresh_venv)
+    lungseg = fresh_venv / "bin" / "lungseg"
+    version = subprocess.run([lungseg, "--version"], cwd=elsewhere, capture_output=True, text=True, timeout=60)
+    assert version.returncode == 0 and version.stdout.startswith(f"lungseg_monai {lungseg_monai.__version__} (bundles:")
+    assert "not found" not in version.stdout, version.stdout  # the wheel's own bundles
 
     result = subprocess.run(
         [fresh_venv / "bin" / "lungseg", "--bundle", "unet", "--input-dir", inputs, "--output-dir", outputs],

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lungseg_monai import __version__
 from lungseg_monai.inference.usage import UsageError
 from lungseg_monai.paths import bundle_config_files, bundle_path
 
 if TYPE_CHECKING:
     from monai.bundle import ConfigWorkflow
 
-__all__ = ["resolve_bundle", "inference_workflow", "warn_unless_shipped"]
+__all__ = ["resolve_bundle", "inference_workflow", "shipped_versions", "warn_unless_shipped"]
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +35,18 @@ def resolve_bundle(name_or_path: str) -> Path:
         return Path(bundle_path(name_or_path))
     needs = "configs/train.json, inference.json, metadata.json"
     raise UsageError(f"--bundle {name_or_path}: neither unet, pix2pix nor a bundle folder ({needs})")
+
+
+def shipped_versions() -> str:
+    """Return ``lungseg_monai <version>`` and the version of each shipped bundle (its ``metadata.json``)."""
+    bundles = []
+    for name in _SHIPPED:
+        try:
+            metadata = Path(bundle_path(name)) / "configs" / "metadata.json"
+            bundles.append(f"{name} {json.loads(metadata.read_text(encoding='utf-8'))['version']}")
+        except (OSError, ValueError, KeyError):
+            bundles.append(f"{name} not found")
+    return f"lungseg_monai {__version__} (bundles: {', '.join(bundles)})"
 
 
 def warn_unless_shipped(bundle: Path) -> None:

@@ -16,7 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lungseg_monai.conventions import CONVENTIONS
-from lungseg_monai.inference.bundle_workflow import inference_workflow, resolve_bundle, warn_unless_shipped
+from lungseg_monai.inference.bundle_workflow import (
+    inference_workflow,
+    resolve_bundle,
+    shipped_versions,
+    warn_unless_shipped,
+)
 from lungseg_monai.inference.cli_logging import console_and_file_logging
 from lungseg_monai.inference.exit_codes import EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from lungseg_monai.inference.input_selection import select_inputs
@@ -57,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=shipped_versions())
     parser.add_argument("--bundle", default="unet", help="unet, pix2pix or a bundle folder")
     parser.add_argument(
         "--input",

@@ -18,6 +18,7 @@ import pytest
 from mask_agreement import assert_masks_agree
 from PIL import Image
 
+import lungseg_monai
 from lungseg_monai.inference.cli import main as lungseg_main
 
 REPO = Path(__file__).resolve().parents[2]
@@ -152,6 +153,19 @@ def test_a_lazy_package_loads_each_exported_name_and_submodule_on_use(package, s
     assert getattr(module, submodule).__name__ == f"lungseg_monai.{package}.{submodule}"  # as inference.json reads it
     with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
         module.no_such_name  # noqa: B018
+
+
+def test_version_names_the_package_and_each_shipped_bundle(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        lungseg_main(["--version"])
+    assert exit_.value.code == 0
+    version = {
+        name: json.loads((REPO / "bundles" / name / "configs" / "metadata.json").read_text())["version"]
+        for name in ("unet", "pix2pix")
+    }
+    assert capsys.readouterr().out.strip() == (
+        f"lungseg_monai {lungseg_monai.__version__} (bundles: unet {version['unet']}, pix2pix {version['pix2pix']})"
+    )
 
 
 @pytest.mark.parametrize("name", ["$scans", "@network_def", "%train#x", "#a#b", 'it\'s "quoted"', "$(touch pwned)"])
