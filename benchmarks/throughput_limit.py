@@ -8,7 +8,9 @@ core (best of ``--repeats``):
   ``decode_min_side``, normalisation, resize to the network size);
 - the same with the full decode (``decode_min_side`` 0);
 
-and the network with the bundle's inferer (flip averaging) at ``--batch-size`` on all the threads torch uses. From
+and the network with the bundle's weights and inferer on a batch of ``--batch-size`` real films (the first of
+``--images-dir``; until 0.8.10 on noise and the untrained network, which the second opinion rechecked film by
+film) on all the threads torch uses. From
 these it prints the rate a run could not exceed on ``--cores`` cores if it did nothing but decode (decode
 CPU-seconds spread perfectly over the cores), and nothing but decode and run the network; with ``--baseline`` it
 prints the goal (a multiple of a baseline rate) beside them. Files a run skips or fails are timed too (a run meets
@@ -26,7 +28,7 @@ import time
 from pathlib import Path
 
 import torch
-from benchmark import REPO, model_only_rate, read_times
+from benchmark import REPO, model_only_rate, preprocessed_films, read_times
 
 from lungseg_monai.inference.input_scan import scan_input_folder
 
@@ -81,8 +83,9 @@ def main() -> None:
     args = parser.parse_args()
     logging.disable(logging.ERROR)  # the decoders' tracebacks for the broken file, which a folder run reports as failed
     torch.set_num_threads(args.cores)
-    network_rate = model_only_rate(args.bundle, "cpu", args.batch_size, repeats=max(10, 64 // args.batch_size))
-    print(f"network with the bundle's inferer, batch {args.batch_size}, {args.cores} threads: {network_rate:.1f} img/s")
+    films = preprocessed_films(args.bundle, Path(args.images_dir), args.batch_size)
+    network_rate = model_only_rate(args.bundle, "cpu", films, repeats=max(10, 64 // args.batch_size))
+    print(f"network with the bundle's inferer, {len(films)} real films, {args.cores} threads: {network_rate:.1f} img/s")
     folders = {"DICOM": Path(args.dicom_dir), "IMAGES": Path(args.images_dir)}
     header = (
         f"{'folder':8} {'files':>5} {'images':>6} {'bytes s':>8} {'reduced s':>9} {'full s':>8} "
