@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -129,3 +131,19 @@ def test_plain_layout(tmp_path):
     assert detect_layout(root) == "plain"
     cases = find_cases(root)
     assert cases[0].masks == {"label": "masks/a.png"}
+
+
+def test_the_manifest_command_loads_neither_torch_nor_monai(tmp_path):
+    # A real process: in pytest's, other tests have imported them already. A dataset scan needs numpy, Pillow and
+    # pydicom only, so lungseg-manifest starts in a fraction of a second.
+    check = (
+        "import sys\n"
+        "from lungseg_monai.data.manifest import main\n"
+        "main(sys.argv[1:])\n"
+        "print(sorted(name for name in ('torch', 'monai', 'ignite') if name in sys.modules))\n"
+    )
+    sample, output = REPO / "sample_data" / "cxr-lung-lr-sample", tmp_path / "sample.json"
+    command = [sys.executable, "-c", check, str(sample), str(output), "--seed", "0"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.stdout.splitlines()[-1] == "[]", result.stdout + result.stderr
+    assert len(json.loads(output.read_text())["training"]) > 0

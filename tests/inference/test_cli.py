@@ -144,7 +144,9 @@ def test_help_and_a_mistake_are_answered_before_torch_and_monai_load(arguments, 
     assert result.stdout.splitlines()[-1] == f"{code} []", result.stdout + result.stderr
 
 
-@pytest.mark.parametrize(("package", "submodule"), [("inference", "exit_codes"), ("node", "peers")])
+@pytest.mark.parametrize(
+    ("package", "submodule"), [("inference", "exit_codes"), ("node", "peers"), ("data", "manifest")]
+)
 def test_a_lazy_package_loads_each_exported_name_and_submodule_on_use(package, submodule):
     module = importlib.import_module(f"lungseg_monai.{package}")
     for name in module.__all__:
