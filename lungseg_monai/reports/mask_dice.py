@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
-from monai.metrics import compute_dice
 
 __all__ = ["mask_dice"]
 
@@ -16,6 +14,12 @@ def mask_dice(pred: np.ndarray, truth: np.ndarray) -> float:
         ValueError: the shapes differ.
 
     """
+    # torch and MONAI load on the first call: ``lungseg_monai.reports`` imports this module (its function shares the
+    # module's name, so the package must hold the function before anything imports the module) and
+    # ``lungseg-compare --reports`` needs neither.
+    import torch
+    from monai.metrics import compute_dice
+
     if pred.shape != truth.shape:
         raise ValueError(f"prediction is {pred.shape}, reference is {truth.shape}")
     p = torch.as_tensor(np.asarray(pred) > 0, dtype=torch.float32)[None, None]

@@ -145,7 +145,8 @@ def test_help_and_a_mistake_are_answered_before_torch_and_monai_load(arguments, 
 
 
 @pytest.mark.parametrize(
-    ("package", "submodule"), [("inference", "exit_codes"), ("node", "peers"), ("data", "manifest")]
+    ("package", "submodule"),
+    [("inference", "exit_codes"), ("node", "peers"), ("data", "manifest"), ("reports", "statistics")],
 )
 def test_a_lazy_package_loads_each_exported_name_and_submodule_on_use(package, submodule):
     module = importlib.import_module(f"lungseg_monai.{package}")
@@ -155,6 +156,17 @@ def test_a_lazy_package_loads_each_exported_name_and_submodule_on_use(package, s
     assert getattr(module, submodule).__name__ == f"lungseg_monai.{package}.{submodule}"  # as inference.json reads it
     with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
         module.no_such_name  # noqa: B018
+
+
+def test_a_lazy_name_that_is_also_a_submodules_name_is_refused():
+    # Importing the submodule would put the module where the name was (reports.mask_dice, the function).
+    from lungseg_monai.lazy_exports import lazy_exports
+
+    with pytest.raises(ValueError, match="mask_dice named as submodules"):
+        lazy_exports("lungseg_monai.reports", {"mask_dice": "mask_dice", "summarize": "statistics"})
+    import lungseg_monai.reports.mask_dice as module  # noqa: F401 - the submodule imported, the function stays
+
+    assert callable(importlib.import_module("lungseg_monai.reports").mask_dice)
 
 
 def test_version_names_the_package_and_each_shipped_bundle(capsys):
