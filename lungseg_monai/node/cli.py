@@ -1,4 +1,6 @@
-"""``lungseg serve`` (a DICOM node) and ``lungseg segment-study`` (one study over DICOMweb).
+"""``lungseg serve`` (a DICOM node) and ``lungseg segment-study`` (one study over DICOMweb): their arguments.
+
+This module parses and checks them with light modules only; :mod:`lungseg_monai.node.commands` runs the command.
 
 Output folder of both::
 
