@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lungseg_monai.conventions import CONVENTIONS
+from lungseg_monai.data.errors import one_line
 from lungseg_monai.inference.bundle_workflow import (
     inference_workflow,
     resolve_bundle,
@@ -190,8 +191,6 @@ def _exit_code_of(run: Callable[[], int], log_file: Path) -> int:
         return EXIT_INTERRUPTED
     # Anything else is not one file's problem: one line on the console, the traceback in the log file.
     except Exception as err:  # noqa: BLE001
-        from lungseg_monai.data.errors import one_line  # the data package imports MONAI: not before a run needs it
-
         cause = error_behind(err)
         if isinstance(cause, UsageError):
             print(f"lungseg: error: {cause}", file=sys.stderr)
