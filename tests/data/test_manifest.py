@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
+from heavy_imports import main_in_fresh_process
 from PIL import Image
 
 from lungseg_monai.data.layouts import detect_layout, find_cases
@@ -134,16 +133,8 @@ def test_plain_layout(tmp_path):
 
 
 def test_the_manifest_command_loads_neither_torch_nor_monai(tmp_path):
-    # A real process: in pytest's, other tests have imported them already. A dataset scan needs numpy, Pillow and
-    # pydicom only, so lungseg-manifest starts in a fraction of a second.
-    check = (
-        "import sys\n"
-        "from lungseg_monai.data.manifest import main\n"
-        "main(sys.argv[1:])\n"
-        "print(sorted(name for name in ('torch', 'monai', 'ignite') if name in sys.modules))\n"
-    )
+    # A dataset scan needs numpy, Pillow and pydicom only, so lungseg-manifest starts in a fraction of a second.
     sample, output = REPO / "sample_data" / "cxr-lung-lr-sample", tmp_path / "sample.json"
-    command = [sys.executable, "-c", check, str(sample), str(output), "--seed", "0"]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    assert result.stdout.splitlines()[-1] == "[]", result.stdout + result.stderr
+    arguments = [str(sample), str(output), "--seed", "0"]
+    assert main_in_fresh_process("lungseg_monai.data.manifest", arguments, timeout=120) == (0, [])
     assert len(json.loads(output.read_text())["training"]) > 0

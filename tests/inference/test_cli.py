@@ -15,6 +15,7 @@ import nibabel as nib
 import numpy as np
 import pydicom
 import pytest
+from heavy_imports import main_in_fresh_process
 from mask_agreement import assert_masks_agree
 from PIL import Image
 
@@ -130,18 +131,7 @@ def test_exit_codes_are_documented_in_help(capsys):
     ],
 )
 def test_help_and_a_mistake_are_answered_before_torch_and_monai_load(arguments, code):
-    # A real process: in pytest's, other tests have imported them already.
-    check = (
-        "import sys\n"
-        "from lungseg_monai.cli import main\n"
-        "try:\n"
-        "    code = main(sys.argv[1:])\n"
-        "except SystemExit as exit_:\n"
-        "    code = exit_.code\n"
-        "print(code, sorted(name for name in ('torch', 'monai', 'ignite') if name in sys.modules))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", check, *arguments], capture_output=True, text=True, timeout=60)
-    assert result.stdout.splitlines()[-1] == f"{code} []", result.stdout + result.stderr
+    assert main_in_fresh_process("lungseg_monai.cli", arguments, timeout=60) == (code, [])
 
 
 @pytest.mark.parametrize(

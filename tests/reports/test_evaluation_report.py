@@ -9,11 +9,11 @@ import logging
 import math
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from heavy_imports import main_in_fresh_process
 from log_lines import LogLines
 from PIL import Image
 
@@ -311,16 +311,9 @@ def test_the_compare_command_takes_report_folders_and_says_what_is_wrong(report_
 
 
 def test_comparing_report_folders_loads_neither_torch_nor_monai(tmp_path):
-    # A real process: in pytest's, other tests have imported them already. Two committed report folders.
+    # Two committed report folders.
     reports = REPO / "docs" / "results" / "architectures" / "full_recipe" / "attention_unet" / "reports"
-    check = (
-        "import sys\n"
-        "from lungseg_monai.reports.compare import main\n"
-        "code = main(sys.argv[1:])\n"
-        "print(code, sorted(name for name in ('torch', 'monai', 'ignite') if name in sys.modules))\n"
-    )
     pairs = [f"unet={reports / 'unet-validation'}", f"pix2pix={reports / 'pix2pix-validation'}"]
-    command = [sys.executable, "-c", check, "--reports", *pairs, "--output", str(tmp_path / "compared")]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    assert result.stdout.splitlines()[-1] == "0 []", result.stdout + result.stderr
+    arguments = ["--reports", *pairs, "--output", str(tmp_path / "compared")]
+    assert main_in_fresh_process("lungseg_monai.reports.compare", arguments) == (0, [])
     assert (tmp_path / "compared" / "comparison.html").is_file()
