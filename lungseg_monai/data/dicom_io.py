@@ -7,6 +7,7 @@ MONOCHROME1 inversion, so that bright always means dense tissue (MONOCHROME2 dis
 from __future__ import annotations
 
 import logging
+import re
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,11 +33,31 @@ _NON_IMAGE_SOP_CLASSES = {
     "1.2.840.10008.5.1.4.1.1.66.4": "Segmentation",
     "1.2.840.10008.5.1.4.1.1.481.3": "RT Structure Set",
 }
-#: Modalities that are cross-sectional series rather than projection radiographs.
 #: BodyPartExamined values of chest films (an empty value is accepted too: many files leave it out).
 _CHEST_BODY_PARTS = {"CHEST", "THORAX", "LUNG", "LUNGS", "CHEST_LAT", "PORT CHEST", "TORAX", "BRUST"}
+#: Words of a ViewPosition (DICOM's LL, RL, LLD, RLD, RLO, LLO and what archives hold, e.g. ``XTABLE LATERAL``,
+#: ``AP LLD``, ``LAO``) or of a BodyPartExamined that name a view other than frontal, with what each view is. The
+#: bundles were trained and validated on frontal (PA or AP) films only; an empty or unknown view is segmented.
+_NOT_FRONTAL_WORDS = {
+    "LL": "a lateral view",
+    "RL": "a lateral view",
+    "LAT": "a lateral view",
+    "LATERAL": "a lateral view",
+    "CHEST_LAT": "a lateral view",
+    "LLD": "a lateral decubitus view",
+    "RLD": "a lateral decubitus view",
+    "DECUBITUS": "a lateral decubitus view",
+    "LLO": "an oblique view",
+    "RLO": "an oblique view",
+    "LAO": "an oblique view",
+    "RAO": "an oblique view",
+    "LPO": "an oblique view",
+    "RPO": "an oblique view",
+    "OBLIQUE": "an oblique view",
+}
 #: A window that saturates more than this share of pixels does not belong to the stored values.
 _MAX_CLIPPED_FRACTION = 0.9
+#: Modalities that are cross-sectional series rather than projection radiographs.
 _NON_RADIOGRAPH_MODALITIES = {"CT", "MR", "PT", "NM", "US", "SEG", "SR", "RTSTRUCT", "DOC", "KO", "PR"}
 
 
@@ -130,6 +151,9 @@ def _check_is_radiograph(ds: pydicom.Dataset, path: Path, require_chest: bool) -
     body_part = str(ds.get("BodyPartExamined", "")).strip().upper()
     if require_chest and body_part and body_part not in _CHEST_BODY_PARTS:
         raise NotARadiographError(f"{path}: BodyPartExamined is {body_part}, not a chest")
+    view = _not_frontal_view(ds) if require_chest else None
+    if view is not None:
+        raise NotARadiographError(f"{path}: {view}; the bundles segment frontal (PA or AP) chest films only")
     if "PixelData" not in ds:
         raise RadiographReadError(f"{path}: no pixel data")
     frames = int(ds.get("NumberOfFrames", 1) or 1)
@@ -138,6 +162,25 @@ def _check_is_radiograph(ds: pydicom.Dataset, path: Path, require_chest: bool) -
     if ds.get("SamplesPerPixel", 1) != 1:
         raise RadiographReadError(f"{path}: {ds.SamplesPerPixel} samples per pixel; expected greyscale")
     check_pixel_count(path, int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0))
+
+
+def _not_frontal_view(ds: pydicom.Dataset) -> str | None:
+    """Say which header element names a view other than frontal, and which view; None for a frontal or unknown one.
+
+    Reads ViewPosition, BodyPartExamined (``CHEST_LAT``) and the code meanings of ViewCodeSequence (DX files:
+    "left lateral", "right lateral decubitus"...).
+    """
+    for keyword in ("ViewPosition", "BodyPartExamined"):
+        value = str(ds.get(keyword, "") or "").strip().upper()
+        for word in re.split(r"[^A-Z_]+", value):
+            if word in _NOT_FRONTAL_WORDS:
+                return f"{keyword} is {value} ({_NOT_FRONTAL_WORDS[word]})"
+    for item in ds.get("ViewCodeSequence", None) or []:
+        meaning = str(item.get("CodeMeaning", "") or "").strip()
+        for word in re.split(r"[^A-Z]+", meaning.upper()):
+            if word in _NOT_FRONTAL_WORDS:
+                return f"ViewCodeSequence is '{meaning}' ({_NOT_FRONTAL_WORDS[word]})"
+    return None
 
 
 def _apply_voi(values: np.ndarray, ds: pydicom.Dataset, path: Path) -> tuple[np.ndarray, str]:
@@ -178,7 +221,8 @@ def read_dicom_radiograph(path: str | Path, require_chest: bool = True, min_side
 
     Args:
         path: a DICOM file, with or without a file-meta header or ``.dcm`` suffix.
-        require_chest: refuse files whose BodyPartExamined names another body part.
+        require_chest: refuse files whose BodyPartExamined names another body part, or whose header names a view
+            other than frontal (lateral, decubitus, oblique: the bundles segment frontal chest films only).
         min_side: decode at a reduced resolution, keeping at least this many pixels on the shorter side, where
             the codec offers it (JPEG 2000, baseline JPEG; see ``reduced_decode``); 0 decodes in full.
 
@@ -186,7 +230,8 @@ def read_dicom_radiograph(path: str | Path, require_chest: bool = True, min_side
         The decoded image and its spacing/header facts.
 
     Raises:
-        NotARadiographError: a non-image object (SR, SEG...), a cross-sectional modality or another body part.
+        NotARadiographError: a non-image object (SR, SEG...), a cross-sectional modality, another body part or a
+            view other than frontal.
         RadiographReadError: the file is not DICOM, not a single-frame greyscale radiograph, or its pixel
             stream cannot be decoded. The message names the file and the problem.
 

@@ -14,7 +14,7 @@ class MaskError(ValueError):
 
 
 class NotARadiographError(RadiographReadError):
-    """A readable file that is not a chest radiograph (an SR, a SEG, a CT slice, a hip film...)."""
+    """A readable file that is not a frontal chest radiograph (an SR, a SEG, a CT slice, a hip film, a lateral)."""
 
 
 def one_line(err: BaseException) -> str:

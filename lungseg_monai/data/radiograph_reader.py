@@ -60,7 +60,7 @@ class RadiographReader(ImageReader):
         """Decode the file; return its ``(rows, columns)`` float32 pixels and meta data.
 
         Raises:
-            RadiographReadError: the file cannot be read (``NotARadiographError`` when it is not a chest film).
+            RadiographReadError: the file cannot be read (``NotARadiographError`` when it is not a frontal chest film).
 
         """
         pixels, source = read_radiograph(img, self.min_side)

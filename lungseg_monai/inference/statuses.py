@@ -8,7 +8,7 @@ __all__ = ["DONE", "ALREADY_DONE", "SKIPPED", "IGNORED", "FAILED", "NOT_REACHED"
 DONE = "done"
 #: Outputs of the same bundle, weights, convention and output options exist; left as they are.
 ALREADY_DONE = "already_done"
-#: A readable image that is not a chest radiograph.
+#: A readable image that is not a frontal chest radiograph (another body part, a lateral view...).
 SKIPPED = "skipped"
 #: Not an image (or hidden, or a link to a folder); never opened as one.
 IGNORED = "ignored"

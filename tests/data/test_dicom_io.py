@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
+import pydicom
 import pytest
+from pydicom.dataset import Dataset
 
 from lungseg_monai.data import RadiographReadError, read_dicom_radiograph, read_radiograph
 from lungseg_monai.data.errors import NotARadiographError
@@ -118,14 +122,45 @@ def test_non_chest_files_are_refused_but_decodable(dicom_dir, name, part):
     assert decoded.pixels.std() > 0
 
 
+@pytest.mark.parametrize(
+    "element, value, reason",
+    [
+        ("ViewPosition", "LL", "ViewPosition is LL (a lateral view)"),
+        ("ViewPosition", "XTABLE LATERAL", "ViewPosition is XTABLE LATERAL (a lateral view)"),
+        ("ViewPosition", "AP LLD", "ViewPosition is AP LLD (a lateral decubitus view)"),
+        ("ViewPosition", "RAO", "ViewPosition is RAO (an oblique view)"),
+        ("BodyPartExamined", "CHEST_LAT", "BodyPartExamined is CHEST_LAT (a lateral view)"),
+        ("ViewCodeSequence", "left lateral", "ViewCodeSequence is 'left lateral' (a lateral view)"),
+    ],
+)
+def test_views_other_than_frontal_are_refused_but_decodable(tmp_path, dicom_dir, element, value, reason):
+    ds = pydicom.dcmread(dicom_dir / "pydicom-data_pypi/RG1_UNCR.dcm")  # a real PA chest film
+    if element == "ViewCodeSequence":
+        del ds.ViewPosition
+        ds.ViewCodeSequence = [Dataset()]
+        ds.ViewCodeSequence[0].update({"CodeValue": "399173006", "CodingSchemeDesignator": "SCT", "CodeMeaning": value})
+    else:
+        setattr(ds, element, value)
+    ds.save_as(tmp_path / "view.dcm")
+    with pytest.raises(NotARadiographError, match=re.escape(f"view.dcm: {reason}; the bundles segment frontal")):
+        read_dicom_radiograph(tmp_path / "view.dcm")
+    assert read_dicom_radiograph(tmp_path / "view.dcm", require_chest=False).pixels.std() > 0
+
+
+@pytest.mark.parametrize("view", ["AP", "PA", "", "AP SUPINE", "L"])
+def test_frontal_and_unknown_views_are_read(tmp_path, dicom_dir, view):
+    ds = pydicom.dcmread(dicom_dir / "pydicom-data_pypi/RG1_UNCR.dcm")
+    ds.ViewPosition = view
+    ds.save_as(tmp_path / "view.dcm")
+    assert read_dicom_radiograph(tmp_path / "view.dcm").pixels.shape == (1955, 1841)
+
+
 def test_jpeg_extended_12_bit_keeps_its_range(dicom_dir):
     decoded = read_dicom_radiograph(dicom_dir / "non_chest/RG2_JPLY_fixed.dcm", require_chest=False)
     assert decoded.pixels.max() > 255
 
 
 def test_non_image_dicom_is_refused(tmp_path, dicom_dir):
-    import pydicom
-
     ds = pydicom.dcmread(dicom_dir / "highdicom/dx_image.dcm")
     ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.88.22"  # Enhanced SR
     del ds.PixelData

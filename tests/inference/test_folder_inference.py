@@ -378,6 +378,9 @@ def test_non_radiograph_dicom_objects_are_skipped_with_reasons(dicom_dir, dicom_
     del pdf.PixelData
     pdf.save_as(inputs / "report_pdf.dcm")
     (inputs / "unreadable.dcm").write_bytes(b"\x00" * 50)
+    lateral = pydicom.dcmread(dicom_dir / "fo-dicom" / "CR-MONO1-10-chest", force=True)
+    lateral.ViewPosition = "LL"  # a chest study's lateral film: the bundles segment frontal films only
+    lateral.save_as(inputs / "lateral.dcm")
     summary = segment_folder(inputs, tmp_path / "out").summary
     outcome = {o.file: (o.status, o.reason) for o in summary.outcomes}
     assert outcome["lungs_seg.dcm"][0] == "skipped" and "Segmentation" in outcome["lungs_seg.dcm"][1]
@@ -387,6 +390,12 @@ def test_non_radiograph_dicom_objects_are_skipped_with_reasons(dicom_dir, dicom_
     )
     assert outcome["report_pdf.dcm"][0] == "skipped" and "not an image" in outcome["report_pdf.dcm"][1]
     assert outcome["unreadable.dcm"][0] == "failed" and "unreadable.dcm" in outcome["unreadable.dcm"][1]
+    assert outcome["lateral.dcm"] == (
+        "skipped",
+        f"{inputs / 'lateral.dcm'}: ViewPosition is LL (a lateral view); the bundles segment frontal (PA or AP) chest "
+        "films only",
+    )
+    assert not list((tmp_path / "out").glob("lateral.dcm*"))  # no mask, SEG or record of a film not segmented
 
 
 def test_lean_run_at_batch_1_gives_the_same_masks_and_stage_times(dicom_dir, dicom_run, tmp_path, segment_folder):

@@ -356,6 +356,25 @@ def test_failed_and_skipped_films_keep_their_records_and_are_not_taken_up_again(
     )
 
 
+def test_a_studys_lateral_film_is_skipped_and_gets_no_seg(start_node, dicom_dir, tmp_path):
+    node = start_node()
+    study = generate_uid()
+    frontal = read_film(dicom_dir / "fo-dicom" / "CR-MONO1-10-chest", fresh_uids=True, study=study)  # a PA film
+    lateral = read_film(dicom_dir / "fo-dicom" / "CR-MONO1-10-chest", fresh_uids=True, study=study)
+    lateral.ViewPosition = "LL"  # the study's lateral film, as an archive sends it with the frontal one
+    assert send(node.port, [frontal, lateral]) == [0x0000, 0x0000]
+    assert node.wait_until_idle(timeout=120)
+    outcomes = _outcomes(node)
+    frontal_film, lateral_film = (f"{study}/{ds.SOPInstanceUID}.dcm" for ds in (frontal, lateral))
+    assert outcomes[frontal_film]["status"] == "done"
+    assert outcomes[lateral_film]["status"] == "skipped"
+    assert "ViewPosition is LL (a lateral view)" in outcomes[lateral_film]["reason"]
+    segmentations = tmp_path / "out" / "segmentations"
+    assert (segmentations / f"{frontal_film}.seg.dcm").is_file()
+    assert not (segmentations / f"{lateral_film}.seg.dcm").exists()
+    assert json.loads((segmentations / f"{lateral_film}.json").read_text())["status"] == "skipped"
+
+
 def test_the_audit_trail_has_a_line_per_association_and_per_film(start_node, dicom_dir, tmp_path):
     node = start_node(allow=[AllowedPeer.parse("TESTSCU@127.0.0.1")])
     films = [read_film(dicom_dir / "pydicom-data_pypi" / "RG1_UNCR.dcm", fresh_uids=True) for _ in range(2)]
