@@ -8,7 +8,9 @@ of the width, over rows 25-65% of the height, on the film read as a folder run r
 reduced decode to 512 px) and scaled between its 1st and 99th percentiles. A negative flips its sign. Prints the
 contrast of the cxr-lung-lr films (all positive, as published) and of their inverted copies, and of each shared
 DICOM file a folder run segments (two of them are negatives: ``Fake_MONOHR1.dcm``, mis-tagged MONOCHROME1, and
-``JPEG2KLossless_1s_1f_u_16_16.dcm``).
+``JPEG2KLossless_1s_1f_u_16_16.dcm``). With ``--painted``, also the lowest contrast of the validation and test films
+under every painted opacity (the stress benchmark's kinds and severities), on the network's input as the U-Net's
+``evaluate.json`` prepares it (256 px, normalised): whether dense opacity brings a positive film below zero.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from lungseg_monai.data import RadiographReadError, read_radiograph
+from lungseg_monai.handlers.opacity_stress import painted
+from lungseg_monai.transforms.opacity import OPACITY_KINDS, SEVERITIES
+from lungseg_monai.workflows import bundle_workflow
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -35,11 +40,33 @@ def centre_contrast(pixels: np.ndarray) -> float:
     return float(centre - (right + left) / 2)
 
 
+def painted_contrasts(dataset_dir: Path) -> None:
+    """Print, per kind and severity, the lowest contrast of the validation and test films' network inputs."""
+    settings = [("clean", 0)] + [(kind, severity) for kind in OPACITY_KINDS for severity in SEVERITIES[1:]]
+    lowest: dict[tuple[str, int], tuple[float, str]] = {}
+    for split in ("validation", "test"):
+        parser = bundle_workflow("unet", "evaluate.json", "eval", dataset_dir=str(dataset_dir), eval_split=split).parser
+        films, preprocessing = (
+            parser.get_parsed_content("validate#datalist"),
+            parser.get_parsed_content("preprocessing"),
+        )
+        for kind, severity in settings:
+            steps = preprocessing if severity == 0 else painted(preprocessing, kind, severity)
+            for film in films:
+                value = centre_contrast(np.asarray(steps(dict(film))["image"][0]))
+                lowest[kind, severity] = min(
+                    lowest.get((kind, severity), (np.inf, "")), (value, Path(film["image"]).name)
+                )
+    for (kind, severity), (value, name) in lowest.items():
+        print(f"  {kind} {severity}: lowest {value:+.3f} ({name})")
+
+
 def main() -> None:
     """Print the contrasts."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=Path, default=REPO.parent / "shared" / "data" / "cxr-lung-lr" / "images")
     parser.add_argument("--dicom-dir", type=Path, default=REPO.parent / "shared" / "data" / "dicom")
+    parser.add_argument("--painted", action="store_true", help="also the painted validation and test films")
     args = parser.parse_args()
     films = {path.name: centre_contrast(read_radiograph(path, 512)[0]) for path in sorted(args.images.iterdir())}
     # inverting a film's values flips the sign of its contrast (the percentile scaling is symmetric)
@@ -54,6 +81,9 @@ def main() -> None:
         except RadiographReadError:
             continue  # skipped or failed in a folder run too
         print(f"  {centre_contrast(pixels):+.3f} {path.relative_to(args.dicom_dir)}")
+    if args.painted:
+        print("validation and test films, the U-Net's network input, per painted kind and severity:")
+        painted_contrasts(args.images.parent)
 
 
 if __name__ == "__main__":
