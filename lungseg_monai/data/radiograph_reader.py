@@ -12,10 +12,12 @@ from monai.utils import MetaKeys, ensure_tuple
 
 from lungseg_monai.data.radiograph_io import read_radiograph
 
-__all__ = ["RadiographReader", "pixel_spacing"]
+__all__ = ["RadiographReader", "VIEW_POSITION", "pixel_spacing", "view_position_of"]
 
 #: ``spacing_source`` of an image whose pixel spacing is unknown (its affine is then the identity).
 UNKNOWN_SPACING = "none"
+#: Meta key of a DICOM film's ViewPosition (``PA``, ``AP``...), upper case; ``""`` when the file has none.
+VIEW_POSITION = "view_position"
 
 
 class RadiographReader(ImageReader):
@@ -26,7 +28,8 @@ class RadiographReader(ImageReader):
 
     The pixel spacing is kept in one place: the affine (``diag(row_mm, column_mm, 1)``, the identity when the
     spacing is unknown) with ``spacing_source`` naming where it came from (``"none"`` when unknown). Use
-    :func:`pixel_spacing` to read it back. The meta also holds ``source_format`` (``dicom``, ``image``, ...).
+    :func:`pixel_spacing` to read it back. The meta also holds ``source_format`` (``dicom``, ``image``, ...) and
+    ``view_position`` (a DICOM film's ViewPosition, ``""`` when it has none).
 
     With ``min_side`` (folder inference), JPEG 2000 and JPEG data are decoded at a reduced resolution that keeps at
     least ``min_side`` pixels on the shorter side; ``original_shape`` in the meta is always the file's (rows,
@@ -76,6 +79,7 @@ class RadiographReader(ImageReader):
             MetaKeys.ORIGINAL_CHANNEL_DIM: "no_channel",
             "spacing_source": source.get("spacing_source", UNKNOWN_SPACING) if spacing else UNKNOWN_SPACING,
             "source_format": source.get("source_format", "image"),
+            VIEW_POSITION: view_position_of(source),
         }
         return pixels, meta
 
@@ -89,3 +93,11 @@ def pixel_spacing(meta: dict[str, Any]) -> tuple[float, float] | None:
         return None
     affine = np.asarray(meta[MetaKeys.ORIGINAL_AFFINE], dtype=np.float64)
     return float(affine[0, 0]), float(affine[1, 1])
+
+
+def view_position_of(source: dict[str, Any]) -> str:
+    """Return the ViewPosition of what :func:`~lungseg_monai.data.radiograph_io.read_radiograph` read, upper case.
+
+    ``""`` for a file without one (PNG, JPEG, or a DICOM file that does not say).
+    """
+    return str((source.get("dicom") or {}).get("ViewPosition") or "").strip().upper()

@@ -20,7 +20,7 @@ from monai.engines.utils import IterationEvents
 
 from lungseg_monai.data.atomic_writes import write_json
 from lungseg_monai.data.errors import one_line
-from lungseg_monai.data.radiograph_reader import pixel_spacing
+from lungseg_monai.data.radiograph_reader import VIEW_POSITION, pixel_spacing
 from lungseg_monai.inference.dicom_seg import write_dicom_seg
 from lungseg_monai.inference.folder_evaluator import MASK, OUTCOME, OUTPUTS, FolderEvaluator, fail_item
 from lungseg_monai.inference.label_tables import structure_label_map, write_label_tables
@@ -314,6 +314,7 @@ class RecordWriter:
             "bundle_version": self.provenance.version,
             "provenance": self.provenance.as_dict(),
             "image_size": [int(mask.shape[1]), int(mask.shape[2])],
+            "view_position": str(item["image"].meta.get(VIEW_POSITION, "")) or None,
             **measures.as_dict(),
         }
         if "dicom_seg_error" in output:

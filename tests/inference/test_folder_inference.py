@@ -208,6 +208,20 @@ def test_right_lung_is_on_the_image_left(dicom_run):
 
 
 @pytest.mark.parametrize(
+    "name, view",
+    [
+        ("fo-dicom/CR-MONO1-10-chest", "PA"),
+        ("pylibjpeg-data/966_fixed.dcm", "PA"),
+        ("nhsx_nccid/1.3.6.1.4.1.11129.5.5.110503645592756492463169821050252582267888.dcm", None),  # none in the file
+        ("pylibjpeg-data/JPEG2KLossless_1s_1f_u_16_16.dcm", None),
+    ],
+)
+def test_records_carry_the_films_view_position(dicom_run, name, view):
+    _, _, output_dir = dicom_run
+    assert json.loads((output_dir / f"{name}.json").read_text())["view_position"] == view
+
+
+@pytest.mark.parametrize(
     "name, expected",
     [
         ("torchxrayvision/Fake_MONOHR1.dcm", ANATOMY_FLAGS),  # mis-tagged: a negative image
@@ -362,6 +376,7 @@ def test_console_entry_point_returns_nonzero_when_a_file_fails(dicom_dir, tmp_pa
     code = lungseg_main(["--input-dir", str(inputs), "--output-dir", str(tmp_path / "out"), "--num-workers", "0"])
     assert code == 1
     assert (tmp_path / "out" / "a.png.mask.png").is_file()
+    assert json.loads((tmp_path / "out" / "a.png.json").read_text())["view_position"] is None  # a PNG has no header
     assert not (tmp_path / "out" / "sub" / "broken.dcm.json").exists()
 
 
