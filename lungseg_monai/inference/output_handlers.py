@@ -184,17 +184,23 @@ class OverlayPngWriter(ImageOutputWriter):
         right, left = lung_masks(output[MASK], self.convention)
         heart = output[MASK][CARDIOMEDIASTINUM]
         measures = output.get(MEASURES)
-        notes = None if measures is None else _overlay_notes(measures, output[MASK])
+        view = str(item["image"].meta.get(VIEW_POSITION, ""))
+        notes = None if measures is None else _overlay_notes(measures, output[MASK], view)
         return write_overlay_png(target, item["original"][0], right, left, heart, self.max_side, notes)
 
 
-def _overlay_notes(measures: AnatomyMeasures, structures: np.ndarray) -> OverlayNotes:
-    """Return an overlay's banner (convention, quality and flags, CTR, predicted Dice) and the CTR's widths."""
+def _overlay_notes(measures: AnatomyMeasures, structures: np.ndarray, view_position: str = "") -> OverlayNotes:
+    """Return an overlay's banner (convention, quality and flags, CTR, predicted Dice) and the CTR's widths.
+
+    The CTR of a film whose ViewPosition is AP says so: its heart is magnified, the 0.5 rule of PA films not its own.
+    """
     quality = CHECK_RGB if measures.flags else TEXT_RGB
     lines = [(f"lungs: {measures.convention} convention", TEXT_RGB), (f"quality: {measures.quality}", quality)]
     lines += [(text, quality) for text in textwrap.wrap(", ".join(measures.flags), width=44)]
     ratio = measures.cardiothoracic_ratio
     figures = [f"CTR {ratio:.3f}" if ratio is not None else "CTR not measured"]
+    if ratio is not None and view_position == "AP":
+        figures[0] += " (AP film)"
     if measures.predicted_dice is not None:
         figures.append(f"predicted Dice {measures.predicted_dice:.3f}")
     lines.append((", ".join(figures), TEXT_RGB))

@@ -7,6 +7,8 @@ from PIL import Image
 from shared_data import REPO
 
 from lungseg_monai.inference.label_tables import LABELS
+from lungseg_monai.inference.lung_measures import measure_anatomy
+from lungseg_monai.inference.output_handlers import _overlay_notes
 from lungseg_monai.inference.overlay import CARDIAC_WIDTH_RGB, THORACIC_WIDTH_RGB, OverlayNotes, ctr_lines
 from lungseg_monai.inference.writers import write_overlay_png
 from lungseg_monai.transforms.cardiothoracic import cardiothoracic_ratio
@@ -76,3 +78,16 @@ def test_without_notes_the_overlay_has_only_the_structures(tmp_path):
     rgb = np.asarray(Image.open(write_overlay_png(tmp_path / "o.png", grey, right, left, heart)).convert("RGB"))
     assert _count(rgb, THORACIC_WIDTH_RGB) == 0 and _count(rgb, CARDIAC_WIDTH_RGB) == 0
     assert _count(rgb, RIGHT) > 100 and _count(rgb, HEART) > 100
+
+
+def test_the_banner_says_when_the_ctr_is_an_ap_films():
+    _, right, left, heart = _film()  # a real film's drawn structures
+    structures = np.stack([right, left, heart])
+    measures = measure_anatomy(structures)
+    assert measures.cardiothoracic_ratio is not None
+
+    def banner(view: str) -> list[str]:
+        return [text for text, _ in _overlay_notes(measures, structures, view).lines]
+
+    assert f"CTR {measures.cardiothoracic_ratio:.3f} (AP film)" in banner("AP")
+    assert f"CTR {measures.cardiothoracic_ratio:.3f}" in banner("PA") and banner("PA") == banner("")
