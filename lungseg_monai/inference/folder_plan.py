@@ -138,10 +138,11 @@ class FolderPlan:
 
 
 def _kept_outcome(source: str, reason: str, record: dict) -> FileOutcome:
-    """Return the outcome of an image left as it is, with the quality, CTR, flags and score its record gives."""
+    """Return the outcome of an image left as it is, with the quality, CTR, flags, score and view its record gives."""
     flags = record.get("flags")
     ratio = record.get("cardiothoracic_ratio")
     score = record.get("predicted_dice")
+    view = record.get("view_position")
     return FileOutcome(
         source,
         ALREADY_DONE,
@@ -150,4 +151,5 @@ def _kept_outcome(source: str, reason: str, record: dict) -> FileOutcome:
         ratio if isinstance(ratio, (int, float)) else None,
         [str(flag) for flag in flags] if isinstance(flags, list) else [],
         score if isinstance(score, (int, float)) else None,
+        view if isinstance(view, str) else None,
     )

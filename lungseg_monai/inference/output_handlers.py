@@ -52,6 +52,11 @@ _EARLIER_RECORD = "earlier_record"
 MEASURES = "anatomy_measures"
 
 
+def _view_position(item: dict[str, Any]) -> str | None:
+    """Return the ViewPosition of an item's film (``PA``, ``AP``...), None when its file gives none."""
+    return str(item["image"].meta.get(VIEW_POSITION, "")) or None
+
+
 def _in_progress(engine: Engine) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """Return the ``(item, output)`` pairs of this iteration whose outputs are being written (no outcome yet)."""
     return [(b, o) for b, o in zip(engine.state.batch, engine.state.output, strict=True) if o[OUTCOME] is None]
@@ -184,12 +189,11 @@ class OverlayPngWriter(ImageOutputWriter):
         right, left = lung_masks(output[MASK], self.convention)
         heart = output[MASK][CARDIOMEDIASTINUM]
         measures = output.get(MEASURES)
-        view = str(item["image"].meta.get(VIEW_POSITION, ""))
-        notes = None if measures is None else _overlay_notes(measures, output[MASK], view)
+        notes = None if measures is None else _overlay_notes(measures, output[MASK], _view_position(item) or "")
         return write_overlay_png(target, item["original"][0], right, left, heart, self.max_side, notes)
 
 
-def _overlay_notes(measures: AnatomyMeasures, structures: np.ndarray, view_position: str = "") -> OverlayNotes:
+def _overlay_notes(measures: AnatomyMeasures, structures: np.ndarray, view: str = "") -> OverlayNotes:
     """Return an overlay's banner (convention, quality and flags, CTR, predicted Dice) and the CTR's widths.
 
     The CTR of a film whose ViewPosition is AP says so: its heart is magnified, the 0.5 rule of PA films not its own.
@@ -199,7 +203,7 @@ def _overlay_notes(measures: AnatomyMeasures, structures: np.ndarray, view_posit
     lines += [(text, quality) for text in textwrap.wrap(", ".join(measures.flags), width=44)]
     ratio = measures.cardiothoracic_ratio
     figures = [f"CTR {ratio:.3f}" if ratio is not None else "CTR not measured"]
-    if ratio is not None and view_position == "AP":
+    if ratio is not None and view == "AP":
         figures[0] += " (AP film)"
     if measures.predicted_dice is not None:
         figures.append(f"predicted Dice {measures.predicted_dice:.3f}")
@@ -309,6 +313,7 @@ class RecordWriter:
                 measures.cardiothoracic_ratio,
                 measures.flags,
                 measures.predicted_dice,
+                _view_position(item),
             )
 
     def _write(self, item: dict[str, Any], output: dict[str, Any]) -> AnatomyMeasures:
@@ -320,7 +325,7 @@ class RecordWriter:
             "bundle_version": self.provenance.version,
             "provenance": self.provenance.as_dict(),
             "image_size": [int(mask.shape[1]), int(mask.shape[2])],
-            "view_position": str(item["image"].meta.get(VIEW_POSITION, "")) or None,
+            "view_position": _view_position(item),
             **measures.as_dict(),
         }
         if "dicom_seg_error" in output:

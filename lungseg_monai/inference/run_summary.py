@@ -28,6 +28,7 @@ class FileOutcome:
     cardiothoracic_ratio: float | None = None
     flags: list[str] = field(default_factory=list)
     predicted_dice: float | None = None
+    view_position: str | None = None
 
 
 class RunSummary:
@@ -53,7 +54,9 @@ class RunSummary:
     def write(self, output_dir: Path, extra: dict | None = None, name: str = "run_summary") -> None:
         """Write ``<name>.csv`` and ``<name>.json`` atomically into ``output_dir``, and for the run the page."""
         rows = [{**asdict(outcome), "flags": " ".join(outcome.flags)} for outcome in self.outcomes]
+        # view_position last: scripts that read the columns by position (0.8.10's seven) read them as before
         columns = ["file", "status", "reason", "quality", "predicted_dice", "cardiothoracic_ratio", "flags"]
+        columns.append("view_position")
         write_csv(output_dir / f"{name}.csv", rows, columns)
         quality = dict(Counter(o.quality for o in self.outcomes if o.quality))
         record = {

@@ -216,9 +216,12 @@ def test_right_lung_is_on_the_image_left(dicom_run):
         ("pylibjpeg-data/JPEG2KLossless_1s_1f_u_16_16.dcm", None),
     ],
 )
-def test_records_carry_the_films_view_position(dicom_run, name, view):
+def test_records_and_the_summary_carry_the_films_view_position(dicom_run, name, view):
     _, _, output_dir = dicom_run
     assert json.loads((output_dir / f"{name}.json").read_text())["view_position"] == view
+    with open(output_dir / "run_summary.csv", newline="") as handle:
+        row = next(row for row in csv.DictReader(handle) if row["file"] == name)
+    assert row["view_position"] == (view or "")
 
 
 @pytest.mark.parametrize(
@@ -315,18 +318,20 @@ def test_rerun_skips_done_images_and_overwrite_redoes_them(dicom_dir, tmp_path, 
     second = segment_folder(inputs, tmp_path / "out").summary
     assert [o.status for o in second.outcomes] == ["already_done"]
     assert (tmp_path / "out" / "chest.mask.png").stat().st_mtime_ns == mtime
-    # The summary row of a kept image still gives its quality and cardiothoracic ratio (from its record).
+    # The summary row of a kept image still gives its quality, cardiothoracic ratio and view (from its record).
     kept, done = second.outcomes[0], first.outcomes[0]
-    assert (kept.quality, kept.cardiothoracic_ratio, kept.flags, kept.predicted_dice) == (
+    assert (kept.quality, kept.cardiothoracic_ratio, kept.flags, kept.predicted_dice, kept.view_position) == (
         done.quality,
         done.cardiothoracic_ratio,
         done.flags,
         done.predicted_dice,
+        done.view_position,
     )
     assert done.quality == "ok" and 0.3 < done.cardiothoracic_ratio < 0.7 and done.predicted_dice > 0.9
+    assert done.view_position == "PA"
     row = (tmp_path / "out" / "run_summary.csv").read_text().splitlines()
-    assert row[0] == "file,status,reason,quality,predicted_dice,cardiothoracic_ratio,flags"
-    expected_end = f",ok,{done.predicted_dice},{done.cardiothoracic_ratio},"
+    assert row[0] == "file,status,reason,quality,predicted_dice,cardiothoracic_ratio,flags,view_position"
+    expected_end = f",ok,{done.predicted_dice},{done.cardiothoracic_ratio},,PA"
     assert row[1].startswith("chest,already_done,") and row[1].endswith(expected_end)
     third = segment_folder(inputs, tmp_path / "out", overwrite=True).summary
     assert [o.status for o in third.outcomes] == ["done"]
