@@ -88,6 +88,7 @@ class DicomRadiograph:
         photometric: the file's original PhotometricInterpretation.
         header: selected header values for records and DICOM SEG outputs.
         original_shape: the file's (rows, columns); ``pixels`` is smaller after a reduced decode.
+        view_position: the file's ViewPosition (``PA``, ``AP``...), upper case; ``""`` when it has none.
 
     """
 
@@ -97,6 +98,7 @@ class DicomRadiograph:
     photometric: str
     header: dict[str, Any] = field(default_factory=dict)
     original_shape: tuple[int, int] | None = None
+    view_position: str = ""
 
 
 def is_dicom_file(path: str | Path) -> bool:
@@ -164,6 +166,11 @@ def _check_is_radiograph(ds: pydicom.Dataset, path: Path, require_chest: bool) -
     check_pixel_count(path, int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0))
 
 
+def _upper_text(ds: pydicom.Dataset, keyword: str) -> str:
+    """Return a text element's value stripped and in upper case; ``""`` when it is missing or empty."""
+    return str(ds.get(keyword, "") or "").strip().upper()
+
+
 def _not_frontal_view(ds: pydicom.Dataset) -> str | None:
     """Say which header element names a view other than frontal, and which view; None for a frontal or unknown one.
 
@@ -171,7 +178,7 @@ def _not_frontal_view(ds: pydicom.Dataset) -> str | None:
     "left lateral", "right lateral decubitus"...).
     """
     for keyword in ("ViewPosition", "BodyPartExamined"):
-        value = str(ds.get(keyword, "") or "").strip().upper()
+        value = _upper_text(ds, keyword)
         for word in re.split(r"[^A-Z_]+", value):
             if word in _NOT_FRONTAL_WORDS:
                 return f"{keyword} is {value} ({_NOT_FRONTAL_WORDS[word]})"
@@ -271,4 +278,6 @@ def _decode(ds: pydicom.Dataset, path: Path, require_chest: bool, min_side: int 
     header = _header_summary(ds)
     header["VOI"] = voi
     original_shape = (int(ds.Rows), int(ds.Columns)) if "Rows" in ds and "Columns" in ds else values.shape
-    return DicomRadiograph(values, spacing, source, photometric, header, tuple(original_shape))
+    return DicomRadiograph(
+        values, spacing, source, photometric, header, tuple(original_shape), _upper_text(ds, "ViewPosition")
+    )

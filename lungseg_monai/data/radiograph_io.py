@@ -101,7 +101,8 @@ def read_radiograph(path: str | Path, min_side: int = 0) -> tuple[np.ndarray, di
 
     Returns:
         ``(pixels, meta)``: a ``(rows, columns)`` float32 array in display polarity, and facts about the source
-        (format, spacing in mm and where it came from, DICOM header values, the file's ``original_shape``).
+        (format, spacing in mm and where it came from, a DICOM file's ViewPosition and header values, the file's
+        ``original_shape``).
 
     Raises:
         RadiographReadError: missing, unreadable or unsupported file; the message names it.
@@ -125,6 +126,7 @@ def read_radiograph(path: str | Path, min_side: int = 0) -> tuple[np.ndarray, di
             "spacing_mm": decoded.spacing_mm,
             "spacing_source": decoded.spacing_source,
             "photometric": decoded.photometric,
+            "view_position": decoded.view_position,
             "dicom": decoded.header,
         }
         return decoded.pixels, meta

@@ -12,7 +12,7 @@ from monai.utils import MetaKeys, ensure_tuple
 
 from lungseg_monai.data.radiograph_io import read_radiograph
 
-__all__ = ["RadiographReader", "VIEW_POSITION", "pixel_spacing", "view_position_of"]
+__all__ = ["RadiographReader", "VIEW_POSITION", "pixel_spacing"]
 
 #: ``spacing_source`` of an image whose pixel spacing is unknown (its affine is then the identity).
 UNKNOWN_SPACING = "none"
@@ -79,7 +79,7 @@ class RadiographReader(ImageReader):
             MetaKeys.ORIGINAL_CHANNEL_DIM: "no_channel",
             "spacing_source": source.get("spacing_source", UNKNOWN_SPACING) if spacing else UNKNOWN_SPACING,
             "source_format": source.get("source_format", "image"),
-            VIEW_POSITION: view_position_of(source),
+            VIEW_POSITION: source.get("view_position", ""),
         }
         return pixels, meta
 
@@ -93,11 +93,3 @@ def pixel_spacing(meta: dict[str, Any]) -> tuple[float, float] | None:
         return None
     affine = np.asarray(meta[MetaKeys.ORIGINAL_AFFINE], dtype=np.float64)
     return float(affine[0, 0]), float(affine[1, 1])
-
-
-def view_position_of(source: dict[str, Any]) -> str:
-    """Return the ViewPosition of what :func:`~lungseg_monai.data.radiograph_io.read_radiograph` read, upper case.
-
-    ``""`` for a file without one (PNG, JPEG, or a DICOM file that does not say).
-    """
-    return str((source.get("dicom") or {}).get("ViewPosition") or "").strip().upper()

@@ -189,11 +189,11 @@ class OverlayPngWriter(ImageOutputWriter):
         right, left = lung_masks(output[MASK], self.convention)
         heart = output[MASK][CARDIOMEDIASTINUM]
         measures = output.get(MEASURES)
-        notes = None if measures is None else _overlay_notes(measures, output[MASK], _view_position(item) or "")
+        notes = None if measures is None else _overlay_notes(measures, output[MASK], _view_position(item))
         return write_overlay_png(target, item["original"][0], right, left, heart, self.max_side, notes)
 
 
-def _overlay_notes(measures: AnatomyMeasures, structures: np.ndarray, view: str = "") -> OverlayNotes:
+def _overlay_notes(measures: AnatomyMeasures, structures: np.ndarray, view: str | None = None) -> OverlayNotes:
     """Return an overlay's banner (convention, quality and flags, CTR, predicted Dice) and the CTR's widths.
 
     The CTR of a film whose ViewPosition is AP says so: its heart is magnified, the 0.5 rule of PA films not its own.

@@ -55,8 +55,16 @@ class RunSummary:
         """Write ``<name>.csv`` and ``<name>.json`` atomically into ``output_dir``, and for the run the page."""
         rows = [{**asdict(outcome), "flags": " ".join(outcome.flags)} for outcome in self.outcomes]
         # view_position last: scripts that read the columns by position (0.8.10's seven) read them as before
-        columns = ["file", "status", "reason", "quality", "predicted_dice", "cardiothoracic_ratio", "flags"]
-        columns.append("view_position")
+        columns = [
+            "file",
+            "status",
+            "reason",
+            "quality",
+            "predicted_dice",
+            "cardiothoracic_ratio",
+            "flags",
+            "view_position",
+        ]
         write_csv(output_dir / f"{name}.csv", rows, columns)
         quality = dict(Counter(o.quality for o in self.outcomes if o.quality))
         record = {
