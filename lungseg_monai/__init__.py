@@ -5,7 +5,7 @@ from __future__ import annotations
 from lungseg_monai.paths import bundle_path, manifest_for, repo_path
 from lungseg_monai.run_errors import UsageError, report_usage_errors, require_file
 
-__version__ = "0.8.11"
+__version__ = "0.8.12"
 __all__ = [
     "UsageError",
     "__version__",

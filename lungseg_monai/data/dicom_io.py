@@ -47,6 +47,7 @@ _NOT_FRONTAL_WORDS = {
     "LLD": "a lateral decubitus view",
     "RLD": "a lateral decubitus view",
     "DECUBITUS": "a lateral decubitus view",
+    "DECUB": "a lateral decubitus view",
     "LLO": "an oblique view",
     "RLO": "an oblique view",
     "LAO": "an oblique view",
@@ -54,7 +55,16 @@ _NOT_FRONTAL_WORDS = {
     "LPO": "an oblique view",
     "RPO": "an oblique view",
     "OBLIQUE": "an oblique view",
+    "OBL": "an oblique view",
 }
+#: Free-text descriptions that often name a film's view where ViewPosition is empty: a CR reader's exam menu
+#: (``CHEST LAT``), a series or protocol name (``Lateral``), and the performed protocol's code meaning. They are
+#: read only where neither ViewPosition nor ViewCodeSequence names a frontal view, and, unlike those, one names a
+#: view other than frontal only where it names no frontal view as well: ``CHEST PA AND LAT`` describes both films
+#: of a study.
+_VIEW_DESCRIPTIONS = ("AcquisitionDeviceProcessingDescription", "SeriesDescription", "ProtocolName")
+#: Words that name a frontal view (ViewCodeSequence's "postero-anterior" splits into POSTERO and ANTERIOR).
+_FRONTAL_WORDS = {"PA", "AP", "FRONTAL", "POSTERO", "ANTERO", "POSTEROANTERIOR", "ANTEROPOSTERIOR"}
 #: A window that saturates more than this share of pixels does not belong to the stored values.
 _MAX_CLIPPED_FRACTION = 0.9
 #: Modalities that are cross-sectional series rather than projection radiographs.
@@ -175,19 +185,48 @@ def _not_frontal_view(ds: pydicom.Dataset) -> str | None:
     """Say which header element names a view other than frontal, and which view; None for a frontal or unknown one.
 
     Reads ViewPosition, BodyPartExamined (``CHEST_LAT``) and the code meanings of ViewCodeSequence (DX files:
-    "left lateral", "right lateral decubitus"...).
+    "left lateral", "right lateral decubitus"...); then, where neither of those names a frontal view, the
+    descriptions of :data:`_VIEW_DESCRIPTIONS` and of PerformedProtocolCodeSequence, each of which counts only
+    where it names no frontal view as well.
     """
     for keyword in ("ViewPosition", "BodyPartExamined"):
         value = _upper_text(ds, keyword)
         for word in re.split(r"[^A-Z_]+", value):
             if word in _NOT_FRONTAL_WORDS:
                 return f"{keyword} is {value} ({_NOT_FRONTAL_WORDS[word]})"
-    for item in ds.get("ViewCodeSequence", None) or []:
-        meaning = str(item.get("CodeMeaning", "") or "").strip()
-        for word in re.split(r"[^A-Z]+", meaning.upper()):
-            if word in _NOT_FRONTAL_WORDS:
-                return f"ViewCodeSequence is '{meaning}' ({_NOT_FRONTAL_WORDS[word]})"
+    meanings = [str(item.get("CodeMeaning", "") or "").strip() for item in ds.get("ViewCodeSequence", None) or []]
+    for meaning in meanings:
+        view = _view_named(meaning, frontal_clears=False)
+        if view:
+            return f"ViewCodeSequence is '{meaning}' ({view})"
+    if any(_names_frontal(text) for text in (_upper_text(ds, "ViewPosition"), *meanings)):
+        return None  # the view is stated: what a series or protocol is called does not overrule it
+    described = [(keyword, str(ds.get(keyword, "") or "").strip()) for keyword in _VIEW_DESCRIPTIONS]
+    described += [
+        ("PerformedProtocolCodeSequence", str(item.get("CodeMeaning", "") or "").strip())
+        for item in ds.get("PerformedProtocolCodeSequence", None) or []
+    ]
+    for keyword, text in described:
+        view = _view_named(text, frontal_clears=True)
+        if view:
+            return f"{keyword} is '{text}' ({view})"
     return None
+
+
+def _view_named(text: str, frontal_clears: bool) -> str | None:
+    """Return the view other than frontal that ``text`` names (``"a lateral view"``...), else None.
+
+    With ``frontal_clears`` (a free-text description), a text that also names a frontal view names none.
+    """
+    if frontal_clears and _names_frontal(text):
+        return None
+    words = re.split(r"[^A-Z]+", text.upper())
+    return next((_NOT_FRONTAL_WORDS[word] for word in words if word in _NOT_FRONTAL_WORDS), None)
+
+
+def _names_frontal(text: str) -> bool:
+    """Whether ``text`` has a word that names a frontal view (PA, AP, frontal, postero-anterior...)."""
+    return bool(_FRONTAL_WORDS.intersection(re.split(r"[^A-Z]+", text.upper())))
 
 
 def _apply_voi(values: np.ndarray, ds: pydicom.Dataset, path: Path) -> tuple[np.ndarray, str]:

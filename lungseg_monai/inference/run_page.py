@@ -1,7 +1,8 @@
 """``index.html`` of an output folder: every film of the run at a glance, offline.
 
 One row per input file: a thumbnail of its overlay (linked to the full one), the file (linked to its record), status,
-quality, predicted Dice, cardiothoracic ratio, lung and heart areas, flags and reason. Columns sort on a click; a
+quality, predicted Dice, cardiothoracic ratio, the film's view (a DICOM ViewPosition: an AP film's CTR runs high),
+lung and heart areas, flags and reason. Columns sort on a click; a
 check box (or opening ``index.html#check``) shows only the films to check. Style and scripts are inline and the
 thumbnails are the overlay files beside it, so the page needs no network and works wherever the folder is copied.
 """
@@ -41,8 +42,12 @@ _FILTER_SCRIPT = """
 #: Text columns read left to right; the thumbnails stay small.
 _STYLE = "#films td { text-align: left; vertical-align: middle; } p { margin: 0.3em 0; }"
 
-_COLUMNS = ("overlay", "file", "status", "quality", "predicted Dice", "CTR", "right lung", "left lung",
+_COLUMNS = ("overlay", "file", "status", "quality", "predicted Dice", "CTR", "view", "right lung", "left lung",
             "cardiomediastinum", "flags", "reason")  # fmt: skip
+
+
+#: What a row takes from the film's record where its outcome does not give it (a node's outcome log does not).
+_FROM_RECORD = ("quality", "flags", "cardiothoracic_ratio", "predicted_dice", "view_position")
 
 
 def _cell(value: object, shown: str | None = None) -> str:
@@ -72,7 +77,7 @@ def _row(output_dir: Path, outcome: Mapping[str, Any]) -> str:
     name = html.escape(file)
     if record:
         name = f"<a href='{quote(record_path(Path(file)).as_posix())}'>{name}</a>"
-    outcome = {**{k: record.get(k) for k in ("quality", "flags", "cardiothoracic_ratio", "predicted_dice")}, **{
+    outcome = {**{k: record.get(k) for k in _FROM_RECORD}, **{
         k: v for k, v in outcome.items() if v not in (None, "", [])
     }}  # fmt: skip
     ratio, predicted = outcome.get("cardiothoracic_ratio"), outcome.get("predicted_dice")
@@ -83,6 +88,7 @@ def _row(output_dir: Path, outcome: Mapping[str, Any]) -> str:
         _cell(outcome.get("quality") or ""),
         _cell(predicted, "" if predicted is None else f"{predicted:.3f}"),
         _cell(ratio, "" if ratio is None else f"{ratio:.3f}"),
+        _cell(outcome.get("view_position") or ""),
         *(_cell(*_area(record, structure)) for structure in ("right_lung", "left_lung", "cardiomediastinum")),
         _cell(" ".join(outcome.get("flags") or [])),
         _cell(outcome.get("reason") or ""),
@@ -94,8 +100,8 @@ def _row(output_dir: Path, outcome: Mapping[str, Any]) -> str:
 def write_run_page(output_dir: Path, outcomes: Iterable[Mapping[str, Any]], facts: Mapping[str, Any]) -> Path:
     """Write ``<output_dir>/index.html`` for a run's ``outcomes`` and ``facts`` (model, version, times).
 
-    Each outcome needs ``file`` (relative to ``output_dir``) and ``status``; quality, flags, CTR and predicted Dice
-    are taken from it, else from the film's record (a node's outcome log has only status and reason).
+    Each outcome needs ``file`` (relative to ``output_dir``) and ``status``; quality, flags, CTR, predicted Dice and
+    view are taken from it, else from the film's record (a node's outcome log has only status and reason).
     """
     outcomes = list(outcomes)
     counts = Counter(str(o["status"]) for o in outcomes)

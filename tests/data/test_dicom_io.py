@@ -41,9 +41,13 @@ DECODABLE = [
 ]
 
 
+#: Decodable files that are not frontal chest films (refused unless ``require_chest=False``).
+NOT_FRONTAL = {"highdicom/dx_image.dcm"}  # a dog's lateral thorax: "CANINE LATERAL THORAX" in two descriptions
+
+
 @pytest.mark.parametrize("name, shape, spacing, source, photometric", DECODABLE)
 def test_decodes_shape_spacing_and_photometric(dicom_dir, name, shape, spacing, source, photometric):
-    decoded = read_dicom_radiograph(dicom_dir / name)
+    decoded = read_dicom_radiograph(dicom_dir / name, require_chest=name not in NOT_FRONTAL)
     assert decoded.pixels.shape == shape
     assert decoded.pixels.dtype == np.float32
     assert decoded.pixels.std() > 0
@@ -145,6 +149,53 @@ def test_views_other_than_frontal_are_refused_but_decodable(tmp_path, dicom_dir,
     with pytest.raises(NotARadiographError, match=re.escape(f"view.dcm: {reason}; the bundles segment frontal")):
         read_dicom_radiograph(tmp_path / "view.dcm")
     assert read_dicom_radiograph(tmp_path / "view.dcm", require_chest=False).pixels.std() > 0
+
+
+@pytest.mark.parametrize(
+    "element, value, view",
+    [
+        ("AcquisitionDeviceProcessingDescription", "CHEST LAT", "a lateral view"),  # a CR reader's exam menu
+        ("SeriesDescription", "Lateral", "a lateral view"),
+        ("ProtocolName", "Thorax lat.", "a lateral view"),
+        ("ProtocolName", "Chest R decub", "a lateral decubitus view"),
+        ("SeriesDescription", "CHEST OBL", "an oblique view"),
+        ("PerformedProtocolCodeSequence", "Chest lateral", "a lateral view"),
+    ],
+)
+def test_a_description_that_names_a_view_other_than_frontal_is_refused_where_no_frontal_view_is_stated(
+    tmp_path, dicom_dir, element, value, view
+):
+    ds = pydicom.dcmread(dicom_dir / "pydicom-data_pypi/RG1_UNCR.dcm")  # a real PA chest film
+    if element == "PerformedProtocolCodeSequence":
+        ds.PerformedProtocolCodeSequence = [Dataset()]
+        ds.PerformedProtocolCodeSequence[0].update({"CodeValue": "X1", "CodingSchemeDesignator": "99LOCAL",
+                                                    "CodeMeaning": value})  # fmt: skip
+    else:
+        setattr(ds, element, value)
+    ds.ViewPosition = "PA"  # stated: a description does not overrule it
+    ds.save_as(tmp_path / "stated.dcm")
+    assert read_dicom_radiograph(tmp_path / "stated.dcm").pixels.shape == (1955, 1841)
+    ds.ViewPosition = ""  # not stated: the description names the view
+    ds.save_as(tmp_path / "described.dcm")
+    reason = f"described.dcm: {element} is '{value}' ({view}); the bundles segment frontal"
+    with pytest.raises(NotARadiographError, match=re.escape(reason)):
+        read_dicom_radiograph(tmp_path / "described.dcm")
+
+
+@pytest.mark.parametrize("description", ["CHEST PA AND LAT", "PA/LAT", "Thorax ap + lateral", "[CHEST,GENERAL ]"])
+def test_a_description_of_both_views_or_of_none_is_read(tmp_path, dicom_dir, description):
+    ds = pydicom.dcmread(dicom_dir / "pydicom-data_pypi/RG1_UNCR.dcm")
+    del ds.ViewPosition
+    ds.SeriesDescription = ds.AcquisitionDeviceProcessingDescription = ds.ProtocolName = description
+    ds.save_as(tmp_path / "both.dcm")
+    assert read_dicom_radiograph(tmp_path / "both.dcm").pixels.shape == (1955, 1841)
+
+
+def test_the_shared_animal_lateral_is_refused_by_its_processing_description(dicom_dir):
+    with pytest.raises(NotARadiographError, match=re.escape(
+        "dx_image.dcm: AcquisitionDeviceProcessingDescription is 'CANINE LATERAL THORAX 0-15cm' (a lateral view)"
+    )):  # fmt: skip
+        read_dicom_radiograph(dicom_dir / "highdicom/dx_image.dcm")
 
 
 @pytest.mark.parametrize("view", ["AP", "PA", "", "AP SUPINE", "L"])

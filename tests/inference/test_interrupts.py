@@ -118,6 +118,6 @@ def test_a_killed_run_leaves_complete_outputs_and_the_rerun_finishes(dicom_copy,
         by_status.setdefault(entry["status"], []).append(entry["file"])
     assert by_status["failed"] == ["pylibjpeg-data/966_BROKEN_truncated_j2k.dcm"]
     assert "not_reached" not in by_status
-    assert len(by_status.get("done", [])) + len(by_status.get("already_done", [])) == 12
+    assert len(by_status.get("done", [])) + len(by_status.get("already_done", [])) == 11
     assert not [p for p in output_dir.rglob("*") if TEMPORARY_NAME.match(p.name)]
     _assert_outputs_complete(output_dir)

@@ -118,7 +118,7 @@ def test_torchrun_with_two_processes_matches_a_single_process_run(dicom_dir, tmp
     assert (parallel / "index.html").read_text().count("<tr data-quality=") == len(merged["files"])  # merged page
     assert _outcomes(parallel) == _outcomes(single)
     masks, reference = _masks(parallel), _masks(single)
-    assert len(masks) == 12 and masks.keys() == reference.keys()
+    assert len(masks) == 11 and masks.keys() == reference.keys()
     for name in masks:  # other batches in each shard: equal within the promise
         assert_masks_agree(masks[name], reference[name], name)
 
@@ -129,4 +129,4 @@ def test_torchrun_with_two_processes_matches_a_single_process_run(dicom_dir, tmp
     rerun = run([*torchrun, *common, "--output_dir", str(parallel)])
     assert rerun.returncode == 1, rerun.stderr[-3000:]
     counts = json.loads((parallel / "run_summary.json").read_text())["counts"]
-    assert counts["done"] == len(lost) and counts["already_done"] == 12 - len(lost)
+    assert counts["done"] == len(lost) and counts["already_done"] == 11 - len(lost)

@@ -151,6 +151,7 @@ def test_broken_film_and_bad_uid_are_answered_and_the_node_goes_on(start_node, d
     assert not any(tmp_path.rglob("escaped*")) and len(list((tmp_path / "out" / "received").rglob("*.dcm"))) == 2
     page = (tmp_path / "out" / "segmentations" / "index.html").read_text()  # the node's run page, after each batch
     assert page.count("<tr data-quality=") == 2 and good_film in page and broken_film in page
+    assert "<td data-value='PA'>PA</td>" in page  # the view, from the good film's record
     # The node still takes films after the broken one.
     assert send(node.port, [read_film(dicom_dir / "pydicom-data_pypi" / "RG1_UNCR.dcm", fresh_uids=True)]) == [0]
 
