@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -55,10 +56,9 @@ def _held_back_patients() -> set[str]:
     return {case["patient_id"] for split in ("validation", "test") for case in manifest[split]}
 
 
-def shapes_v7() -> list[dict[str, float]]:
-    """Return the measures of every lung-shapes-v7 mask with two lungs, held-back patients left out."""
+def shapes_v7_lungs() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield the two lungs (image-left first) of every lung-shapes-v7 mask with two, held-back patients left out."""
     folder, held_back = SHARED / "lung-shapes-v7", _held_back_patients()
-    rows = []
     with (folder / "masks.csv").open() as handle:
         for entry in csv.DictReader(handle):
             if entry["patientid"] in held_back:
@@ -66,8 +66,12 @@ def shapes_v7() -> list[dict[str, float]]:
             mask = np.asarray(Image.open(folder / "masks" / f"{entry['source_filename']}.png").convert("L")) > 127
             lungs = _two_lungs(mask)
             if lungs is not None:
-                rows.append(_measures(*lungs))
-    return rows
+                yield lungs
+
+
+def shapes_v7() -> list[dict[str, float]]:
+    """Return the measures of every lung-shapes-v7 mask with two lungs, held-back patients left out."""
+    return [_measures(*lungs) for lungs in shapes_v7_lungs()]
 
 
 def training_split() -> list[dict[str, float]]:

@@ -22,7 +22,6 @@ to the four features of Pix2Pix's score (each film left out of the fit), and wri
 
 from __future__ import annotations
 
-import csv
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from lung_height_prior import SHARED, _held_back_patients, _two_lungs
+from lung_height_prior import shapes_v7_lungs
 from monai.bundle import ConfigParser
 from monai.losses import DiceCELoss
 from monai.networks.nets import AutoEncoder
@@ -38,7 +37,6 @@ from monai.utils import set_determinism
 
 # sibling scripts (Python puts a script's own folder on sys.path)
 from opacity_stress import scores
-from PIL import Image
 from quality_score_fit import CANDIDATE_FEATURE_SETS
 from scipy import ndimage
 from stress_candidates import STRESS_ROW_COLUMNS, candidate_arguments, drawn_structures, report_candidates, score_splits
@@ -63,16 +61,7 @@ def _on_grid(lungs: np.ndarray) -> np.ndarray:
 def shape_masks(bundle: str, dataset_dir: str) -> np.ndarray:
     """Return the prior's masks, ``(N, 2, SIZE, SIZE)``: training films' drawn lungs and lung-shapes-v7's."""
     masks = [_on_grid(label[:2].numpy() > 0.5) for _, _, label in drawn_structures(bundle, dataset_dir, "training")]
-    folder, held_back = SHARED / "lung-shapes-v7", _held_back_patients()
-    with (folder / "masks.csv").open() as handle:
-        for entry in csv.DictReader(handle):
-            if entry["patientid"] in held_back:
-                continue
-            mask = np.asarray(Image.open(folder / "masks" / f"{entry['source_filename']}.png").convert("L")) > 127
-            lungs = _two_lungs(mask)
-            if lungs is not None:
-                masks.append(_on_grid(np.stack(lungs)))
-    return np.stack(masks)
+    return np.stack(masks + [_on_grid(np.stack(lungs)) for lungs in shapes_v7_lungs()])
 
 
 def cut_base(lung: np.ndarray, share: float) -> np.ndarray:
