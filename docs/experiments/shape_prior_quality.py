@@ -39,7 +39,14 @@ from monai.utils import set_determinism
 from opacity_stress import scores
 from quality_score_fit import CANDIDATE_FEATURE_SETS
 from scipy import ndimage
-from stress_candidates import STRESS_ROW_COLUMNS, candidate_arguments, drawn_structures, report_candidates, score_splits
+from stress_candidates import (
+    STRESS_ROW_COLUMNS,
+    candidate_arguments,
+    drawn_structures,
+    keep_used_network,
+    report_candidates,
+    score_splits,
+)
 
 CANDIDATES = ("dae_agreement", "dae_worse_lung")
 #: The prior's grid.
@@ -156,19 +163,17 @@ def stress_rows(bundle: str, split: str, dataset_dir: str, prior: AutoEncoder) -
 
         def per_row(image: torch.Tensor, pred: torch.Tensor, network: torch.nn.Module) -> dict:
             first, second = pred[:3].float().cpu(), pred[3:6].float().cpu()
-            row = {}
-            for name, logits in (("first", first), ("second", second), ("mean", (first + second) / 2)):
-                values = prior_distance(prior, (logits[:2] > 0).numpy())
-                row.update({f"{key}_{name}": value for key, value in values.items()})
-            row["_averaged"] = averaged
-            return row
+            kept = {"first": (first + second) / 2 if averaged else first, "second": second}  # unswitched, switched
+            return {
+                f"{key}_{name}": value
+                for name, logits in kept.items()
+                for key, value in prior_distance(prior, (logits[:2] > 0).numpy()).items()
+            }
 
         return per_row
 
     rows = scores(bundle, split, dataset_dir, per_row_for=per_row_for)
-    for row in rows:  # the lungs the bundle kept: the second network's, else the mean of both (or the network's)
-        kept = "second" if row["second_opinion_used"] else "mean" if row["_averaged"] else "first"
-        row.update({name: row[f"{name}_{kept}"] for name in CANDIDATES})
+    keep_used_network(rows, CANDIDATES)
     return rows
 
 

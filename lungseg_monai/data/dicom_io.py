@@ -160,7 +160,7 @@ def _check_is_radiograph(ds: pydicom.Dataset, path: Path, require_chest: bool) -
     modality = str(ds.get("Modality", "")).upper()
     if modality in _NON_RADIOGRAPH_MODALITIES:
         raise NotARadiographError(f"{path}: modality {modality} is not a projection radiograph")
-    body_part = str(ds.get("BodyPartExamined", "")).strip().upper()
+    body_part = _upper_text(ds, "BodyPartExamined")
     if require_chest and body_part and body_part not in _CHEST_BODY_PARTS:
         raise NotARadiographError(f"{path}: BodyPartExamined is {body_part}, not a chest")
     view = _not_frontal_view(ds) if require_chest else None
@@ -176,9 +176,19 @@ def _check_is_radiograph(ds: pydicom.Dataset, path: Path, require_chest: bool) -
     check_pixel_count(path, int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0))
 
 
+def _text(holder: pydicom.Dataset, keyword: str) -> str:
+    """Return a text element's value stripped; ``""`` when it is missing or empty."""
+    return str(holder.get(keyword, "") or "").strip()
+
+
 def _upper_text(ds: pydicom.Dataset, keyword: str) -> str:
     """Return a text element's value stripped and in upper case; ``""`` when it is missing or empty."""
-    return str(ds.get(keyword, "") or "").strip().upper()
+    return _text(ds, keyword).upper()
+
+
+def _code_meanings(ds: pydicom.Dataset, sequence: str) -> list[str]:
+    """Return the CodeMeaning of each item of a code sequence (ViewCodeSequence...), stripped."""
+    return [_text(item, "CodeMeaning") for item in ds.get(sequence, None) or []]
 
 
 def _not_frontal_view(ds: pydicom.Dataset) -> str | None:
@@ -189,28 +199,30 @@ def _not_frontal_view(ds: pydicom.Dataset) -> str | None:
     descriptions of :data:`_VIEW_DESCRIPTIONS` and of PerformedProtocolCodeSequence, each of which counts only
     where it names no frontal view as well.
     """
-    for keyword in ("ViewPosition", "BodyPartExamined"):
-        value = _upper_text(ds, keyword)
-        for word in re.split(r"[^A-Z_]+", value):
+    view_position = _upper_text(ds, "ViewPosition")
+    for keyword, value in (("ViewPosition", view_position), ("BodyPartExamined", _upper_text(ds, "BodyPartExamined"))):
+        for word in re.split(r"[^A-Z_]+", value):  # whole codes such as CHEST_LAT
             if word in _NOT_FRONTAL_WORDS:
                 return f"{keyword} is {value} ({_NOT_FRONTAL_WORDS[word]})"
-    meanings = [str(item.get("CodeMeaning", "") or "").strip() for item in ds.get("ViewCodeSequence", None) or []]
+    meanings = _code_meanings(ds, "ViewCodeSequence")
     for meaning in meanings:
         view = _view_named(meaning, frontal_clears=False)
         if view:
             return f"ViewCodeSequence is '{meaning}' ({view})"
-    if any(_names_frontal(text) for text in (_upper_text(ds, "ViewPosition"), *meanings)):
+    if any(_names_frontal(text) for text in (view_position, *meanings)):
         return None  # the view is stated: what a series or protocol is called does not overrule it
-    described = [(keyword, str(ds.get(keyword, "") or "").strip()) for keyword in _VIEW_DESCRIPTIONS]
-    described += [
-        ("PerformedProtocolCodeSequence", str(item.get("CodeMeaning", "") or "").strip())
-        for item in ds.get("PerformedProtocolCodeSequence", None) or []
-    ]
+    described = [(keyword, _text(ds, keyword)) for keyword in _VIEW_DESCRIPTIONS]
+    described += [("PerformedProtocolCodeSequence", m) for m in _code_meanings(ds, "PerformedProtocolCodeSequence")]
     for keyword, text in described:
         view = _view_named(text, frontal_clears=True)
         if view:
             return f"{keyword} is '{text}' ({view})"
     return None
+
+
+def _words(text: str) -> list[str]:
+    """Return the words of free text in upper case (split at anything but a letter)."""
+    return re.split(r"[^A-Z]+", text.upper())
 
 
 def _view_named(text: str, frontal_clears: bool) -> str | None:
@@ -220,13 +232,12 @@ def _view_named(text: str, frontal_clears: bool) -> str | None:
     """
     if frontal_clears and _names_frontal(text):
         return None
-    words = re.split(r"[^A-Z]+", text.upper())
-    return next((_NOT_FRONTAL_WORDS[word] for word in words if word in _NOT_FRONTAL_WORDS), None)
+    return next((_NOT_FRONTAL_WORDS[word] for word in _words(text) if word in _NOT_FRONTAL_WORDS), None)
 
 
 def _names_frontal(text: str) -> bool:
     """Whether ``text`` has a word that names a frontal view (PA, AP, frontal, postero-anterior...)."""
-    return bool(_FRONTAL_WORDS.intersection(re.split(r"[^A-Z]+", text.upper())))
+    return bool(_FRONTAL_WORDS.intersection(_words(text)))
 
 
 def _apply_voi(values: np.ndarray, ds: pydicom.Dataset, path: Path) -> tuple[np.ndarray, str]:
